@@ -30,6 +30,8 @@ export interface ExpertContext {
   warn(message: string): void;
 }
 
+export type Availability = { available: true } | { available: false; reason: string };
+
 export class ExpertUnavailableError extends Error {
   constructor(
     readonly expert: string,
@@ -59,6 +61,11 @@ export interface Expert<O extends ExpertOutput = ExpertOutput> {
   readonly maxBatchSize: number;
   /** ISO 639-3 codes of languages it handles well; undefined means any. Routers use it. */
   readonly languages?: readonly string[];
+  /**
+   * Cheap check of whether `load()` can succeed (files present, network allowed), without loading.
+   * Optional: when absent, availability is only known after `load()`.
+   */
+  probe?(): Promise<Availability>;
   /** Makes the expert ready. Idempotent. Throws ExpertUnavailableError when it cannot be had. */
   load(): Promise<void>;
   analyze(items: readonly NewsItem[], context: ExpertContext): Promise<Array<O | Error>>;
