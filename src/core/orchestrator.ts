@@ -1,0 +1,371 @@
+import type { AnalysisRecord, ExpertError } from "./analysis-record.js";
+import { AsyncQueue, Semaphore } from "./concurrency.js";
+import { ExpertUnavailableError, type Expert, type ExpertOutput } from "./expert.js";
+import { CombinerRegistry, type Contribution } from "./mixture.js";
+import type { NewsItem } from "./news-item.js";
+import type { ExpertRegistry } from "./registry.js";
+import type { ExpertProfile, ItemFeatures, RoutingDecision, Router } from "../routing/types.js";
+
+/** An item that failed validation: it still gets an output entry, with the reason. */
+export interface InvalidItem {
+  error: string;
+  id: string | null;
+  headline: string | null;
+  url: string | null;
+}
+
+export type PipelineInput = { index: number; item: NewsItem } | { index: number; invalid: InvalidItem };
+
+export interface OrchestratorOptions {
+  registry: ExpertRegistry;
+  /** Names of the experts this run may use, in preference order within each task. */
+  experts: readonly string[];
+  router: Router;
+  features: (item: NewsItem) => ItemFeatures;
+  combiners?: CombinerRegistry;
+  /** Batches one expert may have running at once (default 1: neural experts already use every core). */
+  concurrency?: number;
+  /** Items admitted but not yet handed out; bounds memory on any input size. */
+  maxInFlight?: number;
+  /** Messages the user should see once per run (an expert that can't load, where its work goes). */
+  onNotice?: (message: string) => void;
+  signal?: AbortSignal;
+}
+
+export interface ExpertStats {
+  items: number;
+  errors: number;
+  batches: number;
+  /** Wall time spent inside analyze(); overlapping batches of different experts both count. */
+  busyMs: number;
+}
+
+export interface RunStats {
+  items: number;
+  /** Items with every chosen expert successful. */
+  succeeded: number;
+  /** Items where at least one expert failed. */
+  withExpertErrors: number;
+  invalid: number;
+  experts: Record<string, ExpertStats>;
+}
+
+interface PendingItem {
+  seq: number;
+  item: NewsItem;
+  decision: RoutingDecision;
+  outputs: Map<string, ExpertOutput | Error>;
+  remaining: number;
+}
+
+function toError(value: unknown): Error {
+  return value instanceof Error ? value : new Error(String(value));
+}
+
+/**
+ * Streams items through gating and experts. Each expert has a queue; whenever it has a free slot it
+ * takes everything queued (up to its batch size) as one batch, so batches grow by themselves while
+ * an expert is busy. Records come out in input order; at most `maxInFlight` items are held.
+ */
+export class Orchestrator {
+  private readonly combiners: CombinerRegistry;
+  private readonly concurrency: number;
+  private readonly maxInFlight: number;
+  private profiles: ExpertProfile[] | null = null;
+  private readonly dispatchers = new Map<string, ExpertDispatcher>();
+  readonly stats: RunStats = { items: 0, succeeded: 0, withExpertErrors: 0, invalid: 0, experts: {} };
+
+  constructor(private readonly options: OrchestratorOptions) {
+    this.combiners = options.combiners ?? new CombinerRegistry();
+    this.concurrency = Math.max(1, Math.floor(options.concurrency ?? 1));
+    const experts = options.experts.map((name) => options.registry.get(name));
+    const batchRoom = experts.reduce((sum, e) => sum + Math.max(1, e.maxBatchSize) * this.concurrency, 0);
+    this.maxInFlight = Math.max(1, Math.floor(options.maxInFlight ?? Math.max(64, 2 * batchRoom)));
+  }
+
+  /**
+   * Loads every active expert (concurrently). One that cannot load is marked unavailable, the user is
+   * told once where its work goes, and routing falls back around it.
+   */
+  async prepare(): Promise<ExpertProfile[]> {
+    if (this.profiles) return this.profiles;
+    const experts = this.options.experts.map((name) => this.options.registry.get(name));
+    const outcomes = await Promise.all(
+      experts.map(async (expert) => {
+        try {
+          await expert.load();
+          return { available: true as const };
+        } catch (error) {
+          const reason =
+            error instanceof ExpertUnavailableError ? error.reason : `failed to load: ${toError(error).message}`;
+          return { available: false as const, reason };
+        }
+      }),
+    );
+    this.profiles = experts.map((expert, i) => {
+      const outcome = outcomes[i] ?? { available: true as const };
+      const profile: ExpertProfile = { name: expert.name, task: expert.task, available: outcome.available };
+      if (expert.languages) profile.languages = expert.languages;
+      if (!outcome.available) profile.unavailableReason = outcome.reason;
+      return profile;
+    });
+    for (const profile of this.profiles) {
+      if (profile.available) continue;
+      const standIn = this.profiles.find((p) => p.task === profile.task && p.available);
+      this.options.onNotice?.(
+        `${profile.name} is unavailable: ${profile.unavailableReason}` +
+          (standIn ? `; its ${profile.task} work goes to ${standIn.name}` : `; no other ${profile.task} expert is active`),
+      );
+    }
+    for (const expert of experts) {
+      this.stats.experts[expert.name] = { items: 0, errors: 0, batches: 0, busyMs: 0 };
+      this.dispatchers.set(
+        expert.name,
+        new ExpertDispatcher(
+          expert,
+          this.concurrency,
+          this.stats.experts[expert.name] as ExpertStats,
+          (message) => this.options.onNotice?.(message),
+          this.options.signal,
+        ),
+      );
+    }
+    return this.profiles;
+  }
+
+  async *run(source: AsyncIterable<PipelineInput>): AsyncGenerator<AnalysisRecord> {
+    const profiles = await this.prepare();
+    const output = new AsyncQueue<AnalysisRecord>();
+    const window = new Semaphore(this.maxInFlight);
+    const finished = new Map<number, AnalysisRecord>();
+    let nextToEmit = 0;
+    let admitted = 0;
+    let inputDone = false;
+
+    const emitReady = () => {
+      for (let record = finished.get(nextToEmit); record !== undefined; record = finished.get(nextToEmit)) {
+        finished.delete(nextToEmit);
+        nextToEmit++;
+        output.push(record);
+      }
+      if (inputDone && nextToEmit === admitted) output.close();
+    };
+    const complete = (seq: number, record: AnalysisRecord) => {
+      finished.set(seq, record);
+      emitReady();
+    };
+
+    const produce = async () => {
+      for await (const entry of source) {
+        if (this.options.signal?.aborted) break;
+        await window.acquire();
+        const seq = admitted++;
+        this.stats.items++;
+        if ("invalid" in entry) {
+          this.stats.invalid++;
+          const { error, id, headline, url } = entry.invalid;
+          complete(seq, { id, headline, url, analyses: {}, routing: null, error });
+          continue;
+        }
+        this.admit(seq, entry.item, profiles, complete);
+      }
+      inputDone = true;
+      emitReady();
+    };
+    const producer = produce().catch((error: unknown) => output.fail(error));
+
+    for await (const record of output) {
+      yield record;
+      window.release();
+    }
+    await producer;
+  }
+
+  private admit(
+    seq: number,
+    item: NewsItem,
+    profiles: readonly ExpertProfile[],
+    complete: (seq: number, record: AnalysisRecord) => void,
+  ): void {
+    let decision: RoutingDecision;
+    try {
+      decision = this.options.router.route(item, this.options.features(item), profiles);
+    } catch (error) {
+      this.stats.withExpertErrors++;
+      complete(seq, {
+        id: item.id,
+        headline: item.headline ?? null,
+        url: item.url ?? null,
+        analyses: {},
+        routing: null,
+        error: `routing failed: ${toError(error).message}`,
+      });
+      return;
+    }
+    const pending: PendingItem = { seq, item, decision, outputs: new Map(), remaining: decision.experts.length };
+    const finishOne = (expert: string, result: ExpertOutput | Error) => {
+      pending.outputs.set(expert, result);
+      pending.remaining--;
+      if (pending.remaining === 0) complete(seq, this.buildRecord(pending));
+    };
+    if (pending.remaining === 0) {
+      complete(seq, this.buildRecord(pending));
+      return;
+    }
+    for (const choice of decision.experts) {
+      const profile = profiles.find((p) => p.name === choice.expert);
+      const dispatcher = this.dispatchers.get(choice.expert);
+      if (!profile?.available || !dispatcher) {
+        // Only reached when no expert of the task could load: the gate keeps the task visible.
+        const reason = profile?.unavailableReason ?? "not an active expert";
+        const stats = this.stats.experts[choice.expert];
+        if (stats) stats.errors++;
+        finishOne(choice.expert, new Error(`${choice.expert} is unavailable: ${reason}`));
+        continue;
+      }
+      dispatcher.enqueue(item, (result) => finishOne(choice.expert, result));
+    }
+  }
+
+  private buildRecord(pending: PendingItem): AnalysisRecord {
+    const { item, decision } = pending;
+    const analyses: Record<string, ExpertOutput | ExpertError> = {};
+    let failed = false;
+    for (const choice of decision.experts) {
+      const result = pending.outputs.get(choice.expert);
+      if (result instanceof Error || result === undefined) {
+        failed = true;
+        analyses[choice.expert] = { error: result?.message ?? "no result" };
+      } else {
+        analyses[choice.expert] = result;
+      }
+    }
+    if (failed) this.stats.withExpertErrors++;
+    else this.stats.succeeded++;
+
+    const record: AnalysisRecord = {
+      id: item.id,
+      headline: typeof item.headline === "string" ? item.headline : null,
+      url: typeof item.url === "string" ? item.url : null,
+      analyses,
+      routing: decision,
+    };
+    const mixture = this.mix(decision, pending.outputs);
+    if (mixture) record.mixture = mixture;
+    return record;
+  }
+
+  /** For each task with two or more chosen experts, combines their successful outputs by weight. */
+  private mix(decision: RoutingDecision, outputs: Map<string, ExpertOutput | Error>): Record<string, ExpertOutput> | undefined {
+    const byTask = new Map<string, Contribution[]>();
+    const chosenPerTask = new Map<string, number>();
+    for (const choice of decision.experts) {
+      chosenPerTask.set(choice.task, (chosenPerTask.get(choice.task) ?? 0) + 1);
+      const output = outputs.get(choice.expert);
+      if (output === undefined || output instanceof Error) continue;
+      const list = byTask.get(choice.task) ?? [];
+      list.push({ expert: choice.expert, weight: choice.weight, output });
+      byTask.set(choice.task, list);
+    }
+    let mixture: Record<string, ExpertOutput> | undefined;
+    for (const [task, chosen] of chosenPerTask) {
+      if (chosen < 2) continue;
+      const contributions = byTask.get(task) ?? [];
+      mixture ??= {};
+      if (contributions.length === 0) {
+        mixture[task] = { error: `every ${task} expert failed` };
+        continue;
+      }
+      try {
+        const combined = this.combiners.get(task)(contributions);
+        if (contributions.length < chosen) {
+          combined.note = `mixed ${contributions.length} of ${chosen} experts; the others failed`;
+        }
+        mixture[task] = combined;
+      } catch (error) {
+        mixture[task] = { error: `mixture failed: ${toError(error).message}` };
+      }
+    }
+    return mixture;
+  }
+}
+
+/** One expert's queue: takes whatever is waiting as a batch whenever it has a free slot. */
+class ExpertDispatcher {
+  private readonly queue: Array<{ item: NewsItem; done: (result: ExpertOutput | Error) => void }> = [];
+  private running = 0;
+  private scheduled = false;
+
+  constructor(
+    private readonly expert: Expert,
+    private readonly concurrency: number,
+    private readonly stats: ExpertStats,
+    private readonly warn: (message: string) => void,
+    private readonly signal: AbortSignal | undefined,
+  ) {}
+
+  enqueue(item: NewsItem, done: (result: ExpertOutput | Error) => void): void {
+    this.queue.push({ item, done });
+    // Deferring the first pump lets the parser queue up several items before a batch goes out.
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => {
+        this.scheduled = false;
+        this.pump();
+      });
+    }
+  }
+
+  private pump(): void {
+    while (this.running < this.concurrency && this.queue.length > 0) {
+      const batch = this.queue.splice(0, Math.max(1, this.expert.maxBatchSize));
+      this.running++;
+      void this.runBatch(batch).finally(() => {
+        this.running--;
+        this.pump();
+      });
+    }
+  }
+
+  private async runBatch(batch: Array<{ item: NewsItem; done: (result: ExpertOutput | Error) => void }>): Promise<void> {
+    const started = performance.now();
+    const items = batch.map((entry) => entry.item);
+    let results: Array<ExpertOutput | Error>;
+    try {
+      results = await this.analyze(items);
+    } catch (error) {
+      if (items.length === 1) {
+        results = [toError(error)];
+      } else {
+        // Isolate the culprit: one bad item must not fail its batch-mates.
+        results = [];
+        for (const item of items) {
+          try {
+            results.push((await this.analyze([item]))[0] ?? new Error("no result"));
+          } catch (single) {
+            results.push(toError(single));
+          }
+        }
+      }
+    }
+    this.stats.batches++;
+    this.stats.busyMs += performance.now() - started;
+    batch.forEach((entry, i) => {
+      const result = results[i] ?? new Error("no result");
+      this.stats.items++;
+      if (result instanceof Error) this.stats.errors++;
+      entry.done(result);
+    });
+  }
+
+  private async analyze(items: NewsItem[]): Promise<Array<ExpertOutput | Error>> {
+    const results = await this.expert.analyze(items, {
+      warn: (message) => this.warn(`${this.expert.name}: ${message}`),
+      ...(this.signal ? { signal: this.signal } : {}),
+    });
+    if (!Array.isArray(results) || results.length !== items.length) {
+      throw new Error(`${this.expert.name} returned ${Array.isArray(results) ? results.length : "no"} results for ${items.length} items`);
+    }
+    return results;
+  }
+}

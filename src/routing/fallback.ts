@@ -1,0 +1,48 @@
+import type { Task } from "../core/expert.js";
+import { gate, type GateCandidate, type GateOptions } from "./gate.js";
+import type { ExpertProfile, RouteChoice } from "./types.js";
+
+/**
+ * Availability-aware gating. The gate first runs as if every expert could load; any chosen expert
+ * that cannot is then replaced by re-running the gate for its task without the unavailable ones, so
+ * the task goes to the next expert by score (and, on equal scores, by registration order). A task
+ * with no available expert keeps its original choice, which the orchestrator turns into an explicit
+ * per-item error rather than silently dropping the task.
+ */
+export function gateWithFallback(
+  candidates: readonly GateCandidate[],
+  experts: readonly ExpertProfile[],
+  options: GateOptions,
+): RouteChoice[] {
+  const intended = gate(candidates, options);
+  const profile = new Map(experts.map((expert) => [expert.name, expert]));
+  const isAvailable = (name: string) => profile.get(name)?.available !== false;
+  const tasksNeedingFallback = new Set<Task>(
+    intended.filter((choice) => !isAvailable(choice.expert)).map((choice) => choice.task),
+  );
+  if (tasksNeedingFallback.size === 0) return intended;
+
+  const result: RouteChoice[] = [];
+  for (const task of new Set(intended.map((choice) => choice.task))) {
+    const original = intended.filter((choice) => choice.task === task);
+    if (!tasksNeedingFallback.has(task)) {
+      result.push(...original);
+      continue;
+    }
+    const usable = candidates.filter((c) => c.task === task && isAvailable(c.expert));
+    const replacement = gate(usable, options);
+    if (replacement.length === 0) {
+      result.push(...original);
+      continue;
+    }
+    const missing = original.filter((choice) => !isAvailable(choice.expert));
+    const standIns = missing
+      .map((choice) => `${choice.expert} is unavailable (${profile.get(choice.expert)?.unavailableReason ?? "failed to load"})`)
+      .join("; ");
+    for (const choice of replacement) {
+      const wasIntended = original.some((o) => o.expert === choice.expert);
+      result.push(wasIntended ? choice : { ...choice, reason: `fallback: ${standIns}; ${choice.reason}` });
+    }
+  }
+  return result;
+}

@@ -1,0 +1,94 @@
+import type { Task } from "../core/expert.js";
+import type { NewsItem } from "../core/news-item.js";
+import { describeCondition, evaluateCondition } from "./conditions.js";
+import { gateWithFallback } from "./fallback.js";
+import type { GateCandidate } from "./gate.js";
+import type { RulesConfig } from "./rules-config.js";
+import type { ExpertProfile, ItemFeatures, RoutingDecision, Router } from "./types.js";
+
+function formatNumber(value: number): string {
+  return Number.isInteger(value) ? String(value) : value.toFixed(2);
+}
+
+/**
+ * A gating network configured by declarative rules: each expert's gate score is its prior plus the
+ * boosts of every matching rule; rules can also exclude experts, skip tasks or widen top-k. The gate
+ * (softmax, top-k, renormalise) then picks per task. Every choice carries the arithmetic behind it.
+ */
+export class RulesRouter implements Router {
+  constructor(
+    readonly config: RulesConfig,
+    readonly name: string = "rules",
+  ) {}
+
+  route(item: NewsItem, features: ItemFeatures, experts: readonly ExpertProfile[]): RoutingDecision {
+    const matched = this.config.rules.filter((rule) => evaluateCondition(rule.when, item, features));
+    const topK = new Map<Task, number>(Object.entries(this.config.topK));
+    const skipped = new Map<Task, string>();
+    const excluded = new Map<string, string>();
+    for (const rule of matched) {
+      for (const [task, k] of Object.entries(rule.then.topK ?? {})) topK.set(task, k);
+      for (const task of rule.then.skip ?? []) skipped.set(task, `rule "${rule.name}" (${describeCondition(rule.when)})`);
+      for (const name of rule.then.exclude ?? []) excluded.set(name, rule.name);
+    }
+
+    const candidates: GateCandidate[] = [];
+    for (const expert of experts) {
+      if (skipped.has(expert.task)) continue;
+      const prior = this.config.priors[expert.name] ?? 0;
+      let score = prior;
+      const parts = [`prior ${formatNumber(prior)}`];
+      for (const rule of matched) {
+        const boost = rule.then.boost?.[expert.name];
+        if (boost !== undefined) {
+          score += boost;
+          parts.push(`rule "${rule.name}" (${describeCondition(rule.when)}) ${boost >= 0 ? "+" : ""}${formatNumber(boost)}`);
+        }
+      }
+      const excludedBy = excluded.get(expert.name);
+      if (excludedBy !== undefined) score = -Infinity;
+      candidates.push({
+        expert: expert.name,
+        task: expert.task,
+        score,
+        reason: `${parts.join(", ")} = score ${formatNumber(score)}`,
+      });
+    }
+    if (this.config.respectLanguages) this.applyLanguageSupport(candidates, experts, features.language);
+
+    const choices = gateWithFallback(candidates, experts, {
+      topK: (task) => topK.get(task) ?? 1,
+      temperature: this.config.temperature,
+    });
+    const decision: RoutingDecision = { router: this.name, experts: choices };
+    if (skipped.size > 0) decision.skipped = [...skipped].map(([task, reason]) => ({ task, reason }));
+    return decision;
+  }
+
+  /**
+   * An expert that declares languages not including the item's is made ineligible, but only when
+   * another eligible expert of its task does support the language: a weak answer beats no answer.
+   */
+  private applyLanguageSupport(candidates: GateCandidate[], experts: readonly ExpertProfile[], language: string): void {
+    if (language === "und") return;
+    const supports = (name: string) => {
+      const languages = experts.find((e) => e.name === name)?.languages;
+      return languages === undefined || languages.includes(language);
+    };
+    const tasks = new Set(candidates.map((c) => c.task));
+    for (const task of tasks) {
+      const group = candidates.filter((c) => c.task === task && c.score !== -Infinity);
+      const supported = group.filter((c) => supports(c.expert));
+      if (supported.length === 0) {
+        for (const c of group) c.reason += `; no ${task} expert supports language "${language}", used anyway`;
+        continue;
+      }
+      for (const c of group) {
+        if (!supports(c.expert)) {
+          c.score = -Infinity;
+          c.reason += `; does not support language "${language}"`;
+        }
+      }
+    }
+  }
+}
