@@ -1,0 +1,59 @@
+/**
+ * Word segmentation for features and counts. Uses ICU's word boundaries (Intl.Segmenter), which
+ * split space-less scripts (Chinese, Japanese, Thai) with a dictionary, so every language gets
+ * usable terms without a per-language tokenizer.
+ */
+import { segmentBounded } from "./bounded-segmenter.js";
+import { ENGLISH_STOP_WORDS } from "./stop-words.js";
+
+export interface WordToken {
+  /** The word exactly as written. */
+  text: string;
+  /** Offsets into the text that was segmented (UTF-16 code units, end exclusive). */
+  start: number;
+  end: number;
+}
+
+/** Words (letters, digits, ideographs; not punctuation or spaces) with their offsets. */
+export function segmentWords(text: string, locale?: string): WordToken[] {
+  const words: WordToken[] = [];
+  for (const s of segmentBounded(text, "word", locale)) {
+    if (s.isWordLike) words.push({ text: s.segment, start: s.index, end: s.index + s.segment.length });
+  }
+  return words;
+}
+
+export function countWords(text: string, locale?: string): number {
+  let n = 0;
+  for (const s of segmentBounded(text, "word", locale)) if (s.isWordLike) n++;
+  return n;
+}
+
+const TYPOGRAPHIC_APOSTROPHES = /[\u2018\u2019\u02bc\uff07]/g;
+const POSSESSIVE = /'s$/;
+
+/**
+ * The comparable form of a word: NFKC (folds full-width forms and ligatures), lower case, straight
+ * apostrophe, possessive "'s" dropped so "Arsenal's" and "Arsenal" count as one term.
+ */
+export function normalizeTerm(word: string): string {
+  return word.normalize("NFKC").toLowerCase().replace(TYPOGRAPHIC_APOSTROPHES, "'").replace(POSSESSIVE, "");
+}
+
+export interface FeatureTermOptions {
+  locale?: string;
+  /** Terms to drop after normalisation. Default: English stop words. Pass an empty set to keep all. */
+  stopWords?: ReadonlySet<string>;
+}
+
+/** Normalised content terms of `text`, in order, stop words removed. */
+export function featureTerms(text: string, options: FeatureTermOptions = {}): string[] {
+  const stopWords = options.stopWords ?? ENGLISH_STOP_WORDS;
+  const terms: string[] = [];
+  for (const s of segmentBounded(text, "word", options.locale)) {
+    if (!s.isWordLike) continue;
+    const term = normalizeTerm(s.segment);
+    if (term.length > 0 && !stopWords.has(term)) terms.push(term);
+  }
+  return terms;
+}
