@@ -1,0 +1,54 @@
+import { homedir } from "node:os";
+import { join, resolve } from "node:path";
+
+/**
+ * The Hugging Face environment variables news-moe honours, read the way huggingface_hub reads
+ * them so a machine set up for Python tools behaves the same here.
+ */
+
+export const DEFAULT_HUB_ENDPOINT = "https://huggingface.co";
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === "" ? undefined : value;
+}
+
+/** huggingface_hub's truthy set: 1, ON, YES, TRUE, any case. */
+export function isTruthyEnv(value: string | undefined): boolean {
+  return value !== undefined && ["1", "ON", "YES", "TRUE"].includes(value.trim().toUpperCase());
+}
+
+/** `$HF_ENDPOINT` without a trailing slash, else huggingface.co. Mirrors set it. */
+export function hubEndpoint(env: Env = process.env): string {
+  return (nonEmpty(env["HF_ENDPOINT"]) ?? DEFAULT_HUB_ENDPOINT).replace(/\/+$/, "");
+}
+
+/** `$HF_TOKEN`, else the legacy `$HUGGING_FACE_HUB_TOKEN`. */
+export function hubToken(env: Env = process.env): string | undefined {
+  return nonEmpty(env["HF_TOKEN"])?.trim() ?? nonEmpty(env["HUGGING_FACE_HUB_TOKEN"])?.trim();
+}
+
+/** The variable that switched offline mode on, if any (named in error messages). */
+export function offlineEnvVar(env: Env = process.env): string | undefined {
+  return ["HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"].find((name) => isTruthyEnv(env[name]));
+}
+
+/**
+ * The hub cache root: `$HF_HUB_CACHE`, else the legacy `$HUGGINGFACE_HUB_CACHE`, else
+ * `$HF_HOME/hub`, else `$XDG_CACHE_HOME/huggingface/hub`, else `~/.cache/huggingface/hub`.
+ */
+export function defaultHubCacheDir(env: Env = process.env): string {
+  const explicit = nonEmpty(env["HF_HUB_CACHE"]) ?? nonEmpty(env["HUGGINGFACE_HUB_CACHE"]);
+  if (explicit) return resolve(expandHome(explicit));
+  const hfHome = nonEmpty(env["HF_HOME"]);
+  if (hfHome) return resolve(expandHome(hfHome), "hub");
+  const xdgCache = nonEmpty(env["XDG_CACHE_HOME"]);
+  return join(xdgCache ? resolve(expandHome(xdgCache)) : join(homedir(), ".cache"), "huggingface", "hub");
+}
+
+export function expandHome(path: string): string {
+  if (path === "~") return homedir();
+  if (path.startsWith("~/")) return join(homedir(), path.slice(2));
+  return path;
+}
