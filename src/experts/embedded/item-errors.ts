@@ -1,0 +1,16 @@
+import type { NewsItem } from "../../core/news-item.js";
+
+/** The per-item error both embedded experts return for blank content. */
+export function emptyContentError(item: NewsItem): Error {
+  return new Error(`content is empty (item ${JSON.stringify(item.id)})`);
+}
+
+export function isBlank(content: unknown): boolean {
+  return typeof content !== "string" || content.trim().length === 0;
+}
+
+/** Wraps an unexpected failure on one item so the batch goes on and the message names the item. */
+export function itemFailure(item: NewsItem, error: unknown): Error {
+  const reason = error instanceof Error ? error.message : String(error);
+  return new Error(`item ${JSON.stringify(item.id)}: ${reason}`, { cause: error });
+}
