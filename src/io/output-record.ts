@@ -1,0 +1,61 @@
+import type { ExpertOutput } from "../core/expert.js";
+
+/** What one expert contributed to an item: its output, or why it has none. */
+export type AnalysisEntry = ExpertOutput | { error: string };
+
+/**
+ * One item's entry in the output file: the tutorial's `{id, headline, url, analyses}` plus the
+ * router's explanation, an optional mixture of same-task experts, and an item-level error (for
+ * items that failed validation, which still get an entry so every input item is accounted for).
+ */
+export interface AnalysisRecord {
+  id: string | null;
+  headline: string | null;
+  url: string | null;
+  analyses: Record<string, AnalysisEntry>;
+  /** The router's decision and explanation; its shape belongs to the router. */
+  routing: unknown | null;
+  mixture?: Record<string, unknown>;
+  error?: string;
+}
+
+/**
+ * The record with its fields in the published order (id, headline, url, analyses, routing,
+ * mixture, error), whatever order the producer built it in: JSON.stringify follows insertion
+ * order, and readers diffing outputs across runs should see the same layout.
+ */
+export function inPublishedOrder(record: AnalysisRecord): AnalysisRecord {
+  const ordered: AnalysisRecord = {
+    id: record.id,
+    headline: record.headline,
+    url: record.url,
+    analyses: record.analyses,
+    routing: record.routing ?? null,
+  };
+  if (record.mixture !== undefined) ordered.mixture = record.mixture;
+  if (record.error !== undefined) ordered.error = record.error;
+  return ordered;
+}
+
+/** One compact JSON line, without the newline. */
+export function recordToJsonLine(record: AnalysisRecord): string {
+  return JSON.stringify(inPublishedOrder(record));
+}
+
+/**
+ * The record as Python's `json.dump(indent=4, ensure_ascii=False)` lays out an array element:
+ * 4-space indentation, nested one level (the array's own), non-ASCII text kept as is.
+ */
+export function recordToPrettyArrayElement(record: AnalysisRecord): string {
+  // JSON text has no raw line breaks inside strings, so every "\n" is layout and can be indented.
+  return `    ${JSON.stringify(inPublishedOrder(record), null, 4).replaceAll("\n", "\n    ")}`;
+}
+
+/** A loose shape check for records read back from disk (the journal). */
+export function looksLikeAnalysisRecord(value: unknown): value is AnalysisRecord {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
+  const record = value as Record<string, unknown>;
+  const idOk = record.id === null || typeof record.id === "string";
+  const analysesOk = typeof record.analyses === "object" && record.analyses !== null && !Array.isArray(record.analyses);
+  return idOk && analysesOk;
+}

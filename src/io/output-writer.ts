@@ -1,0 +1,238 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import type { Writable } from "node:stream";
+import { recordToJsonLine, recordToPrettyArrayElement, type AnalysisRecord } from "./output-record.js";
+
+export type OutputFormat = "json" | "jsonl";
+
+/** Writing the output failed; the message names the file. The previous target, if any, is intact. */
+export class OutputWriteError extends Error {
+  constructor(
+    readonly file: string,
+    problem: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${file}: ${problem}`, options);
+    this.name = "OutputWriteError";
+  }
+}
+
+/** Strings are gathered up to this size before each write(2): fewer syscalls, bounded memory. */
+const WRITE_BUFFER_CHARS = 256 * 1024;
+
+/** The temporary file a target is written to before the rename: next to it, so rename is atomic. */
+export function temporaryPathFor(targetPath: string): string {
+  return `${targetPath}.tmp-${process.pid}`;
+}
+
+/**
+ * Writes a file so that readers see either the old content or the complete new one, never a
+ * prefix: the text goes to `<target>.tmp-<pid>`, is fsynced, then renamed over the target, and the
+ * directory is fsynced so the rename itself survives a power loss. On any failure the temporary
+ * file is removed and the target left as it was.
+ */
+class AtomicFileWriter {
+  private readonly temporaryPath: string;
+  private handle: fs.promises.FileHandle | undefined;
+  private pending: string[] = [];
+  private pendingChars = 0;
+
+  private constructor(private readonly targetPath: string) {
+    this.temporaryPath = temporaryPathFor(targetPath);
+  }
+
+  static async open(targetPath: string): Promise<AtomicFileWriter> {
+    const writer = new AtomicFileWriter(targetPath);
+    try {
+      writer.handle = await fs.promises.open(writer.temporaryPath, "w");
+    } catch (error) {
+      throw new OutputWriteError(targetPath, `cannot create ${writer.temporaryPath}: ${reasonOf(error)}`, { cause: error });
+    }
+    return writer;
+  }
+
+  async write(text: string): Promise<void> {
+    this.pending.push(text);
+    this.pendingChars += text.length;
+    if (this.pendingChars >= WRITE_BUFFER_CHARS) await this.flush();
+  }
+
+  async commit(): Promise<void> {
+    const handle = this.handle as fs.promises.FileHandle;
+    try {
+      await this.flush();
+      await handle.sync();
+      await handle.close();
+      this.handle = undefined;
+      await fs.promises.rename(this.temporaryPath, this.targetPath);
+    } catch (error) {
+      await this.abort();
+      throw new OutputWriteError(this.targetPath, `cannot write: ${reasonOf(error)}`, { cause: error });
+    }
+    await syncDirectoryOf(this.targetPath);
+  }
+
+  async abort(): Promise<void> {
+    await this.handle?.close().catch(() => {});
+    this.handle = undefined;
+    await fs.promises.rm(this.temporaryPath, { force: true });
+  }
+
+  private async flush(): Promise<void> {
+    if (this.pending.length === 0) return;
+    const text = this.pending.join("");
+    this.pending = [];
+    this.pendingChars = 0;
+    try {
+      await (this.handle as fs.promises.FileHandle).write(text);
+    } catch (error) {
+      throw new OutputWriteError(this.targetPath, `cannot write ${this.temporaryPath}: ${reasonOf(error)}`, { cause: error });
+    }
+  }
+}
+
+/** Makes a rename or unlink in the directory durable. Best effort: some filesystems refuse it. */
+export async function syncDirectoryOf(filePath: string): Promise<void> {
+  let directory: fs.promises.FileHandle | undefined;
+  try {
+    directory = await fs.promises.open(path.dirname(path.resolve(filePath)), "r");
+    await directory.sync();
+  } catch {
+    // Not supported here (e.g. some network filesystems); the data itself was already synced.
+  } finally {
+    await directory?.close().catch(() => {});
+  }
+}
+
+/** How records are laid out in a file: what goes around and between them. */
+interface FileLayout {
+  start: string;
+  separator: string;
+  end: string;
+  /** The whole file when there are no records. */
+  empty: string;
+  element(record: AnalysisRecord): string;
+}
+
+const PRETTY_JSON_ARRAY: FileLayout = {
+  start: "[\n",
+  separator: ",\n",
+  end: "\n]\n",
+  empty: "[]\n",
+  element: recordToPrettyArrayElement,
+};
+
+const JSON_LINES: FileLayout = {
+  start: "",
+  separator: "",
+  end: "",
+  empty: "",
+  element: (record) => `${recordToJsonLine(record)}\n`,
+};
+
+async function writeAtomically(targetPath: string, records: AsyncIterable<AnalysisRecord>, layout: FileLayout): Promise<number> {
+  const writer = await AtomicFileWriter.open(targetPath);
+  let count = 0;
+  try {
+    for await (const record of records) {
+      await writer.write((count === 0 ? layout.start : layout.separator) + layout.element(record));
+      count += 1;
+    }
+    await writer.write(count === 0 ? layout.empty : layout.end);
+  } catch (error) {
+    await writer.abort();
+    throw error;
+  }
+  await writer.commit();
+  return count;
+}
+
+/**
+ * Streams records into a pretty JSON array at `targetPath`, laid out like the tutorial's
+ * `json.dump(results, f, indent=4, ensure_ascii=False)` (plus a final newline), atomically.
+ * Holds one record at a time. Returns how many records were written. If `records` throws, the
+ * error is rethrown and the target is untouched.
+ */
+export function writeJsonArrayAtomically(targetPath: string, records: AsyncIterable<AnalysisRecord>): Promise<number> {
+  return writeAtomically(targetPath, records, PRETTY_JSON_ARRAY);
+}
+
+/** Streams records into a JSON Lines file at `targetPath`, one compact record per line, atomically. */
+export function writeJsonLinesAtomically(targetPath: string, records: AsyncIterable<AnalysisRecord>): Promise<number> {
+  return writeAtomically(targetPath, records, JSON_LINES);
+}
+
+/** Either writer, by format. */
+export function writeRecordsAtomically(
+  targetPath: string,
+  records: AsyncIterable<AnalysisRecord>,
+  format: OutputFormat,
+): Promise<number> {
+  return format === "json" ? writeJsonArrayAtomically(targetPath, records) : writeJsonLinesAtomically(targetPath, records);
+}
+
+export interface StreamWriteResult {
+  written: number;
+  /** The reader went away (EPIPE, as in `news-moe ... -o - | head`); the caller should stop the run. */
+  consumerClosed: boolean;
+}
+
+/**
+ * Streams records as JSON Lines to a writable stream, honouring backpressure. A closed pipe
+ * (EPIPE) is not an error: it ends the writing quietly with `consumerClosed: true`, so that
+ * `| head` does not produce a stack trace. Other stream errors are thrown.
+ */
+export async function writeJsonLinesToStream(
+  stream: Writable,
+  records: AsyncIterable<AnalysisRecord>,
+): Promise<StreamWriteResult> {
+  let consumerClosed = false;
+  let failure: Error | undefined;
+  let wake: (() => void) | undefined;
+  const onError = (error: NodeJS.ErrnoException) => {
+    if (error.code === "EPIPE" || error.code === "ERR_STREAM_DESTROYED") consumerClosed = true;
+    else failure = error;
+    wake?.();
+  };
+  const onDrainOrClose = () => wake?.();
+  stream.on("error", onError);
+  stream.on("drain", onDrainOrClose);
+  stream.on("close", onDrainOrClose);
+  let written = 0;
+  try {
+    for await (const record of records) {
+      if (consumerClosed || failure) break;
+      const roomLeft = stream.write(`${recordToJsonLine(record)}\n`);
+      written += 1;
+      if (!roomLeft && !stream.destroyed) {
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+        });
+        wake = undefined;
+      }
+    }
+  } finally {
+    stream.off("drain", onDrainOrClose);
+    stream.off("close", onDrainOrClose);
+    // Errors for the last writes may still be on their way; keep them from becoming uncaught.
+    stream.off("error", onError);
+    if (!stream.listeners("error").includes(ignoreBrokenPipe)) stream.on("error", ignoreBrokenPipe);
+  }
+  if (failure) throw failure;
+  return { written, consumerClosed };
+}
+
+function ignoreBrokenPipe(error: NodeJS.ErrnoException): void {
+  if (error.code !== "EPIPE" && error.code !== "ERR_STREAM_DESTROYED") {
+    process.emitWarning(`output stream error after writing finished: ${error.message}`);
+  }
+}
+
+/** {@link writeJsonLinesToStream} on process.stdout, for `-o -`. */
+export function writeJsonLinesToStdout(records: AsyncIterable<AnalysisRecord>): Promise<StreamWriteResult> {
+  return writeJsonLinesToStream(process.stdout, records);
+}
+
+function reasonOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
