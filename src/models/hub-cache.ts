@@ -301,10 +301,10 @@ export async function listCachedModels(cacheDir: string, includeTransformersJs =
       continue;
     }
     if (!includeTransformersJs) continue;
-    // `{name}` (no owner) or `{owner}/{name}`.
-    const single = await listTransformersJsModel(cacheDir, entry.name);
-    if (single) {
-      models.push(single);
+    // `{name}` (a repo id without owner) when it holds a config.json, else `{owner}/{name}`.
+    if (await isModelDir(join(cacheDir, entry.name))) {
+      const single = await listTransformersJsModel(cacheDir, entry.name);
+      if (single) models.push(single);
       continue;
     }
     for (const child of await readdir(join(cacheDir, entry.name), { withFileTypes: true }).catch(() => [])) {

@@ -13,7 +13,7 @@ export interface ModelNotAvailableDetails {
   lookedIn: readonly string[];
   /** The hub id to suggest to `news-moe models pull`; absent for local-directory specs. */
   hubId?: string;
-  /** What switched offline mode on ("HF_HUB_OFFLINE=1", "--offline"), when it was on. */
+  /** What switched offline mode on ("HF_HUB_OFFLINE=1", "--offline", ...), when it was on. */
   offlineBecause?: string;
   cause?: unknown;
 }
@@ -58,7 +58,7 @@ export class ModelNotAvailableError extends Error {
       lines.push(`      (downloads into the Hugging Face cache; HF_HOME / HF_HUB_CACHE choose where)`);
       lines.push(`    - or use a local directory in the transformers.js ONNX layout: ${flag}`);
       if (details.offlineBecause) {
-        lines.push(`    - offline mode is on (${details.offlineBecause}): turn it off to allow downloads`);
+        lines.push(`    - offline mode is on (${details.offlineBecause}); without it, missing models are downloaded`);
       }
     } else {
       lines.push(

@@ -67,6 +67,8 @@ export interface ResolveModelOptions {
   dtype: ModelDtype;
   /** No network at all. Also on when HF_HUB_OFFLINE or TRANSFORMERS_OFFLINE is truthy. */
   offline?: boolean;
+  /** Why `offline` is set, for error messages; defaults to "--offline". */
+  offlineReason?: string;
   /**
    * Cache root instead of `$HF_HUB_CACHE` / `$HF_HOME/hub` / `~/.cache/huggingface/hub`. Downloads
    * go there in the hub layout; models already there in the transformers.js layout
@@ -253,18 +255,22 @@ async function resolveFromHub(
   const repo = new HubCacheRepo(cacheRoot, repoId);
   const lookup = await lookupCache(repo, revision, options);
   const { hit } = lookup;
-  const offlineBecause = options.offline ? "offline option" : offlineEnvVar();
+  const envVar = offlineEnvVar();
+  const offlineBecause = options.offline
+    ? (options.offlineReason ?? "--offline")
+    : envVar
+      ? `${envVar}=${process.env[envVar] ?? ""}`
+      : undefined;
   const errorBase = { spec, kind: options.kind, dtype: options.dtype, hubId: repoId === spec ? spec : `${repoId}@${revision}` };
 
   if (offlineBecause) {
     if (hit) return fromHit(spec, revision, hit);
-    const envVar = offlineEnvVar();
     throw new ModelNotAvailableError({
       ...errorBase,
-      reason: lookup.problem ?? "offline mode is on and the model is not in the cache",
+      reason: lookup.problem ?? `offline mode is on (${offlineBecause}) and the model is not in the cache`,
       missing: lookup.missing,
       lookedIn: lookup.lookedIn,
-      offlineBecause: options.offline || !envVar ? "--offline" : `${envVar}=${process.env[envVar] ?? ""}`,
+      offlineBecause,
     });
   }
 

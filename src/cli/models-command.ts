@@ -1,0 +1,271 @@
+import cliProgress from "cli-progress";
+import { type Command, Option } from "commander";
+import { type CachedModel, listCachedModels } from "../models/hub-cache.js";
+import { DEFAULT_TIMEOUT_MS, type DownloadProgress } from "../models/hub-download.js";
+import { defaultHubCacheDir } from "../models/hub-env.js";
+import type { ModelDtype, ModelKind } from "../models/model-files.js";
+import {
+  DEFAULT_MODELS,
+  ModelNotAvailableError,
+  type ResolvedModel,
+  resolveModel,
+} from "../models/model-store.js";
+import { UsageError } from "./exit-codes.js";
+
+/**
+ * `news-moe models pull|list|path`: get the neural experts' models ahead of time (say, before a
+ * run on a machine without network), see what the cache holds, and find a model's directory.
+ * Exit status: 0 ok, 1 some model could not be had, 2 bad usage (commander's errors and
+ * UsageError, mapped by main).
+ */
+
+export interface ModelsCommandIO {
+  stdout?: NodeJS.WritableStream;
+  /** Progress and errors. A TTY gets progress bars, anything else plain lines. */
+  stderr?: NodeJS.WritableStream & { isTTY?: boolean };
+}
+
+const EXIT_MODEL_UNAVAILABLE = 1;
+const EXIT_INTERRUPTED = 130;
+
+type DtypeChoice = ModelDtype | "all";
+type KindChoice = ModelKind | "auto";
+
+interface CommonFlags {
+  cacheDir?: string;
+  offline?: boolean;
+}
+
+/** SI units, as the hub's web pages and huggingface_hub print sizes. */
+export function formatBytes(bytes: number): string {
+  if (bytes < 1000) return `${bytes} B`;
+  const units = ["kB", "MB", "GB", "TB"];
+  let value = bytes;
+  let unit = -1;
+  do {
+    value /= 1000;
+    unit++;
+  } while (value >= 1000 && unit < units.length - 1);
+  return `${value.toFixed(1)} ${units[unit]}`;
+}
+
+function dtypesOf(choice: DtypeChoice): ModelDtype[] {
+  return choice === "all" ? ["fp32", "q8"] : [choice];
+}
+
+function describeSource(model: ResolvedModel): string {
+  if (model.source === "download") return "downloaded";
+  if (model.source === "cache") return "already cached";
+  return "local directory";
+}
+
+interface ProgressView {
+  onProgress(progress: DownloadProgress): void;
+  stop(): void;
+}
+
+/** Bars on a TTY; elsewhere one line when a file starts and one when it is stored. */
+function createProgressView(stderr: NodeJS.WritableStream & { isTTY?: boolean }): ProgressView {
+  if (stderr.isTTY) {
+    const bars = new cliProgress.MultiBar(
+      {
+        stream: stderr as NodeJS.WriteStream,
+        format: "{file} |{bar}| {percentage}% {done}/{size}",
+        hideCursor: true,
+        clearOnComplete: false,
+        barsize: 24,
+        fps: 5,
+      },
+      cliProgress.Presets.shades_classic,
+    );
+    const active = new Map<string, cliProgress.SingleBar>();
+    return {
+      onProgress(p) {
+        const key = `${p.repoId}/${p.file}`;
+        if (p.status === "cached" || p.status === "absent") return;
+        const total = p.bytesTotal ?? Math.max(p.bytesDone, 1);
+        // The repo id would push the bar off an 80-column terminal; the summary line names it.
+        const payload = { file: p.file.padEnd(44), done: formatBytes(p.bytesDone), size: p.bytesTotal ? formatBytes(p.bytesTotal) : "?" };
+        let bar = active.get(key);
+        if (!bar) {
+          bar = bars.create(total, p.bytesDone, payload);
+          active.set(key, bar);
+        }
+        bar.setTotal(total);
+        bar.update(p.bytesDone, payload);
+        if (p.status === "done") bar.stop();
+      },
+      stop: () => bars.stop(),
+    };
+  }
+  const started = new Set<string>();
+  return {
+    onProgress(p) {
+      const key = `${p.repoId}/${p.file}`;
+      if (p.status === "downloading" && !started.has(key)) {
+        started.add(key);
+        const size = p.bytesTotal === undefined ? "size unknown" : formatBytes(p.bytesTotal);
+        const resumed = p.bytesDone > 0 ? `, resuming at ${formatBytes(p.bytesDone)}` : "";
+        stderr.write(`downloading ${key} (${size}${resumed})\n`);
+      } else if (p.status === "done") {
+        stderr.write(`stored ${key} (${formatBytes(p.bytesDone)})\n`);
+      }
+    },
+    stop: () => undefined,
+  };
+}
+
+function isAbort(error: unknown, signal: AbortSignal): boolean {
+  return signal.aborted && (error === signal.reason || (error as Error | undefined)?.name === "AbortError");
+}
+
+/** Aborts on Ctrl-C while `fn` runs; partial downloads stay on disk and resume next time. */
+async function withInterrupt<T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  const onSigint = () => controller.abort(new Error("interrupted"));
+  process.once("SIGINT", onSigint);
+  try {
+    return await fn(controller.signal);
+  } finally {
+    process.removeListener("SIGINT", onSigint);
+  }
+}
+
+function parseTimeout(value: string): number {
+  const seconds = Number(value);
+  if (!Number.isFinite(seconds) || seconds <= 0) {
+    throw new UsageError(`--timeout wants a positive number of seconds, not "${value}"`);
+  }
+  return Math.round(seconds * 1000);
+}
+
+export function registerModelsCommand(program: Command, io: ModelsCommandIO = {}): void {
+  const stdout = io.stdout ?? process.stdout;
+  const stderr = io.stderr ?? process.stderr;
+  const models = program
+    .command("models")
+    .description("download, list and locate the ONNX models of the neural experts (Hugging Face cache)");
+
+  const cacheDirOption = () =>
+    new Option(
+      "--cache-dir <dir>",
+      "hub cache to use instead of $HF_HUB_CACHE / $HF_HOME/hub; models there in the transformers.js layout ({dir}/{owner}/{name}) are read too",
+    );
+  const kindOption = () =>
+    new Option("--kind <kind>", "model kind; auto reads config.json").choices(["auto", "seq2seq", "classifier"]).default("auto");
+
+  models
+    .command("pull")
+    .description(`download models into the cache (default: ${DEFAULT_MODELS.map((m) => m.spec).join(" and ")})`)
+    .argument("[spec...]", "hub ids, optionally @revision (branch, tag or commit)")
+    .addOption(new Option("--dtype <dtype>", "precision of the ONNX graphs").choices(["q8", "fp32", "all"]).default("q8"))
+    .addOption(kindOption())
+    .addOption(cacheDirOption())
+    .option("--offline", "do not download; only check that the models are cached")
+    .option("--timeout <seconds>", "give up on an unresponsive hub after this long", String(DEFAULT_TIMEOUT_MS / 1000))
+    .action(async (specs: string[], _flags: unknown, command: Command) => {
+      const flags = command.optsWithGlobals<CommonFlags & { dtype: DtypeChoice; kind: KindChoice; timeout: string }>();
+      const timeoutMs = parseTimeout(flags.timeout);
+      const targets: Array<{ spec: string; kind: KindChoice }> =
+        specs.length > 0 ? specs.map((spec) => ({ spec, kind: flags.kind })) : [...DEFAULT_MODELS];
+      const view = createProgressView(stderr);
+      let failures = 0;
+      await withInterrupt(async (signal) => {
+        try {
+          for (const target of targets) {
+            for (const dtype of dtypesOf(flags.dtype)) {
+              try {
+                const model = await resolveModel(target.spec, {
+                  kind: target.kind,
+                  dtype,
+                  ...(flags.offline ? { offline: true } : {}),
+                  ...(flags.cacheDir ? { cacheDir: flags.cacheDir } : {}),
+                  hub: { timeoutMs },
+                  signal,
+                  onProgress: (p) => view.onProgress(p),
+                  warn: (message) => stderr.write(`warning: ${message}\n`),
+                });
+                stdout.write(`${target.spec} (${model.files.kind}, ${dtype}): ${describeSource(model)} ${model.dir}\n`);
+              } catch (error) {
+                if (isAbort(error, signal)) throw error;
+                if (!(error instanceof ModelNotAvailableError)) throw error;
+                failures++;
+                stderr.write(`${error.message}\n`);
+              }
+            }
+          }
+        } catch (error) {
+          if (!isAbort(error, signal)) throw error;
+          view.stop();
+          stderr.write("interrupted: partial downloads are kept and resume on the next pull\n");
+          process.exitCode = EXIT_INTERRUPTED;
+          return;
+        } finally {
+          view.stop();
+        }
+        process.exitCode = failures > 0 ? EXIT_MODEL_UNAVAILABLE : 0;
+      });
+    });
+
+  models
+    .command("list")
+    .description("list the models in the cache: revisions, commits, files, sizes, precisions")
+    .addOption(cacheDirOption())
+    .option("--json", "print JSON instead of text")
+    .action(async (_flags: unknown, command: Command) => {
+      const flags = command.optsWithGlobals<CommonFlags & { json?: boolean }>();
+      const cacheDir = flags.cacheDir ?? defaultHubCacheDir();
+      const cached = await listCachedModels(cacheDir, flags.cacheDir !== undefined);
+      if (flags.json) {
+        stdout.write(`${JSON.stringify({ cacheDir, models: cached }, null, 2)}\n`);
+      } else {
+        stdout.write(formatModelList(cacheDir, cached));
+      }
+      process.exitCode = 0;
+    });
+
+  models
+    .command("path")
+    .description("print the directory a model resolves to (never downloads); exit 1 if it is not there")
+    .argument("<spec>", "hub id (optionally @revision) or directory")
+    .addOption(new Option("--dtype <dtype>", "precision of the ONNX graphs").choices(["q8", "fp32"]).default("q8"))
+    .addOption(kindOption())
+    .addOption(cacheDirOption())
+    .action(async (spec: string, _flags: unknown, command: Command) => {
+      const flags = command.optsWithGlobals<CommonFlags & { dtype: ModelDtype; kind: KindChoice }>();
+      try {
+        const model = await resolveModel(spec, {
+          kind: flags.kind,
+          dtype: flags.dtype,
+          offline: true,
+          offlineReason: "models path never downloads",
+          ...(flags.cacheDir ? { cacheDir: flags.cacheDir } : {}),
+        });
+        stdout.write(`${model.dir}\n`);
+        process.exitCode = 0;
+      } catch (error) {
+        if (!(error instanceof ModelNotAvailableError)) throw error;
+        stderr.write(`${error.message}\n`);
+        process.exitCode = EXIT_MODEL_UNAVAILABLE;
+      }
+    });
+}
+
+function formatModelList(cacheDir: string, cached: readonly CachedModel[]): string {
+  if (cached.length === 0) {
+    return `No models in ${cacheDir}.\nGet the defaults with: news-moe models pull\n`;
+  }
+  const lines = [`Models in ${cacheDir}:`];
+  for (const model of cached) {
+    const layout = model.layout === "hub" ? "" : " [transformers.js layout]";
+    lines.push("", `${model.repoId}  ${formatBytes(model.sizeOnDisk)} on disk${layout}`);
+    for (const snapshot of model.snapshots) {
+      const refs = snapshot.refs.length > 0 ? `${snapshot.refs.join(", ")} → ` : "";
+      const id = model.layout === "hub" ? `commit ${snapshot.id.slice(0, 12)}` : `revision ${snapshot.id}`;
+      const dtypes = snapshot.dtypeVariants.length > 0 ? snapshot.dtypeVariants.join(", ") : "no ONNX graphs";
+      lines.push(`  ${refs}${id}  (${dtypes})  ${snapshot.dir}`);
+      for (const file of snapshot.files) lines.push(`    ${file.path.padEnd(48)} ${formatBytes(file.size).padStart(9)}`);
+    }
+  }
+  return `${lines.join("\n")}\n`;
+}
