@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import {
   countWords,
@@ -146,6 +147,22 @@ describe("words", () => {
     expect(words).toEqual(["Rovers", "2", "0", "win", "the", "club's", "3.5m", "fee", "don't", "panic"]);
     expect(countWords("Rovers’ 2-0 win, the club's 3.5m fee; don't panic!")).toBe(10);
     expect(countWords("")).toBe(0);
+  });
+
+  it("counts the words ICU finds, by either path", () => {
+    // Reference: Intl.Segmenter's word-like segments, counted directly.
+    const icuCount = (text: string) =>
+      [...new Intl.Segmenter("en", { granularity: "word" }).segment(text)].filter((s) => s.isWordLike).length;
+    const samples = [
+      readFileSync(new URL("./fixtures/text/late-collapse-report.txt", import.meta.url), "utf8"),
+      "The U.S. Open starts on 25 August; tickets cost $1,200.50 (about £950) for the 2nd week.",
+      "Rovers’ keeper, 34, said: “It’s 1-0 — we don't care how.” Re:match at 10:30 on Sat.",
+      "Der Stürmer traf zweimal, z. B. in der 90. Minute. L’équipe a gagné 3–1. ¡Qué partido! 👏🏽👏",
+      "Хорошая игра: 2:1. Ομάδα νίκησε. 한국 팀이 이겼다.",
+      "試合は終わった。日本が勝った！ Rovers won 2-0.",
+      "สวัสดีครับ ทีมชนะแล้ว",
+    ];
+    for (const text of samples) expect(countWords(text)).toBe(icuCount(text));
   });
 
   it("gives word offsets into the text", () => {
