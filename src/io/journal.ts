@@ -1,0 +1,270 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import {
+  emptyScan,
+  JOURNAL_FORMAT_VERSION,
+  readJournalEntries,
+  type JournalHeader,
+} from "./journal-reader.js";
+import { inPublishedOrder, type AnalysisRecord } from "./output-record.js";
+import { syncDirectoryOf, writeRecordsAtomically, type OutputFormat } from "./output-writer.js";
+
+export { JournalCorruptError, type JournalHeader } from "./journal-reader.js";
+
+/**
+ * The crash-safety log of a run, kept next to the output as `<output>.journal`.
+ *
+ * Each finished item is appended as one line with a single synchronous write(2) the moment it
+ * completes. Once that call returns the line is in the kernel's page cache, so killing the
+ * process (even kill -9) cannot lose it; only a power loss or kernel crash can, and fdatasync
+ * bounds that window to at most SYNC_EVERY_RECORDS records or SYNC_INTERVAL_MS. A write cut off
+ * by a power loss leaves a torn last line, which resuming detects and truncates away.
+ */
+const SYNC_EVERY_RECORDS = 64;
+const SYNC_INTERVAL_MS = 1000;
+
+/** The journal path for an output file. */
+export function journalPathFor(outputPath: string): string {
+  return `${outputPath}.journal`;
+}
+
+export interface JournalOpenOptions {
+  /** Continue an interrupted run: load what it finished. Without a journal, starts a fresh one. */
+  resume: boolean;
+  /** The run's input as the user named it (a path, or "-"). Stored, and checked on resume. */
+  input: string;
+  /** Without `resume`, discard an existing journal instead of refusing. */
+  overwrite?: boolean;
+}
+
+/** A journal of an interrupted run exists and the caller asked neither to resume nor to overwrite it. */
+export class JournalExistsError extends Error {
+  constructor(
+    readonly file: string,
+    readonly finishedItems: number,
+  ) {
+    super(
+      `${file} holds ${finishedItems} finished item${finishedItems === 1 ? "" : "s"} from an interrupted run; ` +
+        "pass --resume to continue that run or --overwrite to start over",
+    );
+    this.name = "JournalExistsError";
+  }
+}
+
+/** Resuming with another input than the journal's run would mix two runs' results. */
+export class JournalInputMismatchError extends Error {
+  constructor(
+    readonly file: string,
+    readonly journalInput: string,
+    readonly requestedInput: string,
+  ) {
+    super(
+      `${file} belongs to a run on ${journalInput}, not ${requestedInput}; ` +
+        "resume with the same input, or pass --overwrite to start over",
+    );
+    this.name = "JournalInputMismatchError";
+  }
+}
+
+/** Identifies an item for resuming: by id, or by position for items without a usable id. */
+function resumeKey(id: string | null, index: number): string {
+  // Distinct prefixes so that an id that happens to read "#5" never matches position 5.
+  return id === null ? `#${index}` : `id:${id}`;
+}
+
+export class Journal {
+  private fd: number | undefined;
+  private appended = 0;
+  private unsynced = 0;
+  private lastSyncAt = Date.now();
+  private syncTimer: NodeJS.Timeout | undefined;
+
+  private constructor(
+    /** The journal file. */
+    readonly path: string,
+    fd: number,
+    readonly header: JournalHeader,
+    /** How many more times each key is to be skipped: a multiset, since ids may repeat. */
+    private readonly toSkip: Map<string, number>,
+    /** Records found in the journal when it was opened for resuming. */
+    readonly resumedCount: number,
+  ) {
+    this.fd = fd;
+  }
+
+  /**
+   * Opens the journal at `journalPath` (see {@link journalPathFor}).
+   * - `resume: false`: creates a fresh journal. An existing one that holds finished items throws
+   *   {@link JournalExistsError} unless `overwrite`; one without items is simply replaced.
+   * - `resume: true`: loads an existing journal, truncating a torn last line; corrupt lines
+   *   elsewhere throw JournalCorruptError naming the line; another input throws
+   *   {@link JournalInputMismatchError}. Without a journal to resume, starts a fresh one
+   *   (`resumedCount` is 0).
+   */
+  static async open(journalPath: string, options: JournalOpenOptions): Promise<Journal> {
+    const exists = fs.existsSync(journalPath);
+    if (exists && options.resume) {
+      const resumed = await Journal.resume(journalPath, options.input);
+      if (resumed) return resumed;
+    } else if (exists && !options.overwrite) {
+      const finished = await countFinishedItems(journalPath);
+      if (finished > 0) throw new JournalExistsError(journalPath, finished);
+    }
+    return Journal.create(journalPath, options.input);
+  }
+
+  private static async resume(journalPath: string, input: string): Promise<Journal | undefined> {
+    const scan = emptyScan();
+    const toSkip = new Map<string, number>();
+    for await (const entry of readJournalEntries(journalPath, scan)) {
+      const key = resumeKey(entry.record.id, entry.index);
+      toSkip.set(key, (toSkip.get(key) ?? 0) + 1);
+    }
+    // Empty, or killed while writing the header: nothing was finished, start afresh.
+    if (!scan.header) return undefined;
+    const requested = describeInput(input);
+    if (scan.header.input !== requested) {
+      throw new JournalInputMismatchError(journalPath, scan.header.input, requested);
+    }
+    if (scan.tornTail) fs.truncateSync(journalPath, scan.completeBytes);
+    const fd = openForAppend(journalPath);
+    if (scan.missingFinalNewline) writeFully(fd, "\n");
+    fs.fdatasyncSync(fd);
+    return new Journal(journalPath, fd, scan.header, toSkip, scan.entries);
+  }
+
+  private static create(journalPath: string, input: string): Journal {
+    const header: JournalHeader = {
+      newsMoeJournal: JOURNAL_FORMAT_VERSION,
+      input: describeInput(input),
+      inputBytes: input === "-" ? null : sizeOrNull(input),
+      startedAt: new Date().toISOString(),
+      pid: process.pid,
+    };
+    let fd: number;
+    try {
+      fd = fs.openSync(journalPath, "w");
+    } catch (error) {
+      throw new Error(`${journalPath}: cannot create the journal: ${(error as Error).message}`, { cause: error });
+    }
+    writeFully(fd, `${JSON.stringify(header)}\n`);
+    fs.fdatasyncSync(fd);
+    return new Journal(journalPath, fd, header, new Map(), 0);
+  }
+
+  /** Records in the journal: those found when resuming plus those appended since. */
+  get count(): number {
+    return this.resumedCount + this.appended;
+  }
+
+  /**
+   * A predicate telling, for each input item in input order, whether it is already journaled and
+   * is to be skipped. Items are matched by id, or by index when they have no usable id (pass the
+   * same id the record will carry: the validated id, or the one salvaged from an invalid item).
+   * Ids that occur several times are counted: if "x" was journaled twice, its first two
+   * occurrences are skipped. Each call consumes a match, so use one predicate per run, calling it
+   * once per item; its memory shrinks to nothing as the journaled items are met.
+   */
+  resumeFilter(): (item: { index: number; id: string | null }) => boolean {
+    return ({ index, id }) => {
+      if (this.toSkip.size === 0) return false;
+      const key = resumeKey(id, index);
+      const remaining = this.toSkip.get(key);
+      if (remaining === undefined) return false;
+      if (remaining === 1) this.toSkip.delete(key);
+      else this.toSkip.set(key, remaining - 1);
+      return true;
+    };
+  }
+
+  /**
+   * Appends a finished item; `index` is its 0-based position in the input. Synchronous on
+   * purpose: when it returns, the record survives the process being killed.
+   */
+  append(record: AnalysisRecord, index: number): void {
+    if (this.fd === undefined) throw new Error(`${this.path}: the journal is closed`);
+    writeFully(this.fd, `${JSON.stringify({ index, record: inPublishedOrder(record) })}\n`);
+    this.appended += 1;
+    this.unsynced += 1;
+    if (this.unsynced >= SYNC_EVERY_RECORDS || Date.now() - this.lastSyncAt >= SYNC_INTERVAL_MS) {
+      this.sync();
+    } else if (this.syncTimer === undefined) {
+      // Items can be slow (long summaries); do not leave the last ones unsynced until the next.
+      this.syncTimer = setTimeout(() => this.sync(), SYNC_INTERVAL_MS);
+      this.syncTimer.unref();
+    }
+  }
+
+  /** Syncs and closes the file. Idempotent. */
+  close(): void {
+    if (this.fd === undefined) return;
+    this.sync();
+    fs.closeSync(this.fd);
+    this.fd = undefined;
+  }
+
+  private sync(): void {
+    if (this.syncTimer !== undefined) clearTimeout(this.syncTimer);
+    this.syncTimer = undefined;
+    if (this.fd === undefined || this.unsynced === 0) return;
+    fs.fdatasyncSync(this.fd);
+    this.unsynced = 0;
+    this.lastSyncAt = Date.now();
+  }
+}
+
+/**
+ * Writes the final output from a (closed) journal: each journaled record once, in journal order,
+ * atomically (see the output writers), then deletes the journal. Returns the number of records.
+ * On failure the journal is kept and the target left as it was, so the run can be finalized later.
+ */
+export async function finalizeFromJournal(journalPath: string, outputPath: string, format: OutputFormat): Promise<number> {
+  async function* records(): AsyncGenerator<AnalysisRecord> {
+    for await (const entry of readJournalEntries(journalPath)) yield entry.record;
+  }
+  const count = await writeRecordsAtomically(outputPath, records(), format);
+  await fs.promises.rm(journalPath, { force: true });
+  await syncDirectoryOf(journalPath);
+  return count;
+}
+
+function describeInput(input: string): string {
+  return input === "-" ? "-" : path.resolve(input);
+}
+
+function sizeOrNull(file: string): number | null {
+  try {
+    return fs.statSync(file).size;
+  } catch {
+    return null;
+  }
+}
+
+function openForAppend(journalPath: string): number {
+  try {
+    return fs.openSync(journalPath, "a");
+  } catch (error) {
+    throw new Error(`${journalPath}: cannot open the journal: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+/** write(2) may write less than asked (rarely, for files); loop so a line is never left half-written. */
+function writeFully(fd: number, text: string): void {
+  const bytes = Buffer.from(text, "utf8");
+  let written = 0;
+  while (written < bytes.length) written += fs.writeSync(fd, bytes, written, bytes.length - written);
+}
+
+/** Finished items in a journal, counted from its complete lines, tolerating damage (only for messages). */
+async function countFinishedItems(journalPath: string): Promise<number> {
+  let newlines = 0;
+  for await (const chunk of fs.createReadStream(journalPath) as AsyncIterable<Buffer>) {
+    let at = chunk.indexOf(0x0a);
+    while (at >= 0) {
+      newlines += 1;
+      at = chunk.indexOf(0x0a, at + 1);
+    }
+  }
+  // The first line is the header.
+  return Math.max(0, newlines - 1);
+}
