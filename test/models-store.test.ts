@@ -359,6 +359,40 @@ describe("resolveModel: failures on the wire", () => {
     await expect(stat(partial)).rejects.toThrow();
   });
 
+  it("resumes a transfer that stalls half-way, once the stall timeout passes", async () => {
+    const origin = await publish(CLASSIFIER, { kind: "classifier" });
+    box.hub.faults.stallHalfway.set("onnx/model_quantized.onnx", 1);
+    const started = Date.now();
+
+    const model = await resolveModel(CLASSIFIER, {
+      kind: "classifier",
+      dtype: "q8",
+      hub: { ...FAST, stallTimeoutMs: 300 },
+    });
+
+    expect(Date.now() - started).toBeLessThan(5_000);
+    if (model.files.kind !== "classifier") throw new Error("expected classifier");
+    const original = await readFile(join(origin.dir, "onnx", "model_quantized.onnx"));
+    expect(Buffer.compare(await readFile(model.files.model), original)).toBe(0);
+    const cdnGets = box.hub.requests.filter((r) => r.method === "GET" && r.url.startsWith("/cdn/"));
+    expect(cdnGets.map((r) => r.range === undefined)).toEqual([true, false]);
+  });
+
+  it("starts over when the server ignores Range and sends the whole file", async () => {
+    const origin = await publish(CLASSIFIER, { kind: "classifier" });
+    box.hub.faults.cutHalfway.set("onnx/model_quantized.onnx", 1);
+    box.hub.faults.ignoreRange.add("onnx/model_quantized.onnx");
+
+    const model = await resolveModel(CLASSIFIER, { kind: "classifier", dtype: "q8", hub: FAST });
+
+    if (model.files.kind !== "classifier") throw new Error("expected classifier");
+    const original = await readFile(join(origin.dir, "onnx", "model_quantized.onnx"));
+    expect(Buffer.compare(await readFile(model.files.model), original)).toBe(0);
+    const cdnGets = box.hub.requests.filter((r) => r.method === "GET" && r.url.startsWith("/cdn/"));
+    expect(cdnGets).toHaveLength(2);
+    expect(cdnGets[1]?.range).toMatch(/^bytes=\d+-$/); // asked to resume, got the whole file, kept it whole
+  });
+
   it("rejects bytes whose sha256 does not match, storing nothing", async () => {
     const origin = await publish(CLASSIFIER, { kind: "classifier" });
     box.hub.faults.corrupt.add("onnx/model_quantized.onnx");

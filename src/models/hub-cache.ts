@@ -206,7 +206,8 @@ async function listFilesRecursively(dir: string, prefix = ""): Promise<CachedFil
     const info = await stat(fullPath).catch(() => undefined); // follows the snapshot symlink
     if (info?.isFile()) files.push({ path: repoPath, size: info.size });
   }
-  return files.sort((a, b) => a.path.localeCompare(b.path));
+  // Code-point order: stable across locales, and `model.onnx` sorts before `model_quantized.onnx`.
+  return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 
 const DTYPE_SUFFIXES: Array<[suffix: string, dtype: string]> = [

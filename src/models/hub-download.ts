@@ -263,7 +263,9 @@ function statusError(response: Response, url: string, settings: Settings, what: 
         : code === "RepoNotFound"
           ? "the repository does not exist"
           : "the file does not exist at that revision";
-    return new HubError(`${what}: not found (HTTP 404): ${detail}${suffix}`, "not-found", url, details);
+    // The hub always says which kind of 404 it is; a server that does not is probably no hub.
+    const notAHub = code === "" ? `; the server did not say why, is ${settings.endpoint} (HF_ENDPOINT) a Hugging Face hub?` : "";
+    return new HubError(`${what}: not found (HTTP 404): ${detail}${suffix}${notAHub}`, "not-found", url, details);
   }
   const transient = status >= 500 || status === 429 || status === 408;
   return new HubError(`${what}: HTTP ${status} ${response.statusText}${suffix}`.trim(), "http", url, {

@@ -301,7 +301,7 @@ async function resolveFromHub(
   }
 
   try {
-    const downloaded = await downloadModel(repo, revision, options, hubOptions, knownCommit);
+    const downloaded = await downloadModel(spec, repo, revision, options, hubOptions, knownCommit);
     return {
       spec,
       source: downloaded.transferred ? "download" : "cache",
@@ -342,6 +342,7 @@ interface DownloadedModel {
  * written last, once the snapshot is usable.
  */
 async function downloadModel(
+  spec: string,
   repo: HubCacheRepo,
   revision: string,
   options: ResolveModelOptions,
@@ -369,7 +370,7 @@ async function downloadModel(
     const inferred = inferModelKind(await readJson(repo.snapshotFile(pinned, "config.json")));
     if (!inferred) {
       throw new ModelNotAvailableError({
-        spec: repo.repoId,
+        spec,
         kind: "auto",
         dtype: options.dtype,
         hubId: repo.repoId,
@@ -407,7 +408,7 @@ async function downloadModel(
   const inspection = await inspectModelDir(repo.snapshotDir(pinned), plan);
   if (!inspection.files) {
     throw new ModelNotAvailableError({
-      spec: repo.repoId,
+      spec,
       kind,
       dtype: options.dtype,
       hubId: repo.repoId,

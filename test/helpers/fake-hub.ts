@@ -17,7 +17,8 @@ import { join, relative } from "node:path";
  *     renamed repo: 307 with a relative Location to the new name
  *   GET /cdn/{sha256}: the bytes, honouring Range (206 + Content-Range), like the CDN
  *
- * Faults can be armed per file path: cut the connection half-way, serve wrong bytes, answer 5xx.
+ * Faults can be armed per file path: cut the connection half-way, stall half-way, serve wrong
+ * bytes, ignore Range, answer 503.
  * Every request is recorded so tests can count them.
  */
 
@@ -44,8 +45,12 @@ interface FakeRepo {
 export interface Faults {
   /** Paths whose next N downloads send half the bytes, then drop the connection. */
   cutHalfway: Map<string, number>;
+  /** Paths whose next N downloads send half the bytes, then go silent with the connection open. */
+  stallHalfway: Map<string, number>;
   /** Paths whose downloads carry different bytes of the right length (sha256 mismatch). */
   corrupt: Set<string>;
+  /** Paths served whole (200) even to a Range request, like a server without range support. */
+  ignoreRange: Set<string>;
   /** Paths (or "*") whose next N requests, HEAD or GET, answer 503. */
   unavailable: Map<string, number>;
 }
@@ -68,7 +73,13 @@ function newCommitHash(label: string): string {
 
 export class FakeHub {
   readonly requests: RecordedRequest[] = [];
-  readonly faults: Faults = { cutHalfway: new Map(), corrupt: new Set(), unavailable: new Map() };
+  readonly faults: Faults = {
+    cutHalfway: new Map(),
+    stallHalfway: new Map(),
+    corrupt: new Set(),
+    ignoreRange: new Set(),
+    unavailable: new Map(),
+  };
   private readonly repos = new Map<string, FakeRepo>();
   private readonly renamed = new Map<string, string>();
   private readonly blobs = new Map<string, StoredFile & { path: string }>();
@@ -225,7 +236,7 @@ export class FakeHub {
   ): void {
     const content = this.faults.corrupt.has(path) ? Buffer.from(original.map((byte) => byte ^ 0xff)) : original;
     let start = 0;
-    const range = /^bytes=(\d+)-$/.exec(request.headers.range ?? "");
+    const range = this.faults.ignoreRange.has(path) ? null : /^bytes=(\d+)-$/.exec(request.headers.range ?? "");
     if (range?.[1] !== undefined) {
       start = Number(range[1]);
       if (start >= content.length) {
@@ -247,6 +258,10 @@ export class FakeHub {
       // still queued, and a real cut rarely comes the instant the last byte was sent.
       response.write(half, () => setTimeout(() => response.socket?.destroy(), 150));
       return;
+    }
+    if (this.takeFault(this.faults.stallHalfway, path)) {
+      response.write(body.subarray(0, Math.floor(body.length / 2)));
+      return; // never ends; close() drops the connection
     }
     response.end(body);
   }
