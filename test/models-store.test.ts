@@ -335,6 +335,22 @@ describe("resolveModel: failures on the wire", () => {
     expect(resumedAt).toBeLessThan(original.length);
   });
 
+  it("keeps resuming as long as each attempt advances, beyond the retry limit", async () => {
+    const origin = await publish(CLASSIFIER, { kind: "classifier" });
+    box.hub.faults.cutHalfway.set("onnx/model_quantized.onnx", 3);
+
+    const model = await resolveModel(CLASSIFIER, { kind: "classifier", dtype: "q8", hub: { ...FAST, maxRetries: 1 } });
+
+    if (model.files.kind !== "classifier") throw new Error("expected classifier");
+    const original = await readFile(join(origin.dir, "onnx", "model_quantized.onnx"));
+    expect(Buffer.compare(await readFile(model.files.model), original)).toBe(0);
+    const offsets = box.hub.requests
+      .filter((r) => r.method === "GET" && r.url.startsWith("/cdn/"))
+      .map((r) => Number(/^bytes=(\d+)-$/.exec(r.range ?? "bytes=0-")?.[1]));
+    expect(offsets).toHaveLength(4);
+    expect(offsets).toEqual([...offsets].sort((a, b) => a - b)); // every attempt started further on
+  });
+
   it("resumes a partial file left by an earlier run that gave up", async () => {
     const origin = await publish(CLASSIFIER, { kind: "classifier" });
     box.hub.faults.cutHalfway.set("onnx/model_quantized.onnx", 1);

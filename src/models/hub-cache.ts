@@ -1,5 +1,6 @@
+import { randomBytes } from "node:crypto";
 import { constants } from "node:fs";
-import { copyFile, lstat, mkdir, readdir, readFile, rename, rm, stat, symlink, unlink, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, readdir, readFile, rename, rm, stat, symlink, writeFile } from "node:fs/promises";
 import { dirname, join, relative } from "node:path";
 import { DEFAULT_REVISION, isCommitHash } from "./model-spec.js";
 
@@ -16,6 +17,11 @@ import { DEFAULT_REVISION, isCommitHash } from "./model-spec.js";
  * Also readable: a transformers.js file cache, which stores `{cacheDir}/{owner}/{name}/{path}`
  * (`{cacheDir}/{owner}/{name}/{revision}/{path}` for revisions other than main).
  */
+
+/** Unique per call, so concurrent writers in one process never share a temporary file. */
+function temporaryName(path: string): string {
+  return `${path}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
+}
 
 export function repoFolderName(repoId: string): string {
   return ["models", ...repoId.split("/")].join("--");
@@ -105,7 +111,7 @@ export class HubCacheRepo {
   async writeRef(revision: string, commit: string): Promise<void> {
     const path = this.refPath(revision);
     await mkdir(dirname(path), { recursive: true });
-    const temporary = `${path}.${process.pid}.tmp`;
+    const temporary = temporaryName(path);
     await writeFile(temporary, commit);
     await rename(temporary, path);
   }
@@ -128,16 +134,17 @@ export class HubCacheRepo {
     const pointer = this.snapshotFile(commit, path);
     const blob = this.blobPath(etag);
     await mkdir(dirname(pointer), { recursive: true });
-    // A pointer left from an earlier run may dangle (blob deleted by a cache cleaner): replace it.
-    const existing = await lstat(pointer).catch(() => undefined);
-    if (existing) await unlink(pointer);
     const makeLink = options.symlink ?? ((target: string, at: string) => symlink(target, at));
+    // Made aside and renamed over the pointer: atomic, so concurrent resolves never see a gap, and
+    // a pointer left dangling by a cache cleaner is simply replaced.
+    const temporary = temporaryName(pointer);
     try {
       // Relative, like huggingface_hub, so the cache survives being moved or mounted elsewhere.
-      await makeLink(relative(dirname(pointer), blob), pointer);
+      await makeLink(relative(dirname(pointer), blob), temporary);
+      await rename(temporary, pointer);
       return "symlink";
     } catch {
-      const temporary = `${pointer}.${process.pid}.tmp`;
+      await rm(temporary, { force: true });
       await copyFile(blob, temporary, constants.COPYFILE_FICLONE);
       await rename(temporary, pointer);
       return "copy";

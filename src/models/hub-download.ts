@@ -274,12 +274,26 @@ function statusError(response: Response, url: string, settings: Settings, what: 
   });
 }
 
-async function withRetries<T>(settings: Settings, attempt: (retry: number) => Promise<T>): Promise<T> {
+/**
+ * Runs `attempt` again after transient failures, with exponential backoff. An attempt that made
+ * progress (`progress()` grew, e.g. bytes landed on disk before a cut) resets the count, so a long
+ * download over a flaky line keeps going as long as it keeps advancing.
+ */
+async function withRetries<T>(
+  settings: Settings,
+  attempt: () => Promise<T>,
+  progress: () => Promise<number> = async () => 0,
+): Promise<T> {
+  let lastProgress = await progress();
   for (let retry = 0; ; retry++) {
     try {
-      return await attempt(retry);
+      return await attempt();
     } catch (error) {
-      if (!(error instanceof HubError) || !error.transient || retry >= settings.maxRetries) throw error;
+      if (!(error instanceof HubError) || !error.transient) throw error;
+      const nowProgress = await progress();
+      if (nowProgress > lastProgress) retry = 0;
+      lastProgress = nowProgress;
+      if (retry >= settings.maxRetries) throw error;
       const delay = Math.min(settings.retryDelayMs * 2 ** retry, 8_000) * (1 + Math.random() * 0.25);
       await sleep(delay, undefined, settings.signal ? { signal: settings.signal } : {});
     }
@@ -436,7 +450,7 @@ async function fetchBlob(
   await mkdir(cache.blobsDir, { recursive: true });
   let expectedSize = metadata.size;
 
-  await withRetries(settings, async () => {
+  const attempt = async () => {
     let offset = await sizeOf(partial);
     if (expectedSize !== undefined && offset > expectedSize) {
       await cache.discardIncomplete(metadata.etag);
@@ -500,7 +514,8 @@ async function fetchBlob(
         transient: true,
       });
     }
-  });
+  };
+  await withRetries(settings, attempt, () => sizeOf(partial));
 
   await verifyPartial(partial, metadata, expectedSize, what);
   await rename(partial, cache.blobPath(metadata.etag));

@@ -24,6 +24,7 @@ import { InvalidModelSpecError, isCommitHash, parseModelSpec } from "./model-spe
 
 export { ModelNotAvailableError } from "./model-errors.js";
 export type { DownloadProgress } from "./hub-download.js";
+export type { ModelDtype, ModelFiles, ModelKind, ClassifierModelFiles, Seq2SeqModelFiles } from "./model-files.js";
 
 /**
  * Turns a model spec (a directory, or a hub id with an optional `@revision`) into a directory of
