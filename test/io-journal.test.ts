@@ -104,6 +104,27 @@ describe("Journal", () => {
     journal.close();
   });
 
+  it("matches id-less records journaled without an index to id-less input items in order", async () => {
+    const file = freshJournalPath();
+    const journal = await Journal.open(file, { resume: false, input });
+    // As the orchestrator emits them: in input order, index not passed.
+    journal.append(record("a"));
+    journal.append(record(null));
+    journal.append(record(null));
+    journal.close();
+    const resumed = await Journal.open(file, { resume: true, input });
+    const skip = resumed.resumeFilter();
+    const inputItems = [
+      { index: 0, id: "a" },
+      { index: 1, id: null },
+      { index: 2, id: "b" },
+      { index: 3, id: null },
+      { index: 4, id: null },
+    ];
+    expect(inputItems.filter((item) => skip(item)).map((item) => item.index)).toEqual([0, 1, 3]);
+    resumed.close();
+  });
+
   it("truncates a torn last line (a write cut short) and keeps appending cleanly", async () => {
     const file = await journalWith([
       [record("a"), 0],
@@ -117,7 +138,7 @@ describe("Journal", () => {
     journal.append(record("c"), 2);
     journal.close();
     const output = path.join(dir, "torn-out.jsonl");
-    expect(await finalizeFromJournal(file, output, "jsonl")).toBe(3);
+    expect(await finalizeFromJournal(file, output, "jsonl")).toEqual({ records: 3, failed: 0 });
     expect(lines(output).filter(Boolean).map((line) => (JSON.parse(line) as AnalysisRecord).id)).toEqual(["a", "b", "c"]);
   });
 
@@ -157,15 +178,16 @@ describe("Journal", () => {
 });
 
 describe("finalizeFromJournal", () => {
-  it("writes each journaled record once, in journal order, then deletes the journal", async () => {
-    const records = [record("b", "second in input"), record(null), record("a", "first in input")];
+  it("writes each journaled record once, in journal order, counts the failed ones, then deletes the journal", async () => {
+    const invalid: AnalysisRecord = { ...record(null), analyses: {}, error: "item 2: id: missing, expected a non-empty string or a number" };
+    const records = [record("b", "second in input"), invalid, { ...record("a"), analyses: { E: { error: "model missing" } } }];
     const file = await journalWith([
       [records[0] as AnalysisRecord, 1],
       [records[1] as AnalysisRecord, 2],
       [records[2] as AnalysisRecord, 0],
     ]);
     const output = path.join(dir, "final.json");
-    expect(await finalizeFromJournal(file, output, "json")).toBe(3);
+    expect(await finalizeFromJournal(file, output, "json")).toEqual({ records: 3, failed: 2 });
     expect(JSON.parse(fs.readFileSync(output, "utf8"))).toEqual(records);
     expect(fs.existsSync(file)).toBe(false);
   });
@@ -236,7 +258,7 @@ describe("kill -9 and resume, with real processes", () => {
     expect(outcome.stdout).toContain(`done ${total}`);
 
     const output = path.join(dir, "crash-final.json");
-    expect(await finalizeFromJournal(file, output, "json")).toBe(total);
+    expect(await finalizeFromJournal(file, output, "json")).toEqual({ records: total, failed: 0 });
     const final = JSON.parse(fs.readFileSync(output, "utf8")) as AnalysisRecord[];
     const finalIndices = final.map((entry) => (entry.analyses.CrashTestExpert as { index: number }).index);
     expect([...finalIndices].sort((a, b) => a - b)).toEqual(Array.from({ length: total }, (_, index) => index));

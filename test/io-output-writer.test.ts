@@ -10,6 +10,7 @@ import {
   writeJsonArrayAtomically,
   writeJsonLinesAtomically,
   writeJsonLinesToStream,
+  writeJsonlLine,
 } from "../src/io/output-writer.js";
 import { finished, spawnFixture } from "./fixtures/io/child-process.js";
 
@@ -151,6 +152,17 @@ describe("JSON Lines output", () => {
     expect(result).toEqual({ written: 500, consumerClosed: false });
     const ids = fs.readFileSync(target, "utf8").trim().split("\n").map((line) => (JSON.parse(line) as AnalysisRecord).id);
     expect(ids).toEqual(records.map((record) => record.id));
+  });
+
+  it("writes single lines and reports a stream that can take no more", async () => {
+    const target = path.join(dir, "single.jsonl");
+    const stream = fs.createWriteStream(target);
+    expect(await writeJsonlLine(stream, tutorialRecord)).toBe(true);
+    await new Promise<void>((resolve) => stream.end(resolve));
+    expect(JSON.parse(fs.readFileSync(target, "utf8"))).toEqual(tutorialRecord);
+    const gone = fs.createWriteStream(path.join(dir, "gone.jsonl"));
+    gone.destroy();
+    expect(await writeJsonlLine(gone, tutorialRecord)).toBe(false);
   });
 
   it("ends quietly when the reader of stdout goes away (| head)", async () => {

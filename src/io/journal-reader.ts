@@ -5,8 +5,8 @@ import { looksLikeAnalysisRecord, type AnalysisRecord } from "./output-record.js
 /**
  * The journal file format, version 1: JSON Lines.
  * Line 1 is a {@link JournalHeader}; every further line is one finished item,
- * `{"index": <0-based input position>, "record": <AnalysisRecord>}`, written with a single
- * write(2) as soon as the item completes.
+ * `{"index": <0-based input position, or null when the caller did not give it>, "record":
+ * <AnalysisRecord>}`, written with a single write(2) as soon as the item completes.
  */
 export const JOURNAL_FORMAT_VERSION = 1;
 
@@ -23,7 +23,7 @@ export interface JournalHeader {
 }
 
 export interface JournalEntry {
-  index: number;
+  index: number | null;
   record: AnalysisRecord;
   /** 1-based line in the journal file. */
   line: number;
@@ -68,10 +68,11 @@ function parseLine(bytes: Buffer): unknown {
   }
 }
 
-function isEntry(value: unknown): value is { index: number; record: AnalysisRecord } {
+function isEntry(value: unknown): value is { index: number | null; record: AnalysisRecord } {
   if (typeof value !== "object" || value === null) return false;
   const entry = value as Record<string, unknown>;
-  return Number.isSafeInteger(entry.index) && (entry.index as number) >= 0 && looksLikeAnalysisRecord(entry.record);
+  const indexOk = entry.index === null || (Number.isSafeInteger(entry.index) && (entry.index as number) >= 0);
+  return indexOk && looksLikeAnalysisRecord(entry.record);
 }
 
 /**
@@ -107,7 +108,7 @@ export async function* readJournalEntries(
       continue;
     }
     scan.entries += 1;
-    const entry = value as { index: number; record: AnalysisRecord };
+    const entry = value as { index: number | null; record: AnalysisRecord };
     yield { index: entry.index, record: entry.record, line: line.number };
   }
 }

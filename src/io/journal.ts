@@ -6,7 +6,7 @@ import {
   readJournalEntries,
   type JournalHeader,
 } from "./journal-reader.js";
-import { inPublishedOrder, type AnalysisRecord } from "./output-record.js";
+import { inPublishedOrder, recordHasErrors, type AnalysisRecord } from "./output-record.js";
 import { syncDirectoryOf, writeRecordsAtomically, type OutputFormat } from "./output-writer.js";
 
 export { JournalCorruptError, type JournalHeader } from "./journal-reader.js";
@@ -66,10 +66,16 @@ export class JournalInputMismatchError extends Error {
   }
 }
 
-/** Identifies an item for resuming: by id, or by position for items without a usable id. */
-function resumeKey(id: string | null, index: number): string {
-  // Distinct prefixes so that an id that happens to read "#5" never matches position 5.
-  return id === null ? `#${index}` : `id:${id}`;
+/** The key of id-less records journaled without their index: matched by order instead. */
+const IDLESS_IN_ORDER = "idless-in-order";
+
+/**
+ * Identifies an item for resuming: by id, or by position for items without a usable id.
+ * Distinct prefixes, so that an id that happens to read "#5" never matches position 5.
+ */
+function resumeKey(id: string | null, index: number | null): string {
+  if (id !== null) return `id:${id}`;
+  return index === null ? IDLESS_IN_ORDER : `#${index}`;
 }
 
 export class Journal {
@@ -168,22 +174,32 @@ export class Journal {
   resumeFilter(): (item: { index: number; id: string | null }) => boolean {
     return ({ index, id }) => {
       if (this.toSkip.size === 0) return false;
-      const key = resumeKey(id, index);
-      const remaining = this.toSkip.get(key);
-      if (remaining === undefined) return false;
-      if (remaining === 1) this.toSkip.delete(key);
-      else this.toSkip.set(key, remaining - 1);
-      return true;
+      if (this.consume(resumeKey(id, index))) return true;
+      return id === null && this.consume(IDLESS_IN_ORDER);
     };
   }
 
+  private consume(key: string): boolean {
+    const remaining = this.toSkip.get(key);
+    if (remaining === undefined) return false;
+    if (remaining === 1) this.toSkip.delete(key);
+    else this.toSkip.set(key, remaining - 1);
+    return true;
+  }
+
   /**
-   * Appends a finished item; `index` is its 0-based position in the input. Synchronous on
-   * purpose: when it returns, the record survives the process being killed.
+   * Appends a finished item. Synchronous on purpose: when it returns, the record survives the
+   * process being killed.
+   *
+   * `index` is the item's 0-based position in the input. Records with an id do not need it. An
+   * id-less record journaled without it is matched on resume to the first id-less input item not
+   * yet matched, which is right when records are appended in input order (as the orchestrator
+   * emits them); pass the index whenever it is at hand to be right in any order.
    */
-  append(record: AnalysisRecord, index: number): void {
+  append(record: AnalysisRecord, index?: number): void {
     if (this.fd === undefined) throw new Error(`${this.path}: the journal is closed`);
-    writeFully(this.fd, `${JSON.stringify({ index, record: inPublishedOrder(record) })}\n`);
+    const entry = { index: index ?? null, record: inPublishedOrder(record) };
+    writeFully(this.fd, `${JSON.stringify(entry)}\n`);
     this.appended += 1;
     this.unsynced += 1;
     if (this.unsynced >= SYNC_EVERY_RECORDS || Date.now() - this.lastSyncAt >= SYNC_INTERVAL_MS) {
@@ -213,19 +229,30 @@ export class Journal {
   }
 }
 
+export interface FinalizeSummary {
+  /** Records written to the output. */
+  records: number;
+  /** Of those, records with an item error or an expert error. */
+  failed: number;
+}
+
 /**
  * Writes the final output from a (closed) journal: each journaled record once, in journal order,
- * atomically (see the output writers), then deletes the journal. Returns the number of records.
+ * atomically (see the output writers), then deletes the journal.
  * On failure the journal is kept and the target left as it was, so the run can be finalized later.
  */
-export async function finalizeFromJournal(journalPath: string, outputPath: string, format: OutputFormat): Promise<number> {
+export async function finalizeFromJournal(journalPath: string, outputPath: string, format: OutputFormat): Promise<FinalizeSummary> {
+  let failed = 0;
   async function* records(): AsyncGenerator<AnalysisRecord> {
-    for await (const entry of readJournalEntries(journalPath)) yield entry.record;
+    for await (const entry of readJournalEntries(journalPath)) {
+      if (recordHasErrors(entry.record)) failed += 1;
+      yield entry.record;
+    }
   }
-  const count = await writeRecordsAtomically(outputPath, records(), format);
+  const written = await writeRecordsAtomically(outputPath, records(), format);
   await fs.promises.rm(journalPath, { force: true });
   await syncDirectoryOf(journalPath);
-  return count;
+  return { records: written, failed };
 }
 
 function describeInput(input: string): string {

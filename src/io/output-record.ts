@@ -51,6 +51,14 @@ export function recordToPrettyArrayElement(record: AnalysisRecord): string {
   return `    ${JSON.stringify(inPublishedOrder(record), null, 4).replaceAll("\n", "\n    ")}`;
 }
 
+/** True when the item failed as a whole (`error`) or any of its experts did (an `{error}` entry). */
+export function recordHasErrors(record: AnalysisRecord): boolean {
+  if (record.error !== undefined) return true;
+  return Object.values(record.analyses).some(
+    (entry) => typeof entry === "object" && entry !== null && typeof (entry as { error?: unknown }).error === "string",
+  );
+}
+
 /** A loose shape check for records read back from disk (the journal). */
 export function looksLikeAnalysisRecord(value: unknown): value is AnalysisRecord {
   if (typeof value !== "object" || value === null || Array.isArray(value)) return false;

@@ -177,6 +177,63 @@ export interface StreamWriteResult {
   consumerClosed: boolean;
 }
 
+/** How a reader going away shows up: EPIPE on a pipe; writes after that find the stream destroyed. */
+const READER_GONE = new Set(["EPIPE", "ERR_STREAM_DESTROYED"]);
+
+interface StreamHealth {
+  readerGone: boolean;
+  failure: Error | undefined;
+}
+
+const watchedStreams = new WeakMap<Writable, StreamHealth>();
+
+/**
+ * Listens to a stream's errors once and for good. A write error arrives as an event after the
+ * write returned, possibly after the caller is done with the stream; without a listener it would
+ * be an uncaught exception with a stack trace, which is what `| head` must not produce.
+ */
+function healthOf(stream: Writable): StreamHealth {
+  let health = watchedStreams.get(stream);
+  if (health === undefined) {
+    const watched: StreamHealth = { readerGone: false, failure: undefined };
+    stream.on("error", (error: NodeJS.ErrnoException) => {
+      if (READER_GONE.has(error.code ?? "")) watched.readerGone = true;
+      else watched.failure ??= error;
+    });
+    watchedStreams.set(stream, watched);
+    health = watched;
+  }
+  return health;
+}
+
+function roomOrEnd(stream: Writable): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      stream.off("drain", done);
+      stream.off("close", done);
+      stream.off("error", done);
+      resolve();
+    };
+    stream.on("drain", done);
+    stream.on("close", done);
+    stream.on("error", done);
+  });
+}
+
+/**
+ * Writes one record as a JSON line, waiting for the stream to drain when its buffer is full.
+ * Resolves to false, without writing, once the reader has gone (EPIPE): the caller should stop
+ * producing. Other stream errors are thrown (on this call or the next, as they arrive).
+ */
+export async function writeJsonlLine(stream: Writable, record: AnalysisRecord): Promise<boolean> {
+  const health = healthOf(stream);
+  if (health.failure) throw health.failure;
+  if (health.readerGone || stream.destroyed) return false;
+  if (!stream.write(`${recordToJsonLine(record)}\n`)) await roomOrEnd(stream);
+  if (health.failure) throw health.failure;
+  return !health.readerGone;
+}
+
 /**
  * Streams records as JSON Lines to a writable stream, honouring backpressure. A closed pipe
  * (EPIPE) is not an error: it ends the writing quietly with `consumerClosed: true`, so that
@@ -186,46 +243,15 @@ export async function writeJsonLinesToStream(
   stream: Writable,
   records: AsyncIterable<AnalysisRecord>,
 ): Promise<StreamWriteResult> {
-  let consumerClosed = false;
-  let failure: Error | undefined;
-  let wake: (() => void) | undefined;
-  const onError = (error: NodeJS.ErrnoException) => {
-    if (error.code === "EPIPE" || error.code === "ERR_STREAM_DESTROYED") consumerClosed = true;
-    else failure = error;
-    wake?.();
-  };
-  const onDrainOrClose = () => wake?.();
-  stream.on("error", onError);
-  stream.on("drain", onDrainOrClose);
-  stream.on("close", onDrainOrClose);
   let written = 0;
-  try {
-    for await (const record of records) {
-      if (consumerClosed || failure) break;
-      const roomLeft = stream.write(`${recordToJsonLine(record)}\n`);
-      written += 1;
-      if (!roomLeft && !stream.destroyed) {
-        await new Promise<void>((resolve) => {
-          wake = resolve;
-        });
-        wake = undefined;
-      }
+  for await (const record of records) {
+    if (!(await writeJsonlLine(stream, record))) {
+      // The record may or may not have reached the reader; it is not counted as written.
+      return { written, consumerClosed: true };
     }
-  } finally {
-    stream.off("drain", onDrainOrClose);
-    stream.off("close", onDrainOrClose);
-    // Errors for the last writes may still be on their way; keep them from becoming uncaught.
-    stream.off("error", onError);
-    if (!stream.listeners("error").includes(ignoreBrokenPipe)) stream.on("error", ignoreBrokenPipe);
+    written += 1;
   }
-  if (failure) throw failure;
-  return { written, consumerClosed };
-}
-
-function ignoreBrokenPipe(error: NodeJS.ErrnoException): void {
-  if (error.code !== "EPIPE" && error.code !== "ERR_STREAM_DESTROYED") {
-    process.emitWarning(`output stream error after writing finished: ${error.message}`);
-  }
+  return { written, consumerClosed: false };
 }
 
 /** {@link writeJsonLinesToStream} on process.stdout, for `-o -`. */
