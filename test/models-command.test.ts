@@ -2,7 +2,7 @@ import { Command, CommanderError } from "commander";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { registerModelsCommand } from "../src/cli/models-command.js";
+import { createProgressView, formatBytes, registerModelsCommand } from "../src/cli/models-command.js";
 import { writeFakeModelRepo } from "./helpers/fake-model-repo.js";
 import { createModelStoreSandbox, type ModelStoreSandbox } from "./helpers/model-store-env.js";
 
@@ -200,10 +200,34 @@ describe("news-moe models path", () => {
 
     expect(run.exitCode).toBe(1);
     expect(run.stdout).toBe("");
-    expect(run.stderr).toContain(`Model ${SUMMARIZER} (fp32) is not available`);
-    expect(run.stderr).toContain("models path never downloads");
+    expect(run.stderr).toContain(`Model ${SUMMARIZER} (seq2seq, fp32) is not available: it is not in the cache`);
+    expect(run.stderr).toContain("`news-moe models path` never downloads");
+    expect(run.stderr).not.toContain("offline mode is on");
+    expect(run.stderr).toContain("onnx/encoder_model.onnx");
     expect(run.stderr).toContain(`news-moe models pull ${SUMMARIZER} --dtype fp32`);
     expect(run.stderr).toContain(join(box.hubCache, "models--Xenova--distilbart-cnn-6-6", "refs", "main"));
     expect(box.hub.requests).toHaveLength(0);
+  });
+});
+
+describe("plain progress lines", () => {
+  it("prints start, periodic and stored lines, and formats sizes in SI units", () => {
+    const stderr = new Capture();
+    const view = createProgressView(stderr, 0);
+    const file = { repoId: "a/b", file: "onnx/model.onnx", bytesTotal: 2_000_000 };
+    view.onProgress({ ...file, bytesDone: 500_000, status: "downloading" });
+    view.onProgress({ ...file, bytesDone: 1_500_000, status: "downloading" });
+    view.onProgress({ ...file, bytesDone: 2_000_000, status: "done" });
+    view.onProgress({ repoId: "a/b", file: "config.json", bytesDone: 0, bytesTotal: undefined, status: "cached" });
+    view.stop();
+    expect(stderr.text).toBe(
+      [
+        "downloading a/b/onnx/model.onnx (2.0 MB, resuming at 500.0 kB)",
+        "  a/b/onnx/model.onnx: 75% 1.5 MB of 2.0 MB",
+        "stored a/b/onnx/model.onnx (2.0 MB)",
+        "",
+      ].join("\n"),
+    );
+    expect([formatBytes(999), formatBytes(1_000), formatBytes(1_234_567_890)]).toEqual(["999 B", "1.0 kB", "1.2 GB"]);
   });
 });

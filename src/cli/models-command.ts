@@ -49,6 +49,13 @@ export function formatBytes(bytes: number): string {
   return `${value.toFixed(1)} ${units[unit]}`;
 }
 
+/** The defaults' kinds are known, so `auto` need not wait for their config.json to say. */
+function kindFor(spec: string, choice: KindChoice): KindChoice {
+  if (choice !== "auto") return choice;
+  const repoId = spec.split("@")[0];
+  return DEFAULT_MODELS.find((model) => model.spec === repoId)?.kind ?? "auto";
+}
+
 function dtypesOf(choice: DtypeChoice): ModelDtype[] {
   return choice === "all" ? ["fp32", "q8"] : [choice];
 }
@@ -59,13 +66,13 @@ function describeSource(model: ResolvedModel): string {
   return "local directory";
 }
 
-interface ProgressView {
+export interface ProgressView {
   onProgress(progress: DownloadProgress): void;
   stop(): void;
 }
 
 /** Bars on a TTY; elsewhere one line when a file starts and one when it is stored. */
-function createProgressView(stderr: NodeJS.WritableStream & { isTTY?: boolean }): ProgressView {
+export function createProgressView(stderr: NodeJS.WritableStream & { isTTY?: boolean }, plainIntervalMs = 10_000): ProgressView {
   if (stderr.isTTY) {
     const bars = new cliProgress.MultiBar(
       {
@@ -98,15 +105,21 @@ function createProgressView(stderr: NodeJS.WritableStream & { isTTY?: boolean })
       stop: () => bars.stop(),
     };
   }
-  const started = new Set<string>();
+  const lastLine = new Map<string, number>();
   return {
     onProgress(p) {
       const key = `${p.repoId}/${p.file}`;
-      if (p.status === "downloading" && !started.has(key)) {
-        started.add(key);
+      const last = lastLine.get(key);
+      if (p.status === "downloading" && last === undefined) {
+        lastLine.set(key, Date.now());
         const size = p.bytesTotal === undefined ? "size unknown" : formatBytes(p.bytesTotal);
         const resumed = p.bytesDone > 0 ? `, resuming at ${formatBytes(p.bytesDone)}` : "";
         stderr.write(`downloading ${key} (${size}${resumed})\n`);
+      } else if (p.status === "downloading" && Date.now() - (last ?? 0) >= plainIntervalMs) {
+        // A big graph takes minutes; a line now and then shows a log reader it is not stuck.
+        lastLine.set(key, Date.now());
+        const percent = p.bytesTotal ? ` ${Math.floor((100 * p.bytesDone) / p.bytesTotal)}%` : "";
+        stderr.write(`  ${key}:${percent} ${formatBytes(p.bytesDone)}${p.bytesTotal ? ` of ${formatBytes(p.bytesTotal)}` : ""}\n`);
       } else if (p.status === "done") {
         stderr.write(`stored ${key} (${formatBytes(p.bytesDone)})\n`);
       }
@@ -167,7 +180,7 @@ export function registerModelsCommand(program: Command, io: ModelsCommandIO = {}
       const flags = command.optsWithGlobals<CommonFlags & { dtype: DtypeChoice; kind: KindChoice; timeout: string }>();
       const timeoutMs = parseTimeout(flags.timeout);
       const targets: Array<{ spec: string; kind: KindChoice }> =
-        specs.length > 0 ? specs.map((spec) => ({ spec, kind: flags.kind })) : [...DEFAULT_MODELS];
+        specs.length > 0 ? specs.map((spec) => ({ spec, kind: kindFor(spec, flags.kind) })) : [...DEFAULT_MODELS];
       const view = createProgressView(stderr);
       let failures = 0;
       await withInterrupt(async (signal) => {
@@ -235,10 +248,10 @@ export function registerModelsCommand(program: Command, io: ModelsCommandIO = {}
       const flags = command.optsWithGlobals<CommonFlags & { dtype: ModelDtype; kind: KindChoice }>();
       try {
         const model = await resolveModel(spec, {
-          kind: flags.kind,
+          kind: kindFor(spec, flags.kind),
           dtype: flags.dtype,
           offline: true,
-          offlineReason: "models path never downloads",
+          offlineReason: "`news-moe models path` never downloads",
           ...(flags.cacheDir ? { cacheDir: flags.cacheDir } : {}),
         });
         stdout.write(`${model.dir}\n`);

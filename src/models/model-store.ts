@@ -68,7 +68,11 @@ export interface ResolveModelOptions {
   dtype: ModelDtype;
   /** No network at all. Also on when HF_HUB_OFFLINE or TRANSFORMERS_OFFLINE is truthy. */
   offline?: boolean;
-  /** Why `offline` is set, for error messages; defaults to "--offline". */
+  /**
+   * Why `offline` is set when it is the caller's rule rather than the user's switch, for the
+   * error message ("`news-moe models path` never downloads"); without it the message blames
+   * --offline and tells how to turn it off.
+   */
   offlineReason?: string;
   /**
    * Cache root instead of `$HF_HUB_CACHE` / `$HF_HOME/hub` / `~/.cache/huggingface/hub`. Downloads
@@ -134,7 +138,9 @@ async function inspectFor(dir: string, kind: ModelKind | "auto", dtype: ModelDty
 
 /** Everything a plan wants, as words for an error, when nothing at all was found. */
 function wholePlan(kind: ModelKind | "auto", dtype: ModelDtype): string[] {
-  if (kind === "auto") return ["config.json"];
+  if (kind === "auto") {
+    return ["config.json", "tokenizer.json", "tokenizer_config.json", "the onnx/ graphs (which ones depends on config.json)"];
+  }
   const plan = modelFilePlan(kind, dtype);
   return [...plan.required, ...(plan.anyOf.length > 0 ? [plan.anyOf.map((g) => g.join(" + ")).join(" or ")] : [])];
 }
@@ -258,7 +264,7 @@ async function resolveFromHub(
   const { hit } = lookup;
   const envVar = offlineEnvVar();
   const offlineBecause = options.offline
-    ? (options.offlineReason ?? "--offline")
+    ? "--offline"
     : envVar
       ? `${envVar}=${process.env[envVar] ?? ""}`
       : undefined;
@@ -266,12 +272,18 @@ async function resolveFromHub(
 
   if (offlineBecause) {
     if (hit) return fromHit(spec, revision, hit);
+    // A caller-given reason (e.g. `models path`) is not a mode the user could switch off.
+    const callerReason = options.offline ? options.offlineReason : undefined;
     throw new ModelNotAvailableError({
       ...errorBase,
-      reason: lookup.problem ?? `offline mode is on (${offlineBecause}) and the model is not in the cache`,
+      reason:
+        lookup.problem ??
+        (callerReason
+          ? `it is not in the cache, and ${callerReason}`
+          : `offline mode is on (${offlineBecause}) and the model is not in the cache`),
       missing: lookup.missing,
       lookedIn: lookup.lookedIn,
-      offlineBecause,
+      ...(callerReason ? {} : { offlineBecause }),
     });
   }
 
