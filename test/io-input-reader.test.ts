@@ -106,6 +106,25 @@ describe("openInput: JSON arrays", () => {
     );
   });
 
+  it("says what is wrong inside strings, numbers and literals", async () => {
+    const cases: Array<[string, string]> = [
+      ['[1 2]', '1:4: unexpected number 2 (expected "," or "]")'],
+      ['[1 2', '1:4: unexpected number 2 (expected "," or "]")'],
+      ['["a\tb"]', "1:4: unescaped control character U+0009 inside a string"],
+      ['["a\nb"]', "1:4: unescaped line break inside a string"],
+      ['["\\q"]', '1:4: invalid escape "\\q" in a string'],
+      ['["\\u12G4"]', '1:7: unexpected "G" in a \\u escape (expected 4 hex digits)'],
+      ["[1.e5]", '1:4: unexpected "e" in a number'],
+      ["[nul]", '1:5: unexpected "]" (expected true, false or null)'],
+      ["[{'id': 1}]", `1:3: unexpected "'" (expected a property name in double quotes or "}")`],
+      ['[{"id": 1}, {"id": 2} {"id": 3}]', '1:23: unexpected "{" (expected "," or "]")'],
+    ];
+    for (const [index, [content, expected]] of cases.entries()) {
+      const file = write(`case-${index}.json`, content);
+      expect((await errorOf(file)).message.replace(/ \[byte \d+\]$/, "")).toBe(`${file}:${expected}`);
+    }
+  });
+
   it("locates errors far past the first read chunk, after a string longer than a chunk", async () => {
     const long = "a".repeat(200_000);
     const file = write("far.json", `[\n{"id": "1", "content": "${long}"},\n{"id": "2" "content": ""}\n]\n`);

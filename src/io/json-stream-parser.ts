@@ -47,7 +47,10 @@ export class JsonStreamParser {
   private readonly positions = new TextPositionTracker();
   private readonly containers: Array<"object" | "array"> = [];
   private expecting: Expectation = "value";
+  /** The last token the library accepted. */
   private previousToken: TokenType | undefined;
+  /** The last token given to the library, accepted or not. */
+  private lastToken: ParsedTokenInfo | undefined;
   private lastTokenOffset = 0;
   private emit: (value: unknown) => void = () => {};
   private failed: JsonSyntaxError | undefined;
@@ -99,6 +102,10 @@ export class JsonStreamParser {
       if (!(error instanceof TokenizerError) && !(error instanceof TokenParserError) && !isParserEndError(error)) {
         throw error;
       }
+      if (error instanceof TokenParserError && error.message.startsWith("Unexpected")) {
+        // A number at the very end is only tokenized now, and can itself be out of place.
+        throw this.fail(this.syntaxError(this.describeUnexpectedToken(), this.lastTokenOffset));
+      }
       const state = ENDED_MID_TOKEN.exec((error as Error).message)?.[1] ?? "";
       const problem = state.startsWith("STRING")
         ? `unexpected end of ${this.endName} inside a string (missing closing quote)`
@@ -108,6 +115,7 @@ export class JsonStreamParser {
   }
 
   private onToken(info: ParsedTokenInfo): void {
+    this.lastToken = info;
     this.lastTokenOffset = info.offset;
     // The library throws from here when the token does not fit; state below then stays as it was.
     this.parser.write(info);
@@ -172,7 +180,7 @@ export class JsonStreamParser {
 
   private describeWriteError(error: unknown, chunk: Uint8Array): JsonSyntaxError {
     if (error instanceof TokenParserError) {
-      return this.syntaxError(this.describeUnexpectedToken(error), this.lastTokenOffset);
+      return this.syntaxError(this.describeUnexpectedToken(), this.lastTokenOffset);
     }
     if (error instanceof TokenizerError) {
       const match = TOKENIZER_ERROR.exec(error.message);
@@ -192,17 +200,15 @@ export class JsonStreamParser {
     throw error;
   }
 
-  private describeUnexpectedToken(error: TokenParserError): string {
-    // The token the library refused is the one it was just given.
-    const shown = /^Unexpected (\w+) \((.*)\) in state/s.exec(error.message);
-    const tokenName = shown?.[1] ?? "token";
-    const tokenValue = shown?.[2] ?? "";
+  private describeUnexpectedToken(): string {
+    // The token the library refused is the last one it was given.
+    const offending = this.lastToken;
     let what: string;
-    if (tokenName === "STRING") what = `unexpected string ${truncate(tokenValue)}`;
-    else if (tokenName === "NUMBER") what = `unexpected number ${truncate(tokenValue)}`;
-    else if (tokenName === "TRUE" || tokenName === "FALSE" || tokenName === "NULL") what = `unexpected ${tokenValue}`;
-    else what = `unexpected ${tokenValue}`;
-    const closing = tokenName === "RIGHT_BRACE" || tokenName === "RIGHT_BRACKET";
+    if (offending?.token === TokenType.STRING) what = `unexpected string ${JSON.stringify(shorten(String(offending.value)))}`;
+    else if (offending?.token === TokenType.NUMBER) what = `unexpected number ${String(offending.value)}`;
+    else if (typeof offending?.value === "string") what = `unexpected ${JSON.stringify(offending.value)}`;
+    else what = `unexpected ${String(offending?.value)}`;
+    const closing = offending?.token === TokenType.RIGHT_BRACE || offending?.token === TokenType.RIGHT_BRACKET;
     const trailingComma = closing && this.previousToken === TokenType.COMMA ? "; JSON allows no trailing comma" : "";
     return `${what} (${this.describeExpectation()}${trailingComma})`;
   }
@@ -213,7 +219,7 @@ export class JsonStreamParser {
     if (state === "STRING_DEFAULT") {
       return character === "\n" || character === "\r"
         ? "unescaped line break inside a string"
-        : `unescaped control character ${shown} inside a string`;
+        : `unescaped ${shown} inside a string`;
     }
     if (state === "STRING_AFTER_BACKSLASH") return `invalid escape "\\${character}" in a string`;
     if (state.startsWith("STRING_UNICODE_DIGIT")) return `unexpected ${shown} in a \\u escape (expected 4 hex digits)`;
@@ -238,7 +244,7 @@ function isParserEndError(error: unknown): boolean {
   return error instanceof Error && error.message.startsWith("Parser ended in mid-parsing");
 }
 
-function truncate(text: string): string {
+function shorten(text: string): string {
   return text.length > 40 ? `${text.slice(0, 37)}...` : text;
 }
 

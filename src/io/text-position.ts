@@ -82,6 +82,7 @@ export class TextPositionTracker {
   }
 
   private advanceOver(chunk: Uint8Array, end: number): void {
+    if (end <= 0) return;
     const lastNewline = chunk.lastIndexOf(NEWLINE, end - 1);
     if (lastNewline >= 0) {
       this.checkpointLine += countNewlines(chunk, end);
