@@ -2,7 +2,14 @@ import { mkdir, mkdtemp, readFile, rm, symlink } from "node:fs/promises";
 import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { defaultHubCacheDir, hubEndpoint, hubToken, isTruthyEnv, offlineEnvVar } from "../src/models/hub-env.js";
+import {
+  defaultHubCacheDir,
+  hubEndpoint,
+  hubTimeoutsFromEnv,
+  hubToken,
+  isTruthyEnv,
+  offlineEnvVar,
+} from "../src/models/hub-env.js";
 import {
   dtypesPresent,
   inferModelKind,
@@ -192,6 +199,11 @@ describe("hub environment", () => {
     expect(offlineEnvVar({ HF_HUB_OFFLINE: "0" })).toBeUndefined();
     expect(isTruthyEnv("Yes")).toBe(true);
     expect(isTruthyEnv("no")).toBe(false);
+    expect(hubTimeoutsFromEnv({ HF_HUB_ETAG_TIMEOUT: "2.5", HF_HUB_DOWNLOAD_TIMEOUT: "60" })).toEqual({
+      timeoutMs: 2_500,
+      stallTimeoutMs: 60_000,
+    });
+    expect(hubTimeoutsFromEnv({ HF_HUB_ETAG_TIMEOUT: "soon" })).toEqual({});
   });
 });
 

@@ -456,6 +456,21 @@ describe("resolveModel: failures on the wire", () => {
     }
   });
 
+  it("takes the answer deadline from HF_HUB_ETAG_TIMEOUT", async () => {
+    const silent = await startSilentServer();
+    try {
+      process.env["HF_ENDPOINT"] = silent.url;
+      process.env["HF_HUB_ETAG_TIMEOUT"] = "0.3";
+      const started = Date.now();
+      const error = await expectNotAvailable(resolveModel(SUMMARIZER, { kind: "seq2seq", dtype: "q8" }));
+      expect(Date.now() - started).toBeLessThan(2_000);
+      expect(error.message).toContain("within 0.3 s");
+    } finally {
+      delete process.env["HF_HUB_ETAG_TIMEOUT"];
+      await silent.close();
+    }
+  });
+
   it("explains gated repos and HF_TOKEN, and downloads once the token is set", async () => {
     const dir = join(box.work, "gated");
     await writeFakeModelRepo(dir, { kind: "classifier", dtypes: ["q8"] });

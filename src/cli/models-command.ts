@@ -175,10 +175,10 @@ export function registerModelsCommand(program: Command, io: ModelsCommandIO = {}
     .addOption(kindOption())
     .addOption(cacheDirOption())
     .option("--offline", "do not download; only check that the models are cached")
-    .option("--timeout <seconds>", "give up on an unresponsive hub after this long", String(DEFAULT_TIMEOUT_MS / 1000))
+    .option("--timeout <seconds>", `give up on an unresponsive hub after this long (default: $HF_HUB_ETAG_TIMEOUT, else ${DEFAULT_TIMEOUT_MS / 1000})`)
     .action(async (specs: string[], _flags: unknown, command: Command) => {
-      const flags = command.optsWithGlobals<CommonFlags & { dtype: DtypeChoice; kind: KindChoice; timeout: string }>();
-      const timeoutMs = parseTimeout(flags.timeout);
+      const flags = command.optsWithGlobals<CommonFlags & { dtype: DtypeChoice; kind: KindChoice; timeout?: string }>();
+      const hub = flags.timeout === undefined ? {} : { timeoutMs: parseTimeout(flags.timeout) };
       const targets: Array<{ spec: string; kind: KindChoice }> =
         specs.length > 0 ? specs.map((spec) => ({ spec, kind: kindFor(spec, flags.kind) })) : [...DEFAULT_MODELS];
       const view = createProgressView(stderr);
@@ -193,7 +193,7 @@ export function registerModelsCommand(program: Command, io: ModelsCommandIO = {}
                   dtype,
                   ...(flags.offline ? { offline: true } : {}),
                   ...(flags.cacheDir ? { cacheDir: flags.cacheDir } : {}),
-                  hub: { timeoutMs },
+                  hub,
                   signal,
                   onProgress: (p) => view.onProgress(p),
                   warn: (message) => stderr.write(`warning: ${message}\n`),

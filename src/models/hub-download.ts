@@ -4,7 +4,7 @@ import { mkdir, open, rename, rm, stat } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 import { withFileLock } from "./file-lock.js";
 import type { HubCacheRepo, LinkMethod } from "./hub-cache.js";
-import { hubEndpoint, hubToken } from "./hub-env.js";
+import { hubEndpoint, hubTimeoutsFromEnv, hubToken } from "./hub-env.js";
 import { isCommitHash } from "./model-spec.js";
 
 /**
@@ -35,9 +35,9 @@ export interface HubRequestOptions {
   endpoint?: string;
   /** Defaults to `$HF_TOKEN`. Sent only to the endpoint's own origin, never to a CDN elsewhere. */
   token?: string;
-  /** How long to wait for response headers, connecting included, before giving up. */
+  /** How long to wait for response headers, connecting included, before giving up (`$HF_HUB_ETAG_TIMEOUT` s, else 10 s). */
   timeoutMs?: number;
-  /** How long a transfer may go without a single byte before it counts as cut (and is resumed). */
+  /** Silence allowed mid-transfer before it counts as cut and is resumed (`$HF_HUB_DOWNLOAD_TIMEOUT` s, else 30 s). */
   stallTimeoutMs?: number;
   /** Retries after a transient failure (5xx, 429, connection reset, stalled transfer). */
   maxRetries?: number;
@@ -100,11 +100,12 @@ interface Settings {
 }
 
 function settingsFrom(options: HubRequestOptions): Settings {
+  const fromEnv = hubTimeoutsFromEnv();
   return {
     endpoint: (options.endpoint ?? hubEndpoint()).replace(/\/+$/, ""),
     token: options.token ?? hubToken(),
-    timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-    stallTimeoutMs: options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS,
+    timeoutMs: options.timeoutMs ?? fromEnv.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    stallTimeoutMs: options.stallTimeoutMs ?? fromEnv.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS,
     maxRetries: options.maxRetries ?? DEFAULT_MAX_RETRIES,
     retryDelayMs: options.retryDelayMs ?? DEFAULT_RETRY_DELAY_MS,
     signal: options.signal,
@@ -489,11 +490,18 @@ async function fetchBlob(
     report(done, expectedSize, "downloading");
     try {
       if (response.body) {
+        const chunks = response.body[Symbol.asyncIterator]();
         request.keepAlive();
-        for await (const chunk of response.body) {
+        for (;;) {
+          // Only the network side is translated (and maybe retried); a disk error (ENOSPC,
+          // EACCES) from the writes below surfaces as itself.
+          const next = await chunks.next().catch((error: unknown) => {
+            throw request.translate(error);
+          });
+          if (next.done) break;
           request.keepAlive();
-          await handle.write(chunk);
-          done += chunk.byteLength;
+          await handle.write(next.value);
+          done += next.value.byteLength;
           if (Date.now() - lastReport >= 100) {
             lastReport = Date.now();
             report(done, expectedSize, "downloading");
@@ -502,8 +510,6 @@ async function fetchBlob(
       }
       // Durable before the rename, so a power cut cannot leave a renamed blob full of zeros.
       await handle.datasync();
-    } catch (error) {
-      throw request.translate(error);
     } finally {
       request.disarm();
       await handle.close();

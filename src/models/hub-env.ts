@@ -52,3 +52,18 @@ export function expandHome(path: string): string {
   if (path.startsWith("~/")) return join(homedir(), path.slice(2));
   return path;
 }
+
+function secondsToMs(value: string | undefined): number | undefined {
+  const seconds = Number(nonEmpty(value));
+  return Number.isFinite(seconds) && seconds > 0 ? Math.round(seconds * 1000) : undefined;
+}
+
+/**
+ * huggingface_hub's timeout variables, in ms: `HF_HUB_ETAG_TIMEOUT` bounds the wait for an answer
+ * (our headers deadline), `HF_HUB_DOWNLOAD_TIMEOUT` the silence allowed mid-transfer.
+ */
+export function hubTimeoutsFromEnv(env: Env = process.env): { timeoutMs?: number; stallTimeoutMs?: number } {
+  const timeoutMs = secondsToMs(env["HF_HUB_ETAG_TIMEOUT"]);
+  const stallTimeoutMs = secondsToMs(env["HF_HUB_DOWNLOAD_TIMEOUT"]);
+  return { ...(timeoutMs ? { timeoutMs } : {}), ...(stallTimeoutMs ? { stallTimeoutMs } : {}) };
+}

@@ -13,6 +13,8 @@ const HUB_VARIABLES = [
   "HF_TOKEN",
   "HUGGING_FACE_HUB_TOKEN",
   "XDG_CACHE_HOME",
+  "HF_HUB_ETAG_TIMEOUT",
+  "HF_HUB_DOWNLOAD_TIMEOUT",
 ];
 
 export interface ModelStoreSandbox {
