@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Regenerate the committed tiny fixtures: HF checkpoints (in .cache/models/hf, not committed),
+# their ONNX exports in test/fixtures/models/, and the reference outputs in
+# test/fixtures/references/. Deterministic; takes a few minutes on 2 cores.
+# Usage: tools/make-fixtures.sh [--models-only|--references-only]
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+PY="$ROOT/tools/py"
+HF="$ROOT/.cache/models/hf"
+FIX="$ROOT/test/fixtures/models"
+REF="$ROOT/test/fixtures/references"
+mode="${1:-all}"
+if [[ "$mode" == "-h" || "$mode" == "--help" ]]; then sed -n '2,6p' "$0"; exit 0; fi
+mkdir -p "$FIX" "$REF"
+
+"$PY" tools/python/make_models.py --which tiny --out "$HF"
+if [[ "$mode" != "--references-only" ]]; then
+  "$PY" tools/python/export_onnx.py --model "$HF/tiny-distilbart-cnn-6-6" --out "$FIX/tiny-distilbart-cnn-6-6" \
+      --quantize --minify-tokenizer --report "$REF/onnx_vs_pytorch.tiny-distilbart-cnn-6-6.json"
+  "$PY" tools/python/export_onnx.py --model "$HF/tiny-distilbert-sst2" --out "$FIX/tiny-distilbert-sst2" \
+      --quantize --minify-tokenizer --report "$REF/onnx_vs_pytorch.tiny-distilbert-sst2.json"
+fi
+if [[ "$mode" != "--models-only" ]]; then
+  "$PY" tools/python/make_references.py --bart "$HF/tiny-distilbart-cnn-6-6" --bert "$HF/tiny-distilbert-sst2" \
+      --onnx-bart "$FIX/tiny-distilbart-cnn-6-6" --onnx-bert "$FIX/tiny-distilbert-sst2" --out "$REF"
+fi
+du -sh "$FIX" "$REF"
+du -cb $(git ls-files -co --exclude-standard test/fixtures/models test/fixtures/references) | tail -1
