@@ -16,6 +16,12 @@ export interface InvalidItem {
 
 export type PipelineInput = { index: number; item: NewsItem } | { index: number; invalid: InvalidItem };
 
+/** A finished record with the input position of its item. */
+export interface IndexedRecord {
+  index: number;
+  record: AnalysisRecord;
+}
+
 export interface OrchestratorOptions {
   registry: ExpertRegistry;
   /** Names of the experts this run may use, in preference order within each task. */
@@ -133,11 +139,11 @@ export class Orchestrator {
     return this.profiles;
   }
 
-  async *run(source: AsyncIterable<PipelineInput>): AsyncGenerator<AnalysisRecord> {
+  async *run(source: AsyncIterable<PipelineInput>): AsyncGenerator<IndexedRecord> {
     const profiles = await this.prepare();
-    const output = new AsyncQueue<AnalysisRecord>();
+    const output = new AsyncQueue<IndexedRecord>();
     const window = new Semaphore(this.maxInFlight);
-    const finished = new Map<number, AnalysisRecord>();
+    const finished = new Map<number, IndexedRecord>();
     let nextToEmit = 0;
     let admitted = 0;
     let inputDone = false;
@@ -150,8 +156,10 @@ export class Orchestrator {
       }
       if (inputDone && nextToEmit === admitted) output.close();
     };
+    const indexOf = new Map<number, number>();
     const complete = (seq: number, record: AnalysisRecord) => {
-      finished.set(seq, record);
+      finished.set(seq, { index: indexOf.get(seq) ?? -1, record });
+      indexOf.delete(seq);
       emitReady();
     };
 
@@ -160,6 +168,7 @@ export class Orchestrator {
         if (this.options.signal?.aborted) break;
         await window.acquire();
         const seq = admitted++;
+        indexOf.set(seq, entry.index);
         this.stats.items++;
         if ("invalid" in entry) {
           this.stats.invalid++;

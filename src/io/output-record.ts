@@ -1,23 +1,11 @@
 import type { ExpertOutput } from "../core/expert.js";
 
-/** What one expert contributed to an item: its output, or why it has none. */
-export type AnalysisEntry = ExpertOutput | { error: string };
+import type { AnalysisRecord, ExpertError } from "../core/analysis-record.js";
 
-/**
- * One item's entry in the output file: the tutorial's `{id, headline, url, analyses}` plus the
- * router's explanation, an optional mixture of same-task experts, and an item-level error (for
- * items that failed validation, which still get an entry so every input item is accounted for).
- */
-export interface AnalysisRecord {
-  id: string | null;
-  headline: string | null;
-  url: string | null;
-  analyses: Record<string, AnalysisEntry>;
-  /** The router's decision and explanation; its shape belongs to the router. */
-  routing: unknown | null;
-  mixture?: Record<string, unknown>;
-  error?: string;
-}
+export type { AnalysisRecord };
+
+/** What one expert contributed to an item: its output, or why it has none. */
+export type AnalysisEntry = ExpertOutput | ExpertError;
 
 /**
  * The record with its fields in the published order (id, headline, url, analyses, routing,

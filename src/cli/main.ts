@@ -1,0 +1,36 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from "commander";
+import { readFileSync } from "node:fs";
+import { registerAnalyzeCommand } from "./analyze-command.js";
+import { ExitCode } from "./exit-codes.js";
+import { registerExpertsCommand } from "./experts-command.js";
+import { registerModelsCommand } from "./models-command.js";
+import { describeFatalError } from "./fatal-error.js";
+
+function packageVersion(): string {
+  const manifest = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
+  return manifest.version;
+}
+
+const program = new Command()
+  .name("news-moe")
+  .description("Mixture-of-Experts analysis of scraped news: summaries, sentiment and routing explanations")
+  .version(packageVersion(), "-V, --version")
+  .showHelpAfterError()
+  .exitOverride();
+
+registerAnalyzeCommand(program);
+registerExpertsCommand(program);
+registerModelsCommand(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof CommanderError) {
+    // --help and --version also arrive here, with exit code 0.
+    process.exitCode = error.exitCode === 0 ? ExitCode.Ok : ExitCode.Fatal;
+  } else {
+    process.stderr.write(`news-moe: ${describeFatalError(error)}\n`);
+    process.exitCode = ExitCode.Fatal;
+  }
+}

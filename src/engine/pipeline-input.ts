@@ -1,0 +1,37 @@
+import type { PipelineInput } from "../core/orchestrator.js";
+import { validateItem } from "../io/item-schema.js";
+
+export interface RawItem {
+  index: number;
+  value: unknown;
+}
+
+/**
+ * Validates raw input values into pipeline entries. Items the resume filter recognises as already
+ * finished are dropped here, before they cost anything.
+ */
+export async function* toPipelineInput(
+  raw: AsyncIterable<RawItem>,
+  options: { skip?: (item: { index: number; id: string | null }) => boolean; onSkip?: () => void } = {},
+): AsyncGenerator<PipelineInput> {
+  for await (const { index, value } of raw) {
+    const validated = validateItem(value, index);
+    const id = validated.ok ? validated.item.id : validated.id;
+    if (options.skip?.({ index, id })) {
+      options.onSkip?.();
+      continue;
+    }
+    if (validated.ok) {
+      yield { index, item: validated.item };
+    } else {
+      const { error, headline, url } = validated;
+      yield { index, invalid: { error, id, headline, url } };
+    }
+  }
+}
+
+/** Numbers entries of an in-memory or async collection, for library callers who pass items directly. */
+export async function* enumerate(values: Iterable<unknown> | AsyncIterable<unknown>): AsyncGenerator<RawItem> {
+  let index = 0;
+  for await (const value of values as AsyncIterable<unknown>) yield { index: index++, value };
+}

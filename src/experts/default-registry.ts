@@ -1,0 +1,32 @@
+import { ExpertRegistry } from "../core/registry.js";
+import { ExtractiveSummarizerExpert, LexiconSentimentExpert } from "./embedded/index.js";
+import {
+  NEURAL_SENTIMENT_NAME,
+  NEURAL_SUMMARIZER_NAME,
+  NeuralSentimentExpert,
+  NeuralSummarizerExpert,
+  type NeuralExpertOptions,
+} from "./neural/index.js";
+
+export interface DefaultRegistryOptions {
+  neural?: Partial<NeuralExpertOptions>;
+}
+
+/** Names usable in `--experts` besides expert names and tasks. */
+export const EXPERT_GROUPS: Readonly<Record<string, readonly string[]>> = {
+  neural: [NEURAL_SUMMARIZER_NAME, NEURAL_SENTIMENT_NAME],
+  embedded: ["ExtractiveSummarizerExpert", "LexiconSentimentExpert"],
+};
+
+/**
+ * The built-in experts. Registration order is the fallback order within each task: the neural
+ * expert first (the tutorial's models, best quality), then the embedded one that needs no download.
+ * Constructing them loads nothing.
+ */
+export function createDefaultRegistry(options: DefaultRegistryOptions = {}): ExpertRegistry {
+  return new ExpertRegistry()
+    .register(new NeuralSummarizerExpert(options.neural ?? {}))
+    .register(new ExtractiveSummarizerExpert())
+    .register(new NeuralSentimentExpert(options.neural ?? {}))
+    .register(new LexiconSentimentExpert());
+}

@@ -1,0 +1,224 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import { describe, expect, it } from "vitest";
+import type { AnalysisRecord } from "../src/core/analysis-record.js";
+import { ExpertUnavailableError, type Expert, type ExpertOutput, type SentimentOutput } from "../src/core/expert.js";
+import type { NewsItem } from "../src/core/news-item.js";
+import { Orchestrator, type PipelineInput } from "../src/core/orchestrator.js";
+import { ExpertRegistry } from "../src/core/registry.js";
+import { ExtractiveSummarizerExpert, LexiconSentimentExpert } from "../src/experts/embedded/index.js";
+import { AllRouter } from "../src/routing/all-router.js";
+import { DEFAULT_RULES } from "../src/routing/default-rules.js";
+import { computeFeatures } from "../src/routing/features.js";
+import { parseRulesConfig } from "../src/routing/rules-config.js";
+import { RulesRouter } from "../src/routing/rules-router.js";
+
+/**
+ * An expert whose behaviour the tests control: it records the batches it is given, takes a
+ * per-item time, fails on content containing "POISON" and keeps track of items held at once.
+ */
+class ProbeExpert implements Expert {
+  readonly description = "test expert";
+  readonly requires = "nothing";
+  readonly batches: string[][] = [];
+  inFlight = 0;
+  maxInFlight = 0;
+
+  constructor(
+    readonly name: string,
+    readonly task: string,
+    readonly maxBatchSize: number,
+    private readonly msPerItem = 0,
+    private readonly loadError?: string,
+  ) {}
+
+  async load(): Promise<void> {
+    if (this.loadError) throw new ExpertUnavailableError(this.name, this.loadError);
+  }
+
+  async analyze(items: readonly NewsItem[]): Promise<Array<ExpertOutput | Error>> {
+    this.batches.push(items.map((i) => i.id));
+    this.inFlight += items.length;
+    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+    // Later items finish first when msPerItem varies by id: exercises the reorder buffer.
+    await sleep(this.msPerItem * items.length + (Number(items[0]?.id.slice(1)) % 3));
+    this.inFlight -= items.length;
+    if (items.some((i) => i.content.includes("POISON"))) throw new Error("poisoned batch");
+    return items.map((i) => ({ seen: i.id }));
+  }
+}
+
+class FixedSentiment implements Expert<SentimentOutput> {
+  readonly task = "sentiment";
+  readonly description = "fixed";
+  readonly requires = "nothing";
+  readonly maxBatchSize = 8;
+  constructor(
+    readonly name: string,
+    private readonly probabilities: SentimentOutput["probabilities"],
+  ) {}
+  async load(): Promise<void> {}
+  async analyze(items: readonly NewsItem[]): Promise<SentimentOutput[]> {
+    const [label, score] = Object.entries(this.probabilities).sort((a, b) => (b[1] ?? 0) - (a[1] ?? 0))[0] ?? ["NEUTRAL", 0];
+    return items.map(() => ({
+      sentiment_label: label as SentimentOutput["sentiment_label"],
+      sentiment_score: score ?? 0,
+      probabilities: this.probabilities,
+    }));
+  }
+}
+
+function news(n: number, content = "Harbour Town won again on Saturday. The fans were delighted with the result."): PipelineInput[] {
+  return Array.from({ length: n }, (_, index) => ({ index, item: { id: `n${index}`, headline: `H${index}`, content } }));
+}
+
+async function* slowly(entries: PipelineInput[]): AsyncGenerator<PipelineInput> {
+  for (const entry of entries) {
+    yield entry;
+    await sleep(0);
+  }
+}
+
+async function collect(orchestrator: Orchestrator, entries: PipelineInput[]): Promise<AnalysisRecord[]> {
+  const records: AnalysisRecord[] = [];
+  for await (const { record } of orchestrator.run(slowly(entries))) records.push(record);
+  return records;
+}
+
+describe("Orchestrator", () => {
+  it("batches per expert, never beyond its batch size, and emits records in input order", async () => {
+    const a = new ProbeExpert("A", "summarization", 4, 2);
+    const b = new ProbeExpert("B", "sentiment", 16, 1);
+    const registry = new ExpertRegistry().register(a).register(b);
+    const orchestrator = new Orchestrator({ registry, experts: ["A", "B"], router: new AllRouter(), features: computeFeatures });
+    const records = await collect(orchestrator, news(40));
+    expect(records.map((r) => r.id)).toEqual(Array.from({ length: 40 }, (_, i) => `n${i}`));
+    expect(Math.max(...a.batches.map((batch) => batch.length))).toBeLessThanOrEqual(4);
+    expect(a.batches.flat().sort()).toEqual(records.map((r) => r.id).sort());
+    // A busy expert's queue becomes its next batch: far fewer calls than items.
+    expect(b.batches.length).toBeLessThan(40);
+    expect(records[0]?.analyses).toEqual({ A: { seen: "n0" }, B: { seen: "n0" } });
+    expect(orchestrator.stats).toMatchObject({ items: 40, succeeded: 40, withExpertErrors: 0, invalid: 0 });
+  });
+
+  it("isolates a failing item: its batch-mates succeed, it gets an error, the run goes on", async () => {
+    const a = new ProbeExpert("A", "summarization", 8);
+    const registry = new ExpertRegistry().register(a).register(new LexiconSentimentExpert());
+    const orchestrator = new Orchestrator({
+      registry,
+      experts: ["A", "LexiconSentimentExpert"],
+      router: new AllRouter(),
+      features: computeFeatures,
+    });
+    const entries = news(12);
+    const poisoned = entries[5];
+    if (poisoned && "item" in poisoned) poisoned.item.content = "POISON in this one. It is still a sentence.";
+    const records = await collect(orchestrator, entries);
+    expect(records).toHaveLength(12);
+    expect(records[5]?.analyses.A).toEqual({ error: "poisoned batch" });
+    expect(records[5]?.analyses.LexiconSentimentExpert).toHaveProperty("sentiment_label");
+    expect(records.filter((r, i) => i !== 5).every((r) => (r.analyses.A as { seen?: string }).seen === r.id)).toBe(true);
+    expect(orchestrator.stats.withExpertErrors).toBe(1);
+    expect(orchestrator.stats.experts.A?.errors).toBe(1);
+  });
+
+  it("keeps invalid items as error entries in their place", async () => {
+    const registry = new ExpertRegistry().register(new ExtractiveSummarizerExpert());
+    const orchestrator = new Orchestrator({ registry, experts: ["ExtractiveSummarizerExpert"], router: new AllRouter(), features: computeFeatures });
+    const entries: PipelineInput[] = [
+      ...news(2),
+      { index: 2, invalid: { error: "item 2: content: expected a string, got number", id: "bad", headline: null, url: null } },
+      { index: 3, item: { id: "n3", content: "" } },
+    ];
+    const records = await collect(orchestrator, entries);
+    expect(records.map((r) => r.id)).toEqual(["n0", "n1", "bad", "n3"]);
+    expect(records[2]).toEqual({
+      id: "bad",
+      headline: null,
+      url: null,
+      analyses: {},
+      routing: null,
+      error: "item 2: content: expected a string, got number",
+    });
+    expect(records[3]?.analyses.ExtractiveSummarizerExpert).toEqual({ error: expect.stringContaining("content is empty") });
+    expect(orchestrator.stats).toMatchObject({ items: 4, succeeded: 2, withExpertErrors: 1, invalid: 1 });
+  });
+
+  it("holds a bounded number of items however long the input", async () => {
+    const slow = new ProbeExpert("Slow", "summarization", 2, 3);
+    const registry = new ExpertRegistry().register(slow);
+    const orchestrator = new Orchestrator({ registry, experts: ["Slow"], router: new AllRouter(), features: computeFeatures, maxInFlight: 6 });
+    let admittedAhead = 0;
+    let maxAhead = 0;
+    let emitted = 0;
+    async function* counting(): AsyncGenerator<PipelineInput> {
+      for (const entry of news(60)) {
+        admittedAhead = entry.index - emitted;
+        maxAhead = Math.max(maxAhead, admittedAhead);
+        yield entry;
+      }
+    }
+    for await (const _ of orchestrator.run(counting())) emitted++;
+    expect(emitted).toBe(60);
+    // The source is pulled at most one item beyond the window.
+    expect(maxAhead).toBeLessThanOrEqual(7);
+  });
+
+  it("says once when an expert cannot load and where its work goes, then falls back", async () => {
+    const broken = new ProbeExpert("Broken", "summarization", 4, 0, "model files missing");
+    const registry = new ExpertRegistry().register(broken).register(new ExtractiveSummarizerExpert());
+    const notices: string[] = [];
+    const orchestrator = new Orchestrator({
+      registry,
+      experts: ["Broken", "ExtractiveSummarizerExpert"],
+      router: new RulesRouter(parseRulesConfig({ priors: { Broken: 5 } }, "t")),
+      features: computeFeatures,
+      onNotice: (m) => notices.push(m),
+    });
+    const records = await collect(orchestrator, news(5));
+    expect(notices).toEqual(["Broken is unavailable: model files missing; its summarization work goes to ExtractiveSummarizerExpert"]);
+    expect(broken.batches).toHaveLength(0);
+    for (const record of records) {
+      expect(Object.keys(record.analyses)).toEqual(["ExtractiveSummarizerExpert"]);
+      expect(record.routing?.experts[0]?.reason).toMatch(/^fallback: Broken is unavailable \(model files missing\)/);
+    }
+  });
+
+  it("records an explicit error when no expert of a chosen task can run", async () => {
+    const registry = new ExpertRegistry().register(new ProbeExpert("Broken", "summarization", 4, 0, "no weights"));
+    const orchestrator = new Orchestrator({ registry, experts: ["Broken"], router: new AllRouter(), features: computeFeatures, onNotice: () => {} });
+    const [record] = await collect(orchestrator, news(1));
+    expect(record?.analyses.Broken).toEqual({ error: "Broken is unavailable: no weights" });
+  });
+
+  it("mixes two sentiment experts by gate weight and keeps each expert's own result", async () => {
+    const registry = new ExpertRegistry()
+      .register(new FixedSentiment("Confident", { POSITIVE: 0.9, NEGATIVE: 0.1 }))
+      .register(new FixedSentiment("Doubtful", { POSITIVE: 0.2, NEGATIVE: 0.3, NEUTRAL: 0.5 }));
+    const rules = parseRulesConfig({ priors: { Confident: 1 }, topK: { sentiment: 2 } }, "t");
+    const orchestrator = new Orchestrator({ registry, experts: ["Confident", "Doubtful"], router: new RulesRouter(rules), features: computeFeatures });
+    const [record] = await collect(orchestrator, news(1));
+    const w = 1 / (1 + Math.exp(-1)); // softmax(1, 0) weight of Confident
+    const mixed = record?.mixture?.sentiment as { probabilities: Record<string, number>; sentiment_label: string; weights: Record<string, number> };
+    expect(mixed.weights.Confident).toBeCloseTo(w, 12);
+    expect(mixed.probabilities.POSITIVE).toBeCloseTo(w * 0.9 + (1 - w) * 0.2, 12);
+    expect(mixed.probabilities.NEGATIVE).toBeCloseTo(w * 0.1 + (1 - w) * 0.3, 12);
+    expect(mixed.probabilities.NEUTRAL).toBeCloseTo((1 - w) * 0.5, 12);
+    expect(mixed.sentiment_label).toBe("POSITIVE");
+    expect(record?.analyses.Confident).toMatchObject({ sentiment_label: "POSITIVE" });
+    expect(record?.analyses.Doubtful).toMatchObject({ sentiment_label: "NEUTRAL" });
+  });
+
+  it("runs the embedded experts end to end under the auto router", async () => {
+    const registry = new ExpertRegistry().register(new ExtractiveSummarizerExpert()).register(new LexiconSentimentExpert());
+    const orchestrator = new Orchestrator({
+      registry,
+      experts: registry.names(),
+      router: new RulesRouter(DEFAULT_RULES, "auto"),
+      features: computeFeatures,
+    });
+    const [record] = await collect(orchestrator, news(1, "Harbour Town won a thrilling final on Saturday. The supporters were overjoyed and the captain lifted the trophy."));
+    expect(record?.analyses.ExtractiveSummarizerExpert).toHaveProperty("summary");
+    expect(record?.analyses.LexiconSentimentExpert).toMatchObject({ sentiment_label: "POSITIVE" });
+    expect(record?.routing?.router).toBe("auto");
+  });
+});

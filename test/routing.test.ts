@@ -1,0 +1,207 @@
+import { mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import type { NewsItem } from "../src/core/news-item.js";
+import { ExpertRegistry } from "../src/core/registry.js";
+import { createRouter } from "../src/engine/create-router.js";
+import { AllRouter } from "../src/routing/all-router.js";
+import { DEFAULT_RULES } from "../src/routing/default-rules.js";
+import { computeFeatures } from "../src/routing/features.js";
+import { gate } from "../src/routing/gate.js";
+import { loadRulesConfig, parseRulesConfig } from "../src/routing/rules-config.js";
+import { RulesRouter } from "../src/routing/rules-router.js";
+import type { ExpertProfile } from "../src/routing/types.js";
+import { ExtractiveSummarizerExpert, LexiconSentimentExpert } from "../src/experts/embedded/index.js";
+
+const PROFILES: ExpertProfile[] = [
+  { name: "NewsSummarizationLLMExpert", task: "summarization", languages: ["eng"], available: true },
+  { name: "ExtractiveSummarizerExpert", task: "summarization", available: true },
+  { name: "SentimentAnalysisLLMExpert", task: "sentiment", languages: ["eng"], available: true },
+  { name: "LexiconSentimentExpert", task: "sentiment", languages: ["eng"], available: true },
+];
+
+const ENGLISH_MATCH_REPORT =
+  "Harbour Town won the derby at a sold-out Riverside Park on Saturday. The home side scored twice before half-time " +
+  "and held on after the break despite a late penalty. Their manager praised a disciplined defensive display and " +
+  "said the squad had earned the result after weeks of hard training. Supporters sang long after the final whistle, " +
+  "and the club confirmed that the captain's knee problem is not serious. The win lifts them to third in the table.";
+
+function item(overrides: Partial<NewsItem> = {}): NewsItem {
+  return { id: "t1", headline: "Derby win", content: ENGLISH_MATCH_REPORT, topics: ["Football"], ...overrides };
+}
+
+function route(router: { route: RulesRouter["route"] }, news: NewsItem, profiles = PROFILES) {
+  return router.route(news, computeFeatures(news), profiles);
+}
+
+describe("gate", () => {
+  it("softmaxes per task, keeps top-k and renormalises the kept weights", () => {
+    const chosen = gate(
+      [
+        { expert: "a", task: "x", score: 2, reason: "" },
+        { expert: "b", task: "x", score: 1, reason: "" },
+        { expert: "c", task: "x", score: 0, reason: "" },
+        { expert: "d", task: "y", score: 5, reason: "" },
+      ],
+      { topK: (task) => (task === "x" ? 2 : 1) },
+    );
+    expect(chosen.map((c) => c.expert)).toEqual(["a", "b", "d"]);
+    // softmax(2,1,0) = (.665,.245,.090); top-2 renormalised = e^2/(e^2+e^1) = 1/(1+e^-1)
+    expect(chosen[0]?.weight).toBeCloseTo(1 / (1 + Math.exp(-1)), 12);
+    expect(chosen[1]?.weight).toBeCloseTo(1 / (1 + Math.exp(1)), 12);
+    expect(chosen[2]?.weight).toBe(1);
+  });
+
+  it("sharpens with a lower temperature, breaks ties by candidate order and skips -Infinity", () => {
+    const candidates = [
+      { expert: "first", task: "x", score: 0, reason: "" },
+      { expert: "second", task: "x", score: 0, reason: "" },
+      { expert: "never", task: "x", score: -Infinity, reason: "" },
+    ];
+    expect(gate(candidates, { topK: () => 1 }).map((c) => c.expert)).toEqual(["first"]);
+    expect(gate(candidates, { topK: () => 3 }).map((c) => c.expert)).toEqual(["first", "second"]);
+    const sharp = gate(
+      [
+        { expert: "a", task: "x", score: 1, reason: "" },
+        { expert: "b", task: "x", score: 0, reason: "" },
+      ],
+      { topK: () => 2, temperature: 0.25 },
+    );
+    expect(sharp[0]?.weight).toBeCloseTo(Math.exp(4) / (Math.exp(4) + 1), 12);
+  });
+});
+
+describe("AllRouter", () => {
+  it("runs every expert, with equal weights within a task, in registry order", () => {
+    const decision = route(new AllRouter(), item());
+    expect(decision.experts.map((c) => [c.expert, c.weight])).toEqual([
+      ["NewsSummarizationLLMExpert", 0.5],
+      ["ExtractiveSummarizerExpert", 0.5],
+      ["SentimentAnalysisLLMExpert", 0.5],
+      ["LexiconSentimentExpert", 0.5],
+    ]);
+  });
+
+  it("drops an expert that cannot load and gives its task wholly to the others", () => {
+    const profiles = PROFILES.map((p) =>
+      p.name === "SentimentAnalysisLLMExpert" ? { ...p, available: false, unavailableReason: "no model" } : p,
+    );
+    const decision = route(new AllRouter(), item(), profiles);
+    expect(decision.experts.filter((c) => c.task === "sentiment").map((c) => [c.expert, c.weight])).toEqual([
+      ["LexiconSentimentExpert", 1],
+    ]);
+  });
+});
+
+describe("auto router (built-in rules)", () => {
+  const auto = new RulesRouter(DEFAULT_RULES, "auto");
+
+  it("prefers the neural experts when they are available, one per task", () => {
+    const decision = route(auto, item());
+    expect(decision.experts.map((c) => c.expert)).toEqual(["NewsSummarizationLLMExpert", "SentimentAnalysisLLMExpert"]);
+    expect(decision.experts.every((c) => c.weight === 1)).toBe(true);
+    expect(decision.experts[0]?.reason).toContain("prior 1");
+  });
+
+  it("falls back to the next expert of the task when the preferred one cannot load, and says why", () => {
+    const profiles = PROFILES.map((p) =>
+      p.name === "NewsSummarizationLLMExpert"
+        ? { ...p, available: false, unavailableReason: "model Xenova/distilbart-cnn-6-6 not in the cache" }
+        : p,
+    );
+    const decision = route(auto, item(), profiles);
+    const summary = decision.experts.find((c) => c.task === "summarization");
+    expect(summary?.expert).toBe("ExtractiveSummarizerExpert");
+    expect(summary?.reason).toMatch(/^fallback: NewsSummarizationLLMExpert is unavailable \(model Xenova/);
+  });
+
+  it("keeps a task whose every expert is unavailable, so the item shows the error instead of losing the task", () => {
+    const profiles = PROFILES.map((p) =>
+      p.task === "sentiment" ? { ...p, available: false, unavailableReason: "broken" } : p,
+    );
+    const decision = route(auto, item(), profiles);
+    expect(decision.experts.find((c) => c.task === "sentiment")?.expert).toBe("SentimentAnalysisLLMExpert");
+  });
+
+  it("sends a brief to the extractive summariser, explaining the rule", () => {
+    const brief = item({ content: "Harbour Town beat Eastfield 2-1 on Saturday to reach the final." });
+    const summary = route(auto, brief).experts.find((c) => c.task === "summarization");
+    expect(summary?.expert).toBe("ExtractiveSummarizerExpert");
+    expect(summary?.reason).toContain('rule "brief-article" (words < 60) +2');
+  });
+
+  it("routes around experts that do not support the item's language when another does", () => {
+    const spanish = item({
+      content:
+        "El Atlético Ribera ganó el derbi regional con dos goles en la segunda parte. El entrenador elogió la " +
+        "intensidad del equipo y la afición celebró hasta muy tarde en las calles del centro de la ciudad. " +
+        "La próxima jornada el equipo visitará al líder de la categoría con la moral por las nubes.",
+    });
+    const decision = route(auto, spanish);
+    expect(computeFeatures(spanish).language).toBe("spa");
+    expect(decision.experts.find((c) => c.task === "summarization")?.expert).toBe("ExtractiveSummarizerExpert");
+    // Both sentiment experts are English-only: a weak answer beats none, and the reason says so.
+    const sentiment = decision.experts.find((c) => c.task === "sentiment");
+    expect(sentiment?.expert).toBe("SentimentAnalysisLLMExpert");
+    expect(sentiment?.reason).toContain('no sentiment expert supports language "spa"');
+  });
+});
+
+describe("rules router", () => {
+  const config = parseRulesConfig(
+    {
+      priors: { NewsSummarizationLLMExpert: 1, SentimentAnalysisLLMExpert: 1 },
+      rules: [
+        { name: "tennis-mix", when: { topics: { any: ["tennis"] } }, then: { topK: { sentiment: 2 } } },
+        {
+          name: "no-headline-no-summary",
+          when: { all: [{ hasHeadline: false }, { not: { words: { gte: 1000 } } }] },
+          then: { skip: ["summarization"] },
+        },
+        { name: "bbc-lexicon", when: { field: "author", equals: "BBC" }, then: { exclude: ["SentimentAnalysisLLMExpert"] } },
+        { name: "url-rule", when: { field: "url", matches: "/cricket/" }, then: { boost: { ExtractiveSummarizerExpert: 3 } } },
+      ],
+    },
+    "test rules",
+  );
+  const router = new RulesRouter(config);
+
+  it("widens top-k to mix two sentiment experts with softmax weights", () => {
+    const decision = route(router, item({ topics: ["Tennis"] }));
+    const sentiment = decision.experts.filter((c) => c.task === "sentiment");
+    expect(sentiment.map((c) => c.expert)).toEqual(["SentimentAnalysisLLMExpert", "LexiconSentimentExpert"]);
+    expect(sentiment[0]?.weight).toBeCloseTo(1 / (1 + Math.exp(-1)), 12);
+    expect(sentiment[1]?.weight).toBeCloseTo(1 / (1 + Math.exp(1)), 12);
+  });
+
+  it("skips a task, excludes an expert and boosts by a regex on a field", () => {
+    const decision = route(router, item({ headline: null, author: "BBC", url: "https://www.bbc.com/sport/cricket/articles/x" }));
+    expect(decision.experts.map((c) => c.expert)).toEqual(["LexiconSentimentExpert"]);
+    expect(decision.skipped).toEqual([{ task: "summarization", reason: expect.stringContaining("no-headline-no-summary") }]);
+    const boosted = route(router, item({ url: "https://www.bbc.com/sport/cricket/articles/x" }));
+    expect(boosted.experts.find((c) => c.task === "summarization")?.expert).toBe("ExtractiveSummarizerExpert");
+  });
+
+  it("rejects malformed rules with the path of each problem", async () => {
+    expect(() => parseRulesConfig({ rules: [{ name: "x", when: { words: { lt: "ten" } }, then: {} }] }, "bad.json")).toThrow(
+      /bad\.json: invalid routing rules\n\s+at rules\.0/,
+    );
+    const dir = await mkdtemp(join(tmpdir(), "news-moe-rules-"));
+    const file = join(dir, "rules.json");
+    await writeFile(file, '{"rules": [}');
+    await expect(loadRulesConfig(file)).rejects.toThrow(/rules\.json: routing rules are not valid JSON/);
+  });
+
+  it("refuses rules that name experts the registry does not have", async () => {
+    const registry = new ExpertRegistry().register(new ExtractiveSummarizerExpert()).register(new LexiconSentimentExpert());
+    const typo = parseRulesConfig({ priors: { LexiconSentimentExpertt: 1 } }, "typo.json");
+    await expect(createRouter("rules", registry, typo)).rejects.toThrow(/unknown experts: LexiconSentimentExpertt/);
+    await expect(createRouter("rules", registry)).rejects.toThrow(/--rules FILE/);
+  });
+
+  it("accepts the bundled example rules", async () => {
+    const rules = await loadRulesConfig(new URL("../examples/rules.json", import.meta.url).pathname);
+    expect(rules.rules.length).toBeGreaterThan(0);
+  });
+});
