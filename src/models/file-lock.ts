@@ -88,7 +88,9 @@ export async function withFileLock<T>(lockPath: string, fn: () => Promise<T>, op
   try {
     return await fn();
   } finally {
-    heldInThisProcess.delete(lockPath);
+    // File first, claim second: a waiter in this process that saw the claim gone while the file
+    // was still there would take our live lock for a stale one and delete it.
     await rm(lockPath, { force: true });
+    heldInThisProcess.delete(lockPath);
   }
 }
