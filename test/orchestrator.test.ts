@@ -163,6 +163,23 @@ describe("Orchestrator", () => {
     expect(maxAhead).toBeLessThanOrEqual(7);
   });
 
+  it("hands out every admitted item before a failing source's error surfaces", async () => {
+    const slow = new ProbeExpert("Slow", "summarization", 2, 5);
+    const registry = new ExpertRegistry().register(slow);
+    const orchestrator = new Orchestrator({ registry, experts: ["Slow"], router: new AllRouter(), features: computeFeatures });
+    async function* failing(): AsyncGenerator<PipelineInput> {
+      yield* news(5);
+      throw new Error("news.json:9:3: unexpected end of input");
+    }
+    const seen: string[] = [];
+    await expect(
+      (async () => {
+        for await (const { record } of orchestrator.run(failing())) seen.push(record.id ?? "");
+      })(),
+    ).rejects.toThrow("news.json:9:3");
+    expect(seen).toEqual(["n0", "n1", "n2", "n3", "n4"]);
+  });
+
   it("says once when an expert cannot load and where its work goes, then falls back", async () => {
     const broken = new ProbeExpert("Broken", "summarization", 4, 0, "model files missing");
     const registry = new ExpertRegistry().register(broken).register(new ExtractiveSummarizerExpert());

@@ -148,6 +148,23 @@ describe("auto router (built-in rules)", () => {
   });
 });
 
+describe("language support meets availability", () => {
+  it("does not exclude the only runnable expert because an unavailable one supports the language", () => {
+    const profiles: ExpertProfile[] = [
+      { name: "Multilingual", task: "sentiment", available: false, unavailableReason: "no model" },
+      { name: "EnglishOnly", task: "sentiment", languages: ["eng"], available: true },
+    ];
+    const router = new RulesRouter(parseRulesConfig({ priors: { Multilingual: 1 } }, "t"));
+    const spanish = item({
+      content:
+        "El Atlético Ribera ganó el derbi regional con dos goles en la segunda parte y la afición celebró hasta muy tarde.",
+    });
+    const decision = route(router, spanish, profiles);
+    expect(decision.experts.map((c) => c.expert)).toEqual(["EnglishOnly"]);
+    expect(decision.experts[0]?.reason).toContain('no sentiment expert supports language "spa"');
+  });
+});
+
 describe("rules router", () => {
   const config = parseRulesConfig(
     {

@@ -8,7 +8,7 @@ export interface ProgressSource {
 
 export interface ProgressReporter {
   itemDone(failed: boolean): void;
-  /** Prints a line without tearing the bar. */
+  /** Prints a line without tearing the bar; shown even when quiet. */
   log(message: string): void;
   stop(): void;
 }
@@ -44,7 +44,8 @@ export function createProgressReporter(
   };
 
   if (options.quiet) {
-    return { itemDone: () => undefined, log: () => undefined, stop: () => undefined };
+    // Quiet drops the progress display, not warnings: a fallback the user did not ask for must show.
+    return { itemDone: () => undefined, log: (message) => void stream.write(`${message}\n`), stop: () => undefined };
   }
 
   if (stream.isTTY) {

@@ -163,31 +163,39 @@ export class Orchestrator {
       emitReady();
     };
 
+    // A failing source (malformed input) stops admission, but what was admitted still finishes
+    // and is handed out before the error surfaces: finished work is never thrown away.
+    let sourceError: { error: unknown } | null = null;
     const produce = async () => {
-      for await (const entry of source) {
-        if (this.options.signal?.aborted) break;
-        await window.acquire();
-        const seq = admitted++;
-        indexOf.set(seq, entry.index);
-        this.stats.items++;
-        if ("invalid" in entry) {
-          this.stats.invalid++;
-          const { error, id, headline, url } = entry.invalid;
-          complete(seq, { id, headline, url, analyses: {}, routing: null, error });
-          continue;
+      try {
+        for await (const entry of source) {
+          if (this.options.signal?.aborted) break;
+          await window.acquire();
+          const seq = admitted++;
+          indexOf.set(seq, entry.index);
+          this.stats.items++;
+          if ("invalid" in entry) {
+            this.stats.invalid++;
+            const { error, id, headline, url } = entry.invalid;
+            complete(seq, { id, headline, url, analyses: {}, routing: null, error });
+            continue;
+          }
+          this.admit(seq, entry.item, profiles, complete);
         }
-        this.admit(seq, entry.item, profiles, complete);
+      } catch (error) {
+        sourceError = { error };
       }
       inputDone = true;
       emitReady();
     };
-    const producer = produce().catch((error: unknown) => output.fail(error));
+    const producer = produce();
 
     for await (const record of output) {
       yield record;
       window.release();
     }
     await producer;
+    if (sourceError) throw (sourceError as { error: unknown }).error;
   }
 
   private admit(

@@ -67,18 +67,21 @@ export class RulesRouter implements Router {
 
   /**
    * An expert that declares languages not including the item's is made ineligible, but only when
-   * another eligible expert of its task does support the language: a weak answer beats no answer.
+   * another eligible expert of its task that can actually run does support the language: a weak
+   * answer beats no answer.
    */
   private applyLanguageSupport(candidates: GateCandidate[], experts: readonly ExpertProfile[], language: string): void {
     if (language === "und") return;
+    const profiles = new Map(experts.map((expert) => [expert.name, expert]));
     const supports = (name: string) => {
-      const languages = experts.find((e) => e.name === name)?.languages;
+      const languages = profiles.get(name)?.languages;
       return languages === undefined || languages.includes(language);
     };
+    const runnable = (name: string) => profiles.get(name)?.available !== false;
     const tasks = new Set(candidates.map((c) => c.task));
     for (const task of tasks) {
       const group = candidates.filter((c) => c.task === task && c.score !== -Infinity);
-      const supported = group.filter((c) => supports(c.expert));
+      const supported = group.filter((c) => supports(c.expert) && runnable(c.expert));
       if (supported.length === 0) {
         for (const c of group) c.reason += `; no ${task} expert supports language "${language}", used anyway`;
         continue;

@@ -1,0 +1,58 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtemp } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+export const REPO_ROOT = resolve(new URL("../..", import.meta.url).pathname);
+export const CLI = join(REPO_ROOT, "dist/cli/main.js");
+export const EXAMPLES = join(REPO_ROOT, "examples/news-data.json");
+
+export interface CliResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+export async function tempDir(prefix = "news-moe-cli-"): Promise<string> {
+  return mkdtemp(join(tmpdir(), prefix));
+}
+
+/**
+ * The environment of a user with an empty model cache who is offline: the neural experts cannot
+ * load, so runs exercise the fallback to the embedded experts, whatever this machine has cached.
+ */
+export function isolatedEnv(home: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    HF_HOME: join(home, "hf"),
+    HF_HUB_OFFLINE: "1",
+    NO_COLOR: "1",
+    ...extra,
+  };
+}
+
+export function startCli(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; stdin?: string } = {}): {
+  child: ChildProcess;
+  done: Promise<CliResult>;
+} {
+  const child = spawn(process.execPath, [CLI, ...args], {
+    cwd: options.cwd ?? REPO_ROOT,
+    env: options.env ?? process.env,
+    stdio: ["pipe", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout?.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
+  child.stderr?.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+  if (options.stdin !== undefined) child.stdin?.end(options.stdin);
+  else child.stdin?.end();
+  const done = new Promise<CliResult>((resolveDone) => {
+    child.on("close", (code, signal) => resolveDone({ code, signal, stdout, stderr }));
+  });
+  return { child, done };
+}
+
+export function runCli(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; stdin?: string } = {}): Promise<CliResult> {
+  return startCli(args, options).done;
+}
