@@ -1,0 +1,105 @@
+/**
+ * How the neural experts get their models: through the model store, with every way of failing
+ * turned into ExpertUnavailableError (so the router falls back to the embedded experts), and a
+ * probe that never downloads.
+ */
+import { readFile } from "node:fs/promises";
+import { type Availability, ExpertUnavailableError } from "../../core/expert.js";
+import { offlineEnvVar } from "../../models/hub-env.js";
+import { InvalidModelSpecError, parseModelSpec } from "../../models/model-spec.js";
+import {
+  type ModelKind,
+  ModelNotAvailableError,
+  type ResolvedModel,
+  resolveModel,
+} from "../../models/model-store.js";
+import type { NeuralExpertOptions } from "./options.js";
+
+function isOffline(options: NeuralExpertOptions): boolean {
+  return options.offline || offlineEnvVar() !== undefined;
+}
+
+function storeOptions(options: NeuralExpertOptions, kind: ModelKind) {
+  return {
+    kind,
+    dtype: options.dtype,
+    offline: options.offline,
+    ...(options.cacheDir !== undefined ? { cacheDir: options.cacheDir } : {}),
+    ...(options.onDownloadProgress !== undefined ? { onProgress: options.onDownloadProgress } : {}),
+  };
+}
+
+/** Resolves (and if allowed downloads) the model; any failure becomes ExpertUnavailableError. */
+export async function resolveExpertModel(
+  expert: string,
+  spec: string,
+  kind: ModelKind,
+  options: NeuralExpertOptions,
+  warn?: (message: string) => void,
+): Promise<ResolvedModel> {
+  try {
+    return await resolveModel(spec, { ...storeOptions(options, kind), ...(warn ? { warn } : {}) });
+  } catch (error) {
+    // ModelNotAvailableError's message already says which model, where we looked and how to get it.
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new ExpertUnavailableError(expert, reason);
+  }
+}
+
+/**
+ * Can `load()` succeed? Looks on disk and in the cache only. A hub model that is not cached counts
+ * as available when the network may be used: `load()` will download it.
+ */
+export async function probeExpertModel(
+  spec: string,
+  kind: ModelKind,
+  options: NeuralExpertOptions,
+): Promise<Availability> {
+  try {
+    await resolveModel(spec, {
+      ...storeOptions(options, kind),
+      offline: true,
+      offlineReason: "checking availability never downloads",
+    });
+    return { available: true };
+  } catch (error) {
+    if (!(error instanceof ModelNotAvailableError)) {
+      return { available: false, reason: error instanceof Error ? error.message : String(error) };
+    }
+    if (!isOffline(options) && isHubSpec(spec)) return { available: true };
+    return { available: false, reason: error.message };
+  }
+}
+
+function isHubSpec(spec: string): boolean {
+  try {
+    return parseModelSpec(spec).type === "hub";
+  } catch (error) {
+    if (error instanceof InvalidModelSpecError) return false;
+    throw error;
+  }
+}
+
+/** Reads a model JSON file; errors name the file. */
+export async function readModelJson(path: string): Promise<Record<string, unknown>> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(await readFile(path, "utf8"));
+  } catch (error) {
+    throw new Error(`cannot read ${path}: ${(error as Error).message}`, { cause: error });
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+    throw new Error(`${path} is not a JSON object`);
+  }
+  return parsed as Record<string, unknown>;
+}
+
+/** Runs `fn` (the heavy part of `load()`); a failure there makes the expert unavailable, not the run fail. */
+export async function asUnavailable<T>(expert: string, what: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    if (error instanceof ExpertUnavailableError) throw error;
+    throw new ExpertUnavailableError(expert, `${what}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}

@@ -1,0 +1,245 @@
+/**
+ * The tutorial's summarisation expert (`pipeline("summarization", "sshleifer/distilbart-cnn-6-6")`
+ * called with `max_length=300, min_length=30, do_sample=False`), on the ONNX port, producing the
+ * same tokens and text as that call for every article that fits the model, and a summary (not
+ * "index out of range in self") for every article that does not.
+ *
+ * Inputs and outputs as the pipeline: `prefix + content` tokenised with <s> … </s> (see
+ * summary-windows.ts), generation settings as the pipeline resolves them (summarization-settings.ts)
+ * with the tutorial's call arguments as news-moe's defaults, decoded with skip_special_tokens=True and
+ * clean_up_tokenization_spaces=False.
+ *
+ * Long articles (`long: "chunk"`, the default) are summarised map-reduce: each sentence window is
+ * summarised, the partial summaries are joined with " ", and when the join is longer than the
+ * summary limit (`max_length` tokens) it is summarised again, as the reference rule says, at most
+ * MAX_REDUCE_LEVELS times; at that bound a join that still does not fit the model is truncated.
+ * `long: "truncate"` summarises the first window's worth of tokens.
+ *
+ * Batching: `analyze` runs in rounds. Each round collects the encoder inputs every unfinished
+ * article needs next (its windows, or its join to re-summarise) and generates them all together, in
+ * length-sorted sub-batches bounded by a padded-token budget, so short and long articles, and the
+ * windows of one article, share generate calls.
+ */
+import type { Availability, Expert, ExpertContext, SummaryOutput } from "../../core/expert.js";
+import type { NewsItem } from "../../core/news-item.js";
+import type { GenerationOptions } from "../../runtime/generation/index.js";
+import { HfTokenizer } from "../../runtime/tokenizer.js";
+import { emptyContentError, isBlank, itemFailure } from "../embedded/item-errors.js";
+import { lengthBatches } from "./length-batches.js";
+import { asUnavailable, probeExpertModel, readModelJson, resolveExpertModel } from "./model-access.js";
+import { type LongArticleStrategy, NEURAL_SUMMARIZER_NAME, type NeuralExpertOptions, resolveNeuralOptions } from "./options.js";
+import { loadSeq2SeqModel, type Seq2SeqRunner } from "./seq2seq-loader.js";
+import { summarizationPipelineDefaults, summarizationPrefix } from "./summarization-settings.js";
+import { type EncoderPlan, encoderIds, planEncoderInputs, type SummaryInputContext } from "./summary-windows.js";
+
+export interface LongArticleReport {
+  strategy: LongArticleStrategy;
+  /** Encoder tokens of the whole article (prefix and specials included). */
+  input_tokens: number;
+  /** Windows the article itself was cut into (1 for truncate). */
+  windows: number;
+  /** Whether the joined partial summaries were summarised again. */
+  reduced: boolean;
+  /** Summarisation levels run (1: windows only; 2: windows, then their join; ...). */
+  levels: number;
+}
+
+export interface NeuralSummaryOutput extends SummaryOutput {
+  /** Present only when the article was longer than the model's window. */
+  long_article?: LongArticleReport;
+}
+
+/** Bound on map-reduce levels: a join that has not shrunk under the model window by then is truncated. */
+export const MAX_REDUCE_LEVELS = 4;
+/** ~4 full 1,024-token windows per generate call: 16 beams of cross-attention cache for the real model. */
+export const DEFAULT_SUMMARY_TOKEN_BUDGET = 4 * 1024;
+
+interface LoadedSummarizer {
+  model: Seq2SeqRunner;
+  tokenizer: HfTokenizer;
+  input: SummaryInputContext;
+  generation: GenerationOptions;
+  /** The summary limit in tokens; a longer join is summarised again. */
+  maxLength: number;
+}
+
+/** One article's progress through the rounds. */
+interface ArticleState {
+  item: number;
+  level: number;
+  plan: EncoderPlan;
+  /** Set on the first level when the article did not fit. */
+  report?: LongArticleReport;
+  summaries?: string[];
+}
+
+export class NeuralSummarizerExpert implements Expert<NeuralSummaryOutput> {
+  readonly name = NEURAL_SUMMARIZER_NAME;
+  readonly task = "summarization";
+  readonly description =
+    "distilbart-cnn-6-6 abstractive summaries (ONNX), the tutorial's settings; long articles map-reduced over sentence windows";
+  readonly requires: string;
+  readonly maxBatchSize = 8;
+
+  readonly options: NeuralExpertOptions;
+  #loading: Promise<LoadedSummarizer> | undefined;
+
+  constructor(options: Partial<NeuralExpertOptions> = {}) {
+    this.options = resolveNeuralOptions(options);
+    this.requires = `model ${this.options.summarizerModel} (${this.options.dtype})`;
+  }
+
+  probe(): Promise<Availability> {
+    return probeExpertModel(this.options.summarizerModel, "seq2seq", this.options);
+  }
+
+  async load(): Promise<void> {
+    await this.#loaded();
+  }
+
+  #loaded(): Promise<LoadedSummarizer> {
+    this.#loading ??= this.#load().catch((error: unknown) => {
+      this.#loading = undefined;
+      throw error;
+    });
+    return this.#loading;
+  }
+
+  async #load(): Promise<LoadedSummarizer> {
+    const resolved = await resolveExpertModel(this.name, this.options.summarizerModel, "seq2seq", this.options);
+    if (resolved.files.kind !== "seq2seq") throw new Error("model store returned a non-seq2seq model");
+    const files = resolved.files;
+    return asUnavailable(this.name, `cannot load ${this.options.summarizerModel} from ${resolved.dir}`, async () => {
+      const config = await readModelJson(files.config);
+      const generationConfig = files.generationConfig ? await readModelJson(files.generationConfig) : undefined;
+      const tokenizer = await HfTokenizer.fromFiles(files.tokenizer, files.tokenizerConfig);
+      const positions = config["max_position_embeddings"];
+      if (typeof positions !== "number") throw new Error(`${files.config} has no max_position_embeddings`);
+      const overrides = this.options.generation;
+      const generation: GenerationOptions = {
+        ...summarizationPipelineDefaults(config, generationConfig),
+        doSample: false,
+        ...(overrides.maxLength !== undefined ? { maxLength: overrides.maxLength } : {}),
+        ...(overrides.minLength !== undefined ? { minLength: overrides.minLength } : {}),
+        ...(overrides.numBeams !== undefined ? { numBeams: overrides.numBeams } : {}),
+      };
+      const model = await loadSeq2SeqModel(files, this.options.threads);
+      const maxLength = typeof generation.maxLength === "number" ? generation.maxLength : positions;
+      return {
+        model,
+        tokenizer,
+        input: { tokenizer, prefix: summarizationPrefix(config), limit: positions },
+        generation,
+        maxLength,
+      };
+    });
+  }
+
+  /** The encoder inputs the first level uses for `text` (windows when it is long). For tests and tools. */
+  async plan(text: string): Promise<EncoderPlan> {
+    const model = await this.#loaded();
+    return planEncoderInputs(model.input, text, this.options.long);
+  }
+
+  async analyze(items: readonly NewsItem[], context: ExpertContext): Promise<Array<NeuralSummaryOutput | Error>> {
+    const model = await this.#loaded();
+    const results: Array<NeuralSummaryOutput | Error | undefined> = new Array(items.length);
+    let pending: ArticleState[] = [];
+    items.forEach((item, index) => {
+      if (isBlank(item.content)) {
+        results[index] = emptyContentError(item);
+        return;
+      }
+      try {
+        const plan = planEncoderInputs(model.input, item.content, this.options.long);
+        const state: ArticleState = { item: index, level: 1, plan };
+        if (plan.mode !== "whole") {
+          state.report = {
+            strategy: plan.mode,
+            input_tokens: plan.inputTokens,
+            windows: plan.windows.length,
+            reduced: false,
+            levels: 1,
+          };
+        }
+        pending.push(state);
+      } catch (error) {
+        results[index] = itemFailure(item, error);
+      }
+    });
+
+    while (pending.length > 0) {
+      await this.#summarizeRound(model, pending, items, results, context);
+      const next: ArticleState[] = [];
+      for (const state of pending) {
+        if (results[state.item]) continue; // failed this round
+        const outcome = this.#advance(model, state);
+        if (outcome === "continue") next.push(state);
+        else results[state.item] = outcome;
+      }
+      pending = next;
+    }
+    return results.map((result, index) => result ?? itemFailure(items[index]!, new Error("no summary was produced")));
+  }
+
+  /** Generates every pending article's current windows; writes `summaries`, or an Error on failure. */
+  async #summarizeRound(
+    model: LoadedSummarizer,
+    pending: readonly ArticleState[],
+    items: readonly NewsItem[],
+    results: Array<NeuralSummaryOutput | Error | undefined>,
+    context: ExpertContext,
+  ): Promise<void> {
+    const rows = pending.flatMap((state) => state.plan.windows.map((window, w) => ({ state, w, ids: window.ids })));
+    for (const state of pending) state.summaries = new Array<string>(state.plan.windows.length);
+    const budget = this.options.tokenBudget ?? DEFAULT_SUMMARY_TOKEN_BUDGET;
+    for (const batch of lengthBatches(rows.map((r) => r.ids.length), budget)) {
+      context.signal?.throwIfAborted();
+      const batchRows = batch.map((i) => rows[i]!);
+      try {
+        const { sequences } = await model.model.generate(
+          batchRows.map((r) => r.ids),
+          model.generation,
+          context.signal,
+        );
+        batchRows.forEach((row, r) => {
+          const sequence = sequences[r];
+          if (!sequence) throw new Error(`generate returned ${sequences.length} sequences for ${batchRows.length} inputs`);
+          row.state.summaries![row.w] = model.tokenizer.decode(sequence, {
+            skipSpecialTokens: true,
+            cleanUpTokenizationSpaces: false,
+          });
+        });
+      } catch (error) {
+        if (context.signal?.aborted) throw error;
+        // Only the articles with a window in this call fail; the others go on.
+        for (const row of batchRows) results[row.state.item] ??= itemFailure(items[row.state.item]!, error);
+      }
+    }
+  }
+
+  /** After a round: the article's final output, or "continue" with its next level planned. */
+  #advance(model: LoadedSummarizer, state: ArticleState): NeuralSummaryOutput | "continue" {
+    const summaries = state.summaries ?? [];
+    if (state.plan.mode !== "chunk") return this.#output(summaries[0] ?? "", state.report);
+    const joined = summaries.map((s) => s.trim()).join(" ");
+    // Reference rule: a join no longer than the summary limit is the summary.
+    if (encoderIds(model.input, joined).length <= model.maxLength) return this.#output(joined, state.report);
+    const report = state.report!;
+    report.reduced = true;
+    report.levels = ++state.level;
+    const strategy = state.level >= MAX_REDUCE_LEVELS ? "truncate" : "chunk";
+    state.plan = planEncoderInputs(model.input, joined, strategy);
+    return "continue";
+  }
+
+  #output(summary: string, report: LongArticleReport | undefined): NeuralSummaryOutput {
+    return report ? { summary, long_article: { ...report } } : { summary };
+  }
+
+  async dispose(): Promise<void> {
+    const loading = this.#loading;
+    this.#loading = undefined;
+    if (loading) await loading.then((m) => m.model.dispose(), () => undefined);
+  }
+}

@@ -1,0 +1,102 @@
+import type { DownloadProgress, ModelDtype } from "../../models/model-store.js";
+import { DEFAULT_SENTIMENT_MODEL, DEFAULT_SUMMARIZER_MODEL } from "../../models/model-store.js";
+
+export const NEURAL_SUMMARIZER_NAME = "NewsSummarizationLLMExpert";
+export const NEURAL_SENTIMENT_NAME = "SentimentAnalysisLLMExpert";
+
+export type LongArticleStrategy = "chunk" | "truncate";
+
+/** The tutorial's call: `summarizer(content, max_length=300, min_length=30, do_sample=False)`. */
+export const TUTORIAL_MAX_LENGTH = 300;
+export const TUTORIAL_MIN_LENGTH = 30;
+
+/**
+ * NEUTRAL below this top probability. Why 0.75: an SST-2 model is binary and over-confident (it
+ * puts > 0.95 on one class for most single sentences, neutral news copy included), so its raw
+ * confidence is not a neutrality signal on one window; what is, is disagreement. The article's
+ * probabilities are the token-weighted mean over its windows, so a top probability under 0.75 means
+ * the model itself was unsure (logit margin under ln 3 ≈ 1.1) or that at least a quarter of the
+ * article's text leaned the other way. Below that, calling the article POSITIVE or NEGATIVE
+ * overstates what the model said. Configurable (`--neutral-threshold`); 0.5 disables NEUTRAL.
+ */
+export const DEFAULT_NEUTRAL_THRESHOLD = 0.75;
+
+export interface NeuralGenerationOverrides {
+  /** Summary length limit in tokens, decoder start token included (HF `max_length`). Default 300. */
+  maxLength?: number;
+  /** Minimum summary length in tokens (HF `min_length`). Default 30. */
+  minLength?: number;
+  /** Beam width; default the model's generation config (4 for distilbart-cnn). */
+  numBeams?: number;
+}
+
+export interface NeuralExpertOptions {
+  /** Hub id (`owner/name[@revision]`) or local directory in the transformers.js ONNX layout. */
+  summarizerModel: string;
+  sentimentModel: string;
+  dtype: ModelDtype;
+  /** Never touch the network; the models must be on disk or in the cache. */
+  offline: boolean;
+  /** Model cache root instead of the Hugging Face default. */
+  cacheDir?: string;
+  /** Intra-op threads per ONNX session; default all cores. */
+  threads?: number;
+  /** Articles longer than the summariser's window: summarise every window (map-reduce) or the first. */
+  long: LongArticleStrategy;
+  /** Sentiment: NEUTRAL when the top class probability is below this (see DEFAULT_NEUTRAL_THRESHOLD). */
+  neutralThreshold: number;
+  generation: NeuralGenerationOverrides;
+  onDownloadProgress?: (progress: DownloadProgress) => void;
+  /**
+   * Padded tokens (rows × longest row) per ONNX run; sub-batches are cut to fit. Bounds memory and
+   * keeps one very long article from padding many short ones. Defaults: see each expert.
+   */
+  tokenBudget?: number;
+}
+
+export function resolveNeuralOptions(options: Partial<NeuralExpertOptions>): NeuralExpertOptions {
+  const resolved: NeuralExpertOptions = {
+    summarizerModel: options.summarizerModel ?? DEFAULT_SUMMARIZER_MODEL,
+    sentimentModel: options.sentimentModel ?? DEFAULT_SENTIMENT_MODEL,
+    dtype: options.dtype ?? "fp32",
+    offline: options.offline ?? false,
+    long: options.long ?? "chunk",
+    neutralThreshold: options.neutralThreshold ?? DEFAULT_NEUTRAL_THRESHOLD,
+    generation: {
+      maxLength: options.generation?.maxLength ?? TUTORIAL_MAX_LENGTH,
+      minLength: options.generation?.minLength ?? TUTORIAL_MIN_LENGTH,
+      ...(options.generation?.numBeams !== undefined ? { numBeams: options.generation.numBeams } : {}),
+    },
+    ...(options.cacheDir !== undefined ? { cacheDir: options.cacheDir } : {}),
+    ...(options.threads !== undefined ? { threads: options.threads } : {}),
+    ...(options.onDownloadProgress !== undefined ? { onDownloadProgress: options.onDownloadProgress } : {}),
+    ...(options.tokenBudget !== undefined ? { tokenBudget: options.tokenBudget } : {}),
+  };
+  validate(resolved);
+  return resolved;
+}
+
+function validate(options: NeuralExpertOptions): void {
+  const positiveInteger = (name: string, value: number | undefined) => {
+    if (value !== undefined && !(Number.isInteger(value) && value > 0)) {
+      throw new RangeError(`neural experts: ${name} must be a positive integer, got ${value}`);
+    }
+  };
+  if (options.dtype !== "fp32" && options.dtype !== "q8") {
+    throw new RangeError(`neural experts: dtype must be fp32 or q8, got ${String(options.dtype)}`);
+  }
+  if (options.long !== "chunk" && options.long !== "truncate") {
+    throw new RangeError(`neural experts: long must be chunk or truncate, got ${String(options.long)}`);
+  }
+  if (!(options.neutralThreshold >= 0 && options.neutralThreshold <= 1)) {
+    throw new RangeError(`neural experts: neutralThreshold must be in [0, 1], got ${options.neutralThreshold}`);
+  }
+  positiveInteger("threads", options.threads);
+  positiveInteger("tokenBudget", options.tokenBudget);
+  positiveInteger("generation.maxLength", options.generation.maxLength);
+  positiveInteger("generation.numBeams", options.generation.numBeams);
+  const minLength = options.generation.minLength;
+  if (minLength !== undefined && !(Number.isInteger(minLength) && minLength >= 0)) {
+    throw new RangeError(`neural experts: generation.minLength must be a non-negative integer, got ${minLength}`);
+  }
+}

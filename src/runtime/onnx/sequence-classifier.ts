@@ -1,0 +1,128 @@
+/**
+ * Runs a sequence-classification graph (transformers.js layout `onnx/model.onnx`: `input_ids`,
+ * `attention_mask` int64 → `logits` [batch, labels]) on ragged batches of token ids.
+ *
+ * Rows are right-padded with the pad token and masked, as HF's tokenizer with `padding=True` does,
+ * so a row's logits do not depend on its batch-mates beyond float rounding. Graphs exported from
+ * BERT proper also take `token_type_ids`; they get zeros (a single segment), as HF gives them.
+ */
+import * as ort from "onnxruntime-node";
+
+export interface SequenceClassifierOptions {
+  /** Token id written into padding positions (config/tokenizer `pad_token_id`). */
+  padTokenId: number;
+  /** Intra-op threads; default: onnxruntime's (all cores). */
+  threads?: number;
+}
+
+export class SequenceClassifierError extends Error {
+  constructor(
+    readonly modelPath: string,
+    reason: string,
+    options?: ErrorOptions,
+  ) {
+    super(`sequence classifier ${modelPath}: ${reason}`, options);
+    this.name = "SequenceClassifierError";
+  }
+}
+
+const REQUIRED_INPUTS = ["input_ids", "attention_mask"] as const;
+
+export class OnnxSequenceClassifier {
+  readonly #session: ort.InferenceSession;
+  readonly #padTokenId: number;
+  readonly #takesTokenTypes: boolean;
+  readonly #maxInputLength: number | undefined;
+
+  private constructor(
+    readonly modelPath: string,
+    session: ort.InferenceSession,
+    padTokenId: number,
+    maxInputLength: number | undefined,
+  ) {
+    this.#session = session;
+    this.#padTokenId = padTokenId;
+    this.#takesTokenTypes = session.inputNames.includes("token_type_ids");
+    this.#maxInputLength = maxInputLength;
+  }
+
+  /**
+   * Opens `modelPath`. `maxInputLength` (the model's `max_position_embeddings`) turns an over-long
+   * row into a clear error instead of onnxruntime's index failure deep in the embedding Gather.
+   */
+  static async create(
+    modelPath: string,
+    options: SequenceClassifierOptions & { maxInputLength?: number },
+  ): Promise<OnnxSequenceClassifier> {
+    let session: ort.InferenceSession;
+    try {
+      session = await ort.InferenceSession.create(modelPath, {
+        graphOptimizationLevel: "all",
+        executionMode: "sequential",
+        interOpNumThreads: 1,
+        ...(options.threads !== undefined ? { intraOpNumThreads: options.threads } : {}),
+      });
+    } catch (error) {
+      throw new SequenceClassifierError(modelPath, `cannot open the ONNX graph (${(error as Error).message})`, {
+        cause: error,
+      });
+    }
+    const missing = REQUIRED_INPUTS.filter((name) => !session.inputNames.includes(name));
+    if (missing.length > 0 || !session.outputNames.includes("logits")) {
+      await session.release();
+      throw new SequenceClassifierError(
+        modelPath,
+        `expected inputs input_ids, attention_mask and output logits; it has inputs ${session.inputNames.join(", ")} and outputs ${session.outputNames.join(", ")}`,
+      );
+    }
+    return new OnnxSequenceClassifier(modelPath, session, options.padTokenId, options.maxInputLength);
+  }
+
+  /** Logits of each row (token ids with specials), in order. One session run for the whole batch. */
+  async logits(rows: readonly (readonly number[])[]): Promise<Float32Array[]> {
+    if (rows.length === 0) return [];
+    let width = 0;
+    rows.forEach((row, r) => {
+      if (row.length === 0) throw new RangeError(`row ${r} is empty`);
+      if (this.#maxInputLength !== undefined && row.length > this.#maxInputLength) {
+        throw new RangeError(`row ${r} has ${row.length} tokens; the model takes at most ${this.#maxInputLength}`);
+      }
+      width = Math.max(width, row.length);
+    });
+    const ids = new BigInt64Array(rows.length * width).fill(BigInt(this.#padTokenId));
+    const mask = new BigInt64Array(rows.length * width);
+    rows.forEach((row, r) => {
+      const offset = r * width;
+      for (let t = 0; t < row.length; t++) {
+        ids[offset + t] = BigInt(row[t]!);
+        mask[offset + t] = 1n;
+      }
+    });
+    const dims = [rows.length, width];
+    const feeds: Record<string, ort.Tensor> = {
+      input_ids: new ort.Tensor("int64", ids, dims),
+      attention_mask: new ort.Tensor("int64", mask, dims),
+    };
+    if (this.#takesTokenTypes) feeds["token_type_ids"] = new ort.Tensor("int64", new BigInt64Array(rows.length * width), dims);
+    const outputs = await this.#session.run(feeds, ["logits"]);
+    const logits = outputs["logits"];
+    if (!logits) throw new SequenceClassifierError(this.modelPath, "the session returned no logits");
+    try {
+      const [batch, labels] = logits.dims;
+      if (logits.type !== "float32" || batch !== rows.length || labels === undefined || logits.dims.length !== 2) {
+        throw new SequenceClassifierError(
+          this.modelPath,
+          `expected float32 logits of shape [${rows.length}, labels], got ${logits.type} [${logits.dims.join(", ")}]`,
+        );
+      }
+      const data = logits.data as Float32Array;
+      return rows.map((_, r) => data.slice(r * labels, (r + 1) * labels));
+    } finally {
+      logits.dispose();
+    }
+  }
+
+  async dispose(): Promise<void> {
+    await this.#session.release();
+  }
+}
