@@ -24,6 +24,11 @@ fi
 if [[ "$mode" != "--models-only" ]]; then
   "$PY" tools/python/make_references.py --bart "$HF/tiny-distilbart-cnn-6-6" --bert "$HF/tiny-distilbert-sst2" \
       --onnx-bart "$FIX/tiny-distilbart-cnn-6-6" --onnx-bert "$FIX/tiny-distilbert-sst2" --out "$REF"
+  # replay every summarization case on the ONNX files (NumPy port of HF search); fails on a mismatch
+  "$PY" tools/python/check_generation.py --model "$FIX/tiny-distilbart-cnn-6-6" --hf "$HF/tiny-distilbart-cnn-6-6" \
+      --references "$REF/summarization.json" --report "$REF/onnx_replay.tiny-distilbart-cnn-6-6.json" | tail -20
 fi
 du -sh "$FIX" "$REF"
-du -cb $(git ls-files -co --exclude-standard test/fixtures/models test/fixtures/references) | tail -1
+echo "committed fixture bytes (ours):"
+du -cb "$FIX"/*/* "$FIX"/*/onnx/* "$REF"/{summarization,sentiment,tokenizer}.json "$REF"/onnx_*.json 2>/dev/null \
+  | grep -v '/onnx$' | tail -1

@@ -7,10 +7,12 @@ TypeScript port has to reproduce) on the exported ONNX files (encoder_model.onnx
 decoder_model_merged.onnx, as transformers.js uses them), then reports:
 
   * whether the ONNX replay is token-identical to HF/PyTorch, and the max |sequences_scores| diff;
-  * tie margins seen during the ONNX replay: greedy top-1 vs top-2 processed score, and for beam
-    search the smallest gap between consecutive candidates among the top 2*num_beams+1
-    accumulated scores (which decides the running beams and which EOS hypotheses finish) and
-    the gap at the 2*num_beams boundary;
+  * decision margins seen during the ONNX replay (the smallest score gap at each comparison
+    whose outcome changes the result): greedy top-1 vs top-2 processed score; for beam search
+    (accumulated log-probs) rank 2K vs 2K+1 of the candidates (candidates_2k_boundary), rank K-1
+    vs K when an EOS/max-length candidate is involved (finish_rank_k_boundary: only ranks < K may
+    finish), K-th vs (K+1)-th non-finished candidate (running_k_boundary), and K-th vs (K+1)-th
+    finished hypothesis after length normalisation (finished_k_boundary);
   * teacher-forced max |logits| and |log_softmax| differences, ORT vs PyTorch, on the returned
     sequences.
 
@@ -119,6 +121,10 @@ def _topk(x: np.ndarray, k: int):
     return np.take_along_axis(x, idx, -1), idx
 
 
+def _note(margins: dict, key: str, gap: float):
+    margins[key] = min(margins.get(key, math.inf), gap)
+
+
 def greedy(m: OrtBart, ids, mask, g, max_length, margins):
     b = ids.shape[0]
     ehs = m.encode(ids, mask)
@@ -130,7 +136,7 @@ def greedy(m: OrtBart, ids, mask, g, max_length, margins):
         for r in np.nonzero(unfinished)[0]:
             fin = np.sort(scores[r][np.isfinite(scores[r])])
             if fin.size >= 2:
-                margins["greedy_top1_top2"] = min(margins.get("greedy_top1_top2", math.inf), float(fin[-1] - fin[-2]))
+                _note(margins, "greedy_top1_top2", float(fin[-1] - fin[-2]))
         nxt = scores.argmax(-1)
         nxt = np.where(unfinished, nxt, g["pad_token_id"])
         seqs = np.concatenate([seqs, nxt[:, None]], 1)
@@ -167,13 +173,10 @@ def beam_search(m: OrtBart, ids, mask, g, max_length, margins):
         V = lp.shape[-1]
         acc = (lp.reshape(B, K, V) + run_scores[:, :, None]).astype(np.float32).reshape(B, K * V)
         top_v, top_i = _topk(acc, K2 + 1)
-        for bb in range(B):  # margins among the decisive candidates
-            v = top_v[bb][np.isfinite(top_v[bb]) & (top_v[bb] > -1e8)]
-            if v.size >= 2:
-                margins["beam_consecutive"] = min(margins.get("beam_consecutive", math.inf),
-                                                  float(np.min(v[:-1] - v[1:])))
-            if v.size == K2 + 1:
-                margins["beam_boundary_2k"] = min(margins.get("beam_boundary_2k", math.inf), float(v[K2 - 1] - v[K2]))
+        for bb in range(B):  # candidate-set boundary: rank 2K vs 2K+1
+            v = top_v[bb]
+            if v[K2] > -1e8:
+                _note(margins, "candidates_2k_boundary", float(v[K2 - 1] - v[K2]))
         top_v, top_i = top_v[:, :K2], top_i[:, :K2]
         src_beam, tok = top_i // V, top_i % V
         t_seq = np.take_along_axis(run_seq, src_beam[:, :, None], 1)
@@ -181,6 +184,14 @@ def beam_search(m: OrtBart, ids, mask, g, max_length, margins):
         t_bi = np.take_along_axis(run_bi, src_beam[:, :, None], 1)
         t_bi[:, :, cur - prompt] = src_beam + np.arange(B)[:, None] * K
         hits = (tok == eos) | (cur + 1 >= max_length)
+        for bb in range(B):
+            # an EOS/max-length candidate can be finalised only from ranks < K: rank K-1 vs K decides
+            if (hits[bb, K - 1] or hits[bb, K]) and top_v[bb, K] > -1e8:
+                _note(margins, "finish_rank_k_boundary", float(top_v[bb, K - 1] - top_v[bb, K]))
+            # running beams: the K best non-finished candidates of the 2K
+            live = np.sort(top_v[bb][~hits[bb] & (top_v[bb] > -1e8)])[::-1]
+            if live.size > K:
+                _note(margins, "running_k_boundary", float(live[K - 1] - live[K]))
         # running beams for the next step
         r_lp = (top_v + hits.astype(np.float32) * NEG).astype(np.float32)
         _, nxt = _topk(r_lp, K)
@@ -199,6 +210,10 @@ def beam_search(m: OrtBart, ids, mask, g, max_length, margins):
         m_bi = np.concatenate([beam_bi, t_bi], 1)
         m_fin = np.concatenate([finished, did], 1)
         _, keep = _topk(m_sc, K)
+        for bb in range(B):  # which finished hypotheses are kept: rank K-1 vs K of the merged scores
+            v = np.sort(m_sc[bb][m_sc[bb] > -1e8])[::-1]
+            if v.size > K and did[bb].any():
+                _note(margins, "finished_k_boundary", float(v[K - 1] - v[K]))
         seqs = np.take_along_axis(m_seq, keep[:, :, None], 1)
         beam_scores = np.take_along_axis(m_sc, keep, 1)
         beam_bi = np.take_along_axis(m_bi, keep[:, :, None], 1)

@@ -272,7 +272,7 @@ def summarization_cases(s: Summ) -> list[dict]:
         {"num_beams": 1, "max_length": 60, "min_length": 10, "no_repeat_ngram_size": 3})
     gen("greedy_norepeat0", "greedy, no_repeat_ngram_size 0", A["rugby_comeback"],
         {"num_beams": 1, "max_length": 60, "min_length": 0, "no_repeat_ngram_size": 0})
-    gen("greedy_eos_early", "greedy without min_length on a short input", T.SHORT_TEXTS["headline_only"],
+    gen("greedy_short_headline", "greedy without min_length on a one-sentence input (runs to max_length)", T.SHORT_TEXTS["headline_only"],
         {"num_beams": 1, "max_length": 40, "min_length": 0})
     gen("beam4_lp2_early_true", "beam search with the model's defaults except the lengths", A["golf_playoff"],
         {"num_beams": 4, "max_length": 80, "min_length": 20})
