@@ -11,7 +11,7 @@ HF="$ROOT/.cache/models/hf"
 FIX="$ROOT/test/fixtures/models"
 REF="$ROOT/test/fixtures/references"
 mode="${1:-all}"
-if [[ "$mode" == "-h" || "$mode" == "--help" ]]; then sed -n '2,6p' "$0"; exit 0; fi
+if [[ "$mode" == "-h" || "$mode" == "--help" ]]; then sed -n '2,5p' "$0"; exit 0; fi
 mkdir -p "$FIX" "$REF"
 
 "$PY" tools/python/make_models.py --which tiny --out "$HF"
