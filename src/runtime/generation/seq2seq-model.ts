@@ -1,0 +1,56 @@
+/**
+ * What the generation loops need from an encoder-decoder model. The ONNX BART runner implements it; tests
+ * implement it with small hand-made models.
+ *
+ * A decoder state holds `rows` independent decoder rows (an article's beams are separate rows). The loops
+ * own the row bookkeeping and tell the model how rows move between steps with `selectRows`:
+ *   - after the first step, one row per article is expanded to `num_beams` rows (all beams of an article
+ *     start identical, so the first step needs to run only once per article);
+ *   - each beam step, rows are permuted/duplicated to follow the surviving beams;
+ *   - finished articles' rows are dropped so later steps run on fewer rows.
+ */
+
+/** Token ids of a batch, row-major, every row padded to `length`. */
+export interface TokenBatch {
+  readonly rows: number;
+  readonly length: number;
+  /** [rows * length] token ids. */
+  readonly ids: Int32Array;
+  /** [rows * length] 1 for real tokens, 0 for padding. */
+  readonly mask: Int32Array;
+}
+
+export interface DecoderState {
+  /** Number of decoder rows the next `decode` call must be given tokens for. */
+  readonly rows: number;
+}
+
+export interface Seq2SeqModel<S extends DecoderState = DecoderState> {
+  /** Width of the logits rows `decode` returns. */
+  readonly vocabSize: number;
+  /** Upper bound on encoder input length (BART: `max_position_embeddings`), if the model has one. */
+  readonly maxInputLength?: number;
+  /** `max_position_embeddings` of the decoder, for HF's default max length. */
+  readonly maxPositionEmbeddings?: number;
+  /** Runs the encoder once; the state has one decoder row per input row and no decoder history. */
+  encode(batch: TokenBatch): Promise<S>;
+  /**
+   * Appends `tokens` ([state.rows, width], row-major) to every row's history and returns the logits of
+   * the last position of each row, [state.rows, vocabSize]. The returned array belongs to the caller.
+   */
+  decode(state: S, tokens: Int32Array, width: number): Promise<Float32Array>;
+  /**
+   * New row i continues old row `sourceRows[i]`. The new row count is `sourceRows.length`: it may grow,
+   * shrink or stay. Called only between `decode` calls.
+   */
+  selectRows(state: S, sourceRows: Int32Array): void;
+  /** Frees what the state holds (KV caches). The state is unusable afterwards. */
+  release(state: S): void;
+}
+
+/** Is `sourceRows` the identity on `rows` rows (nothing to move)? */
+export function isIdentityRowSelection(sourceRows: Int32Array, rows: number): boolean {
+  if (sourceRows.length !== rows) return false;
+  for (let i = 0; i < rows; i++) if (sourceRows[i] !== i) return false;
+  return true;
+}
