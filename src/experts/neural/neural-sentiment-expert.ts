@@ -106,11 +106,11 @@ export class NeuralSentimentExpert implements Expert<NeuralSentimentOutput> {
     const results: Array<NeuralSentimentOutput | Error | undefined> = new Array(items.length);
     const windows: Window[] = [];
     items.forEach((item, index) => {
-      if (isBlank(item.content)) {
-        results[index] = emptyContentError(item);
-        return;
-      }
       try {
+        if (isBlank(item.content)) {
+          results[index] = emptyContentError(item);
+          return;
+        }
         windows.push(...this.#textWindows(model, item.content).map((ids) => ({ item: index, ids: model.tokenizer.wrap(ids), tokens: ids.length })));
       } catch (error) {
         results[index] = itemFailure(item, error);

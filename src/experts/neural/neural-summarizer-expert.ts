@@ -123,7 +123,7 @@ export class NeuralSummarizerExpert implements Expert<NeuralSummaryOutput> {
         ...(overrides.minLength !== undefined ? { minLength: overrides.minLength } : {}),
         ...(overrides.numBeams !== undefined ? { numBeams: overrides.numBeams } : {}),
       };
-      const model = await loadSeq2SeqModel(files, this.options.threads);
+      const model = await loadSeq2SeqModel(files, config, generationConfig, this.options.threads);
       const maxLength = typeof generation.maxLength === "number" ? generation.maxLength : positions;
       return {
         model,
@@ -141,16 +141,31 @@ export class NeuralSummarizerExpert implements Expert<NeuralSummaryOutput> {
     return planEncoderInputs(model.input, text, this.options.long);
   }
 
+  /**
+   * Summary token ids (decoder start token first) for ready-made encoder inputs, in one generate call
+   * with the expert's settings: what `analyze` runs for each sub-batch. For tests and tools.
+   */
+  async generateIds(encoderInputs: readonly (readonly number[])[], signal?: AbortSignal): Promise<number[][]> {
+    const model = await this.#loaded();
+    return (await model.model.generate(encoderInputs, model.generation, signal)).sequences;
+  }
+
+  /** Decodes summary ids as the pipeline does. */
+  async decode(ids: readonly number[]): Promise<string> {
+    const model = await this.#loaded();
+    return model.tokenizer.decode(ids, { skipSpecialTokens: true, cleanUpTokenizationSpaces: false });
+  }
+
   async analyze(items: readonly NewsItem[], context: ExpertContext): Promise<Array<NeuralSummaryOutput | Error>> {
     const model = await this.#loaded();
     const results: Array<NeuralSummaryOutput | Error | undefined> = new Array(items.length);
     let pending: ArticleState[] = [];
     items.forEach((item, index) => {
-      if (isBlank(item.content)) {
-        results[index] = emptyContentError(item);
-        return;
-      }
       try {
+        if (isBlank(item.content)) {
+          results[index] = emptyContentError(item);
+          return;
+        }
         const plan = planEncoderInputs(model.input, item.content, this.options.long);
         const state: ArticleState = { item: index, level: 1, plan };
         if (plan.mode !== "whole") {
