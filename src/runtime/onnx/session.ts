@@ -1,0 +1,86 @@
+/**
+ * onnxruntime-node session creation with the defaults this engine wants, and explicit release.
+ *
+ * Defaults, and why:
+ *   - graph optimisation "all": fuses attention/LayerNorm/GELU on CPU; the published files are not
+ *     pre-optimised;
+ *   - inter-op threads 1, sequential execution: BART graphs are one chain of ops, parallel branches
+ *     buy nothing and the extra pool competes with intra-op threads;
+ *   - intra-op threads: ORT's own default (one per physical core) unless given; callers running
+ *     several sessions concurrently should split the cores between them;
+ *   - CPU memory arena on: decoder steps allocate same-sized KV buffers again and again, which the
+ *     arena recycles; memory pattern on: it only applies to repeated identical shapes and is free
+ *     otherwise;
+ *   - log severity "error": ORT's warnings about unused initializers in the published files are noise.
+ */
+
+import ort from "onnxruntime-node";
+
+export type GraphOptimizationLevel = "disabled" | "basic" | "extended" | "all";
+
+export interface OrtSessionOptions {
+  intraOpNumThreads?: number;
+  interOpNumThreads?: number;
+  graphOptimizationLevel?: GraphOptimizationLevel;
+  enableCpuMemArena?: boolean;
+  enableMemPattern?: boolean;
+  /** 0 verbose .. 4 fatal. */
+  logSeverityLevel?: 0 | 1 | 2 | 3 | 4;
+}
+
+export function sessionOptions(options: OrtSessionOptions = {}): ort.InferenceSession.SessionOptions {
+  const result: ort.InferenceSession.SessionOptions = {
+    executionProviders: ["cpu"],
+    graphOptimizationLevel: options.graphOptimizationLevel ?? "all",
+    interOpNumThreads: options.interOpNumThreads ?? 1,
+    executionMode: "sequential",
+    enableCpuMemArena: options.enableCpuMemArena ?? true,
+    enableMemPattern: options.enableMemPattern ?? true,
+    logSeverityLevel: options.logSeverityLevel ?? 3,
+  };
+  if (options.intraOpNumThreads !== undefined) result.intraOpNumThreads = options.intraOpNumThreads;
+  return result;
+}
+
+/** An ORT session that can be released once; using it afterwards throws. */
+export class OnnxSession {
+  private session: ort.InferenceSession | null;
+
+  private constructor(
+    session: ort.InferenceSession,
+    readonly path: string,
+  ) {
+    this.session = session;
+    this.inputNames = session.inputNames;
+    this.outputNames = session.outputNames;
+  }
+
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+
+  static async create(path: string, options: OrtSessionOptions = {}): Promise<OnnxSession> {
+    const session = await ort.InferenceSession.create(path, sessionOptions(options));
+    return new OnnxSession(session, path);
+  }
+
+  hasInput(name: string): boolean {
+    return this.inputNames.includes(name);
+  }
+
+  /** Runs the graph; `fetch` limits the outputs computed and returned (default: all). */
+  async run(feeds: Record<string, ort.Tensor>, fetch?: readonly string[]): Promise<Record<string, ort.Tensor>> {
+    if (!this.session) throw new Error(`ONNX session ${this.path} has been released`);
+    const results = fetch ? await this.session.run(feeds, fetch) : await this.session.run(feeds);
+    return results as Record<string, ort.Tensor>;
+  }
+
+  get released(): boolean {
+    return this.session === null;
+  }
+
+  async release(): Promise<void> {
+    const session = this.session;
+    this.session = null;
+    await session?.release();
+  }
+}
