@@ -7,6 +7,7 @@
  * BERT proper also take `token_type_ids`; they get zeros (a single segment), as HF gives them.
  */
 import * as ort from "onnxruntime-node";
+import { OnnxSession } from "./session.js";
 
 export interface SequenceClassifierOptions {
   /** Token id written into padding positions (config/tokenizer `pad_token_id`). */
@@ -29,14 +30,14 @@ export class SequenceClassifierError extends Error {
 const REQUIRED_INPUTS = ["input_ids", "attention_mask"] as const;
 
 export class OnnxSequenceClassifier {
-  readonly #session: ort.InferenceSession;
+  readonly #session: OnnxSession;
   readonly #padTokenId: number;
   readonly #takesTokenTypes: boolean;
   readonly #maxInputLength: number | undefined;
 
   private constructor(
     readonly modelPath: string,
-    session: ort.InferenceSession,
+    session: OnnxSession,
     padTokenId: number,
     maxInputLength: number | undefined,
   ) {
@@ -54,14 +55,9 @@ export class OnnxSequenceClassifier {
     modelPath: string,
     options: SequenceClassifierOptions & { maxInputLength?: number },
   ): Promise<OnnxSequenceClassifier> {
-    let session: ort.InferenceSession;
+    let session: OnnxSession;
     try {
-      session = await ort.InferenceSession.create(modelPath, {
-        graphOptimizationLevel: "all",
-        executionMode: "sequential",
-        interOpNumThreads: 1,
-        ...(options.threads !== undefined ? { intraOpNumThreads: options.threads } : {}),
-      });
+      session = await OnnxSession.create(modelPath, options.threads !== undefined ? { intraOpNumThreads: options.threads } : {});
     } catch (error) {
       throw new SequenceClassifierError(modelPath, `cannot open the ONNX graph (${(error as Error).message})`, {
         cause: error,
