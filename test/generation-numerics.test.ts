@@ -4,7 +4,7 @@
  */
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { argmax, logSoftmaxRow, topk } from "../src/runtime/generation/index.js";
+import { argmax, logSoftmaxRow, topk, topkOfRowSums } from "../src/runtime/generation/index.js";
 
 const fixture = (name: string) =>
   JSON.parse(readFileSync(new URL(`./fixtures/references/${name}`, import.meta.url), "utf8"));
@@ -89,5 +89,23 @@ describe("logSoftmaxRow", () => {
     expect(m[3]).toBeCloseTo(Math.log(0.75), 6);
     expect(m[0]).toBe(9);
     expect(m[4]).toBe(9);
+  });
+});
+
+describe("topkOfRowSums", () => {
+  it("equals topk over the float32 sums written out, ties included", () => {
+    let seed = 7;
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+    for (const [rows, width, k] of [[4, 600, 8], [3, 50, 6], [2, 2000, 4], [5, 7, 10], [1, 300, 2]] as const) {
+      const pool = [-1.25, -2.5, -0.5, -Infinity, 0];
+      const scores = Float32Array.from({ length: rows * width + 3 }, () => pool[Math.floor(random() * pool.length)]!);
+      const offsets = Float32Array.from({ length: rows }, (_, r) => (r === 0 ? 0 : r % 2 ? -1e9 : -1.25));
+      const sums = new Float32Array(rows * width);
+      for (let r = 0; r < rows; r++) for (let v = 0; v < width; v++) sums[r * width + v] = scores[3 + r * width + v]! + offsets[r]!;
+      const expected = topk(sums, k);
+      const got = topkOfRowSums(scores, 3, width, offsets, k);
+      expect(Array.from(got.indices)).toEqual(Array.from(expected.indices));
+      expect(Array.from(got.values)).toEqual(Array.from(expected.values));
+    }
   });
 });

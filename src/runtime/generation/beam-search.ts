@@ -32,7 +32,7 @@ import { applyLogitsProcessors, type LogitsProcessor } from "./logits-processors
 import { logSoftmaxRow } from "./log-softmax.js";
 import { isIdentityRowSelection, type DecoderState, type Seq2SeqModel } from "./seq2seq-model.js";
 import { SelectedTokenRows, TokenMatrix } from "./token-history.js";
-import { topk } from "./torch-topk.js";
+import { topk, topkOfRowSums } from "./torch-topk.js";
 
 export interface SearchOptions {
   /** Drop finished articles from the decoder batch (exact; fewer rows per step). Default true. */
@@ -100,6 +100,7 @@ export async function beamSearch<S extends DecoderState>(
   let firstStep = true;
   let curLen = promptLength;
 
+  const scoreBuffer = new Float32Array(totalBeams * vocab);
   const candBeam = new Int32Array(beamsToKeep);
   const candToken = new Int32Array(beamsToKeep);
   const candScore = new Float32Array(beamsToKeep);
@@ -143,7 +144,8 @@ export async function beamSearch<S extends DecoderState>(
 
     // b. log_softmax, then processors over all live beams ([activeCount * numBeams, vocab]).
     const beamRows = new Int32Array(activeCount * numBeams);
-    const scores = new Float32Array(activeCount * numBeams * vocab);
+    // One [batch * num_beams, vocab] buffer for the whole search; later steps use a prefix of it.
+    const scores = scoreBuffer.subarray(0, activeCount * numBeams * vocab);
     for (let a = 0; a < activeCount; a++) {
       for (let j = 0; j < numBeams; j++) {
         const flat = a * numBeams + j;
@@ -162,12 +164,8 @@ export async function beamSearch<S extends DecoderState>(
       const b = active[a]!;
       const beamBase = b * numBeams;
       const scoreBase = a * numBeams * vocab;
-      for (let j = 0; j < numBeams; j++) {
-        const add = runningScores[beamBase + j]!;
-        const start = scoreBase + j * vocab;
-        for (let v = start; v < start + vocab; v++) scores[v] = scores[v]! + add;
-      }
-      const top = topk(scores.subarray(scoreBase, scoreBase + numBeams * vocab), beamsToKeep);
+      // log-probs + running beam scores over beams x vocab, summed while selecting.
+      const top = topkOfRowSums(scores, scoreBase, vocab, runningScores.subarray(beamBase, beamBase + numBeams), beamsToKeep);
       for (let c = 0; c < beamsToKeep; c++) {
         const index = top.indices[c]!;
         const token = index % vocab;

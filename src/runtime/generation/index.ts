@@ -36,6 +36,6 @@ export type { SearchOptions, SearchResult } from "./beam-search.js";
 export { greedySearch } from "./greedy-search.js";
 export { isIdentityRowSelection } from "./seq2seq-model.js";
 export type { Seq2SeqModel, DecoderState, TokenBatch } from "./seq2seq-model.js";
-export { topk, argmax } from "./torch-topk.js";
+export { topk, topkOfRowSums, argmax } from "./torch-topk.js";
 export type { TopK } from "./torch-topk.js";
 export { logSoftmaxRow } from "./log-softmax.js";

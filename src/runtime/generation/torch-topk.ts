@@ -275,6 +275,52 @@ export function topk(row: ArrayLike<number>, k: number): TopK {
   return k * 64 <= n ? partialSortTopK(row, k) : selectThenSortTopK(row, k);
 }
 
+/**
+ * `torch.topk(scores + offsets[:, None], k)` over `rows` consecutive rows of `width` values starting at
+ * `start`, flattened into one row of rows * width (beam search's "log-prob + running beam score" over
+ * beams x vocab). Each sum is rounded to float32 as torch's float32 add does. The sums are formed while
+ * scanning instead of being written out first, which saves a pass over the whole block every step.
+ */
+export function topkOfRowSums(
+  scores: Float32Array,
+  start: number,
+  width: number,
+  offsets: Float32Array,
+  k: number,
+): TopK {
+  const rows = offsets.length;
+  const n = rows * width;
+  if (!Number.isInteger(k) || k < 0 || k > n) throw new RangeError(`topk: k=${k} out of range for ${n} values`);
+  if (k === 0 || k * 64 > n) {
+    const sums = new Float32Array(n);
+    for (let r = 0; r < rows; r++) {
+      const offset = offsets[r]!;
+      const from = start + r * width;
+      for (let v = 0; v < width; v++) sums[r * width + v] = scores[from + v]! + offset;
+    }
+    return topk(sums, k);
+  }
+  const heap = new PairArray(new Float64Array(k), new Int32Array(k));
+  // The first k sums seed the heap (k <= n / 64, so they may span several rows only for tiny widths).
+  for (let j = 0; j < k; j++) {
+    const r = Math.floor(j / width);
+    heap.v[j] = Math.fround(scores[start + j]! + offsets[r]!);
+    heap.i[j] = j;
+  }
+  makeHeap(heap, 0, k);
+  for (let r = 0; r < rows; r++) {
+    const offset = offsets[r]!;
+    const rowStart = start + r * width;
+    // Positions below k are already in the heap.
+    for (let v = Math.max(0, k - r * width); v < width; v++) {
+      const value = Math.fround(scores[rowStart + v]! + offset);
+      if (before(value, heap.v[0]!)) adjustHeap(heap, 0, 0, k, value, r * width + v);
+    }
+  }
+  sortHeap(heap, 0, k);
+  return { values: heap.v, indices: heap.i };
+}
+
 /** `torch.argmax(row)`: the first position of the largest value (the first NaN if there is one). */
 export function argmax(row: ArrayLike<number>, start = 0, end = row.length): number {
   let best = start;
