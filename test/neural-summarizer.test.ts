@@ -74,19 +74,20 @@ describe("NeuralSummarizerExpert with the tutorial's call (max_length=300, min_l
       reduced: c.result.resummarised,
       levels: referenceLevels(c.result),
     });
-  });
+  }, 300_000); // a few hundred beam steps on ~1,000-token windows: slow on a loaded 2-core box
 
   it("batches long and short articles together without changing any of them", async () => {
     const short = caseNamed("pipeline_tutorial_cricket");
-    const [a, b] = reference.chunking_cases;
+    const long = reference.chunking_cases[0];
+    const tennis = caseNamed("pipeline_tutorial_tennis");
     const results = await expert.analyze(
-      [item("a", a.article), item("short", short.text), item("b", b.article)],
+      [item("long", long.article), item("short", short.text), item("tennis", tennis.text)],
       context,
     );
-    expect(ok(results[0]).summary).toBe(a.result.final_text);
+    expect(ok(results[0]).summary).toBe(long.result.final_text);
     expect(ok(results[1]).summary).toBe(short.summary_text);
-    expect(ok(results[2]).summary).toBe(b.result.final_text);
-  });
+    expect(ok(results[2]).summary).toBe(tennis.summary_text);
+  }, 300_000);
 
   it("returns an Error for an empty item, and for an item that cannot be read, and results for the others", async () => {
     const football = caseNamed("pipeline_tutorial_football");
