@@ -150,6 +150,14 @@ describe("NeuralSentimentExpert", () => {
     expect(ok(results[2]!).probabilities.POSITIVE).toBeCloseTo(reference.cases[1].probs[1], 4);
   });
 
+  it("stops when the run is aborted instead of returning partial results", async () => {
+    const controller = new AbortController();
+    controller.abort(new Error("SIGINT"));
+    await expect(
+      expert.analyze([item("a", reference.cases[0].text)], { ...context, signal: controller.signal }),
+    ).rejects.toThrow(/SIGINT/);
+  });
+
   it("declares itself English-only and batches up to its maxBatchSize", () => {
     expect(expert.languages).toEqual(["eng"]);
     expect(expert.maxBatchSize).toBeGreaterThan(1);
@@ -202,7 +210,10 @@ describe("NeuralSentimentExpert availability", () => {
     const offline = new NeuralSentimentExpert({ sentimentModel: "example-org/not-cached-model", cacheDir, offline: true });
     const result = await offline.probe();
     expect(result.available).toBe(false);
-    if (!result.available) expect(result.reason).toMatch(/example-org\/not-cached-model/);
+    if (!result.available) {
+      expect(result.reason).toMatch(/example-org\/not-cached-model/);
+      expect(result.reason).toMatch(/offline mode is on/);
+    }
   });
 
   it("rejects a model whose classes are not named", async () => {

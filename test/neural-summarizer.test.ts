@@ -106,6 +106,20 @@ describe("NeuralSummarizerExpert with the tutorial's call (max_length=300, min_l
   });
 });
 
+describe("NeuralSummarizerExpert when the run is aborted", () => {
+  it("rejects instead of returning partial results", async () => {
+    const expert = new NeuralSummarizerExpert({ summarizerModel: MODEL_DIR });
+    try {
+      const controller = new AbortController();
+      controller.abort(new Error("SIGINT"));
+      const c = caseNamed("pipeline_tutorial_football");
+      await expect(expert.analyze([item("a", c.text)], { ...context, signal: controller.signal })).rejects.toThrow(/SIGINT/);
+    } finally {
+      await expert.dispose();
+    }
+  });
+});
+
 describe("NeuralSummarizerExpert options", () => {
   it("with max_length 142 / min_length 56 reproduces the pipeline's own defaults (task_specific_params)", async () => {
     const c = caseNamed("pipeline_no_kwargs");

@@ -56,10 +56,12 @@ export async function probeExpertModel(
   options: NeuralExpertOptions,
 ): Promise<Availability> {
   try {
+    // Offline by the user's choice: the store's message then names that switch. Otherwise offline
+    // only for this look, so a miss is not blamed on a switch the user never set.
     await resolveModel(spec, {
       ...storeOptions(options, kind),
       offline: true,
-      offlineReason: "checking availability never downloads",
+      ...(isOffline(options) ? {} : { offlineReason: "checking availability never downloads" }),
     });
     return { available: true };
   } catch (error) {
