@@ -6,8 +6,10 @@ import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildEncoderBatch, generate } from "../src/runtime/generation/index.js";
 import {
+  compactRowsInPlace,
   gatherRows,
   gatherRowsInPlace,
+  groupSourceRows,
   keepsRowGroups,
   loadBartOnnx,
   type BartOnnxModel,
@@ -39,6 +41,30 @@ describe("row gathers", () => {
     expect(Array.from(expanded)).toEqual([3, 4, 5, 3, 4, 5, 3, 4, 5]);
     const ints = gatherRows(BigInt64Array.from([1n, 2n, 3n, 4n]), 2, Int32Array.from([1]));
     expect(Array.from(ints)).toEqual([3n, 4n]);
+  });
+
+  it("shrinks in place: the first rows hold the selection", () => {
+    const inPlace = data.slice();
+    gatherRowsInPlace(inPlace, rowSize, Int32Array.from([4, 2, 2]));
+    expect(Array.from(inPlace.subarray(0, 9))).toEqual([12, 13, 14, 6, 7, 8, 6, 7, 8]);
+  });
+
+  it("compacts a pure drop of rows in place and refuses anything else", () => {
+    const compacted = data.slice();
+    expect(compactRowsInPlace(compacted, rowSize, Int32Array.from([1, 3, 4]))).toBe(true);
+    expect(Array.from(compacted.subarray(0, 9))).toEqual([3, 4, 5, 9, 10, 11, 12, 13, 14]);
+    const untouched = data.slice();
+    expect(compactRowsInPlace(untouched, rowSize, Int32Array.from([1, 0]))).toBe(false);
+    expect(compactRowsInPlace(untouched, rowSize, Int32Array.from([0, 0]))).toBe(false);
+    expect(Array.from(untouched)).toEqual(Array.from(data));
+  });
+
+  it("picks per-article source rows that turn dropping an article into a compaction", () => {
+    const article = Int32Array.from([0, 0, 1, 1, 2, 2]);
+    // Article 1 finished; articles 0 and 2 keep two rows each (beam order inside them is irrelevant).
+    expect(Array.from(groupSourceRows(article, Int32Array.from([0, 0, 2, 2])))).toEqual([0, 1, 4, 5]);
+    // Expansion after the first step: one row per article becomes four.
+    expect(Array.from(groupSourceRows(Int32Array.from([0, 1]), Int32Array.from([0, 0, 1, 1])))).toEqual([0, 0, 1, 1]);
   });
 
   it("knows when rows stay within their article (cross KV can be kept)", () => {
@@ -90,11 +116,20 @@ for (const layout of ["split", "merged"] as const) {
       }
       expect(state.crossKv!.every((t, i) => t === cross[i])).toBe(true);
 
-      // Dropping article 0 gathers cross KV once, to article 1's rows.
-      model.selectRows(state, Int32Array.from([2, 3]));
-      expect(state.crossKv![0]).not.toBe(cross[0]);
+      // Dropping article 0 moves article 1's cross KV down inside the same buffer (no new memory).
+      const article1Cross = (cross[0]!.data as Float32Array).slice(2 * (cross[0]!.data.length / 4));
+      model.selectRows(state, Int32Array.from([3, 2]));
       expect(state.crossKv![0]!.dims[0]).toBe(2);
+      expect((state.crossKv![0]!.data as Float32Array).buffer).toBe((cross[0]!.data as Float32Array).buffer);
+      expect(Array.from(state.crossKv![0]!.data as Float32Array)).toEqual(Array.from(article1Cross));
       expect(Array.from(state.article)).toEqual([1, 1]);
+      // The swapped rows' next logits still match the plain run's article-1 rows.
+      const after = await model.decode(state, Int32Array.from([7, 7]), 1);
+      const plainAfter = await model.decode(plain, Int32Array.from([7, 7, 7, 7]), 1);
+      for (let v = 0; v < vocab; v += 997) {
+        expect(after[0 * vocab + v]).toBeCloseTo(plainAfter[2 * vocab + v]!, 4);
+        expect(after[1 * vocab + v]).toBeCloseTo(plainAfter[3 * vocab + v]!, 4);
+      }
       model.release(state);
       model.release(plain);
       await expect(model.decode(state, Int32Array.from([5, 5]), 1)).rejects.toThrow(/after release/);

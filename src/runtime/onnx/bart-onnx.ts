@@ -23,10 +23,11 @@
  *   - the first step runs one row per article; `selectRows` then tiles each article's cross-attention
  *     KV to its beams once (the only copy of cross KV, unless an article is dropped later);
  *   - beam reordering touches only the self-attention KV (cross KV is identical for all beams of an
- *     article, as in HF BART's `_reorder_cache`): in place, only rows whose beam changed, and nothing
- *     at all for the identity permutation (skipped by the search loop);
+ *     article, as in HF BART's `_reorder_cache`): in place in ORT's output buffers, only rows whose
+ *     beam changed, and nothing at all for the identity permutation (skipped by the search loop);
  *   - cross KV and the encoder mask keep the same `ort.Tensor` objects from step to step while the set
- *     of articles is unchanged; dropping a finished article gathers them once;
+ *     of articles is unchanged; dropping a finished article compacts them inside their own buffers
+ *     (a memmove of the rows behind it, no new memory: fresh pages cost more than the copy);
  *   - ORT wraps input buffers without copying; logits come back as [rows, 1, vocab], exactly the
  *     [rows, vocab] the search needs, handed over without a copy (a decoder prompt longer than one
  *     token copies the last position only).
@@ -37,7 +38,7 @@ import { join } from "node:path";
 import ort from "onnxruntime-node";
 import { generationOptionsFromHfJson, type GenerationOptions } from "../generation/generation-config.js";
 import type { DecoderState, Seq2SeqModel, TokenBatch } from "../generation/seq2seq-model.js";
-import { gatherRows, gatherRowsInPlace, keepsRowGroups } from "./row-gather.js";
+import { compactRowsInPlace, gatherRows, gatherRowsInPlace, groupSourceRows, keepsRowGroups } from "./row-gather.js";
 import { OnnxSession, type OrtSessionOptions } from "./session.js";
 
 export type DecoderLayout = "auto" | "split" | "merged";
@@ -107,6 +108,29 @@ function gatherTensorRows(tensor: ort.Tensor, sourceRows: Int32Array): ort.Tenso
   const data = tensor.data as Float32Array | BigInt64Array;
   const gathered = gatherRows(data, elementsPerRow(tensor), sourceRows);
   return new ort.Tensor(tensor.type as "float32", gathered as Float32Array, [sourceRows.length, ...tensor.dims.slice(1)]);
+}
+
+/** A tensor over the first `rows` rows of `tensor`'s own buffer (no copy). */
+function prefixRows(tensor: ort.Tensor, rows: number): ort.Tensor {
+  const data = tensor.data as Float32Array | BigInt64Array;
+  const view = data.subarray(0, rows * elementsPerRow(tensor));
+  return new ort.Tensor(tensor.type as "float32", view as Float32Array, [rows, ...tensor.dims.slice(1)]);
+}
+
+/**
+ * Row selection that reuses the tensor's memory when the row count does not grow (beam reorders,
+ * dropped articles) and allocates only for growth (the beam expansion after the first step).
+ */
+function selectTensorRows(tensor: ort.Tensor, sourceRows: Int32Array, compactOnly: boolean): ort.Tensor {
+  const data = tensor.data as Float32Array | BigInt64Array;
+  const rowSize = elementsPerRow(tensor);
+  if (sourceRows.length > tensor.dims[0]!) return gatherTensorRows(tensor, sourceRows);
+  if (compactOnly) {
+    if (!compactRowsInPlace(data, rowSize, sourceRows)) return gatherTensorRows(tensor, sourceRows);
+  } else {
+    gatherRowsInPlace(data, rowSize, sourceRows);
+  }
+  return sourceRows.length === tensor.dims[0] ? tensor : prefixRows(tensor, sourceRows.length);
 }
 
 function readJson(source: string | Readonly<Record<string, unknown>>): Readonly<Record<string, unknown>> {
@@ -292,20 +316,17 @@ export class BartOnnxModel implements Seq2SeqModel<BartDecoderState> {
 
   selectRows(state: BartDecoderState, sourceRows: Int32Array): void {
     if (state.released) throw new BartOnnxError("decoder state used after release");
-    const sameCount = sourceRows.length === state.rows;
-    if (state.selfKv) {
-      if (sameCount) {
-        for (const tensor of state.selfKv) gatherRowsInPlace(tensor.data as Float32Array, elementsPerRow(tensor), sourceRows);
-      } else {
-        state.selfKv = state.selfKv.map((tensor) => gatherTensorRows(tensor, sourceRows));
-      }
-    }
+    if (state.selfKv) state.selfKv = state.selfKv.map((tensor) => selectTensorRows(tensor, sourceRows, false));
+    const newArticle = Int32Array.from(sourceRows, (s) => state.article[s]!);
     if (!keepsRowGroups(state.article, sourceRows)) {
-      if (state.crossKv) state.crossKv = state.crossKv.map((tensor) => gatherTensorRows(tensor, sourceRows));
-      if (state.encoderHidden) state.encoderHidden = gatherTensorRows(state.encoderHidden, sourceRows);
-      state.encoderMask = gatherTensorRows(state.encoderMask, sourceRows);
+      // Per-article data: any row of the right article will do; prefer sources that make dropping
+      // articles a compaction of the existing buffers.
+      const articleRows = groupSourceRows(state.article, newArticle);
+      if (state.crossKv) state.crossKv = state.crossKv.map((tensor) => selectTensorRows(tensor, articleRows, true));
+      if (state.encoderHidden) state.encoderHidden = selectTensorRows(state.encoderHidden, articleRows, true);
+      state.encoderMask = selectTensorRows(state.encoderMask, articleRows, true);
     }
-    state.article = Int32Array.from(sourceRows, (s) => state.article[s]!);
+    state.article = newArticle;
     state.rows = sourceRows.length;
   }
 

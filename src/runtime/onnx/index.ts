@@ -3,4 +3,4 @@ export { loadBartOnnx, bartFilesInDirectory, BartOnnxModel, BartDecoderState, Ba
 export type { BartOnnxFiles, LoadBartOptions, DecoderLayout } from "./bart-onnx.js";
 export { OnnxSession, sessionOptions } from "./session.js";
 export type { OrtSessionOptions, GraphOptimizationLevel } from "./session.js";
-export { gatherRows, gatherRowsInPlace, keepsRowGroups } from "./row-gather.js";
+export { gatherRows, gatherRowsInPlace, compactRowsInPlace, groupSourceRows, keepsRowGroups } from "./row-gather.js";
