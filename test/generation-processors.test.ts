@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import {
+  buildEncoderBatch,
   buildLogitsProcessors,
   ForcedBosProcessor,
   ForcedEosProcessor,
@@ -192,5 +193,24 @@ describe("resolveGenerationConfig", () => {
     expect(() => generationOptionsFromHfJson({ penalty_alpha: 0.6, top_k: 4 })).toThrow(UnsupportedGenerationOptionError);
     // Inert values of unsupported fields are fine (config.json often carries them).
     expect(() => generationOptionsFromHfJson({ bad_words_ids: null, diversity_penalty: 0.0 })).not.toThrow();
+  });
+});
+
+describe("buildEncoderBatch", () => {
+  it("right-pads ragged rows with the pad token and masks the padding", () => {
+    const batch = buildEncoderBatch({ inputIds: [[0, 5, 2], [0, 2]] }, 1, [2]);
+    expect(Array.from(batch.ids)).toEqual([0, 5, 2, 0, 2, 1]);
+    expect(Array.from(batch.mask)).toEqual([1, 1, 1, 1, 1, 0]);
+  });
+
+  it("infers the mask of a rectangular batch as HF does: ids != pad, unless pad is an eos token", () => {
+    expect(Array.from(buildEncoderBatch({ inputIds: [[0, 5, 1]] }, 1, [2]).mask)).toEqual([1, 1, 0]);
+    expect(Array.from(buildEncoderBatch({ inputIds: [[0, 5, 2]] }, 2, [2]).mask)).toEqual([1, 1, 1]);
+  });
+
+  it("uses an explicit mask as given", () => {
+    const batch = buildEncoderBatch({ inputIds: [[0, 5, 9]], attentionMask: [[1, 1, 0]] }, 1, [2]);
+    expect(Array.from(batch.mask)).toEqual([1, 1, 0]);
+    expect(() => buildEncoderBatch({ inputIds: [[0, 5]], attentionMask: [[1]] }, 1, [2])).toThrow(RangeError);
   });
 });

@@ -43,3 +43,45 @@ describe("generate() matches HF generate() on the toy seq2seq model", () => {
     }
   }
 });
+
+describe("generate() batching behaviour", () => {
+  const batchCase = reference.cases.find((c) => c.input_ids.length === 3 && (c.kwargs["num_beams"] as number) === 4 && c.kwargs["early_stopping"] === true)!;
+
+  it("runs the first step once per article, then num_beams rows per live article, fewer as articles finish", async () => {
+    const model = new ToySeq2Seq(batchCase.vocab_size, batchCase.eos_ids, batchCase.q, batchCase.max_position_embeddings);
+    const result = await generate(model, { inputIds: batchCase.input_ids }, generationOptionsFromHfJson(batchCase.kwargs));
+    expect(result.sequences).toEqual(batchCase.sequences);
+    expect(model.decodedRows[0]).toBe(3);
+    expect(model.decodedRows[1]).toBe(12);
+    const last = model.decodedRows[model.decodedRows.length - 1]!;
+    expect(model.decodedRows.every((rows, i) => i === 0 || rows % 4 === 0)).toBe(true);
+    expect(last).toBeLessThan(12);
+  });
+
+  it("keeps every row when dropFinished is false (HF's own schedule)", async () => {
+    const model = new ToySeq2Seq(batchCase.vocab_size, batchCase.eos_ids, batchCase.q, batchCase.max_position_embeddings);
+    await generate(model, { inputIds: batchCase.input_ids }, generationOptionsFromHfJson(batchCase.kwargs), { dropFinished: false });
+    expect(model.decodedRows.slice(1).every((rows) => rows === 12)).toBe(true);
+  });
+
+  it("stops between steps when aborted, and releases the decoder state", async () => {
+    const model = new ToySeq2Seq(40, [2], 5);
+    const controller = new AbortController();
+    const decode = model.decode.bind(model);
+    model.decode = async (state, tokens, width) => {
+      if (model.decodedRows.length === 2) controller.abort(new Error("stop now"));
+      return decode(state, tokens, width);
+    };
+    await expect(
+      generate(model, { inputIds: [[0, 5, 2]] }, { numBeams: 2, maxLength: 30, decoderStartTokenId: 2, eosTokenId: 2 }, { signal: controller.signal }),
+    ).rejects.toThrow("stop now");
+    expect(model.decodedRows).toHaveLength(3);
+    expect(model.released).toBe(1);
+  });
+
+  it("returns nothing for an empty batch without touching the model", async () => {
+    const model = new ToySeq2Seq(40, [2], 5);
+    expect(await generate(model, { inputIds: [] }, { numBeams: 2, decoderStartTokenId: 2, eosTokenId: 2 })).toEqual({ sequences: [], sequencesScores: [] });
+    expect(model.decodedRows).toHaveLength(0);
+  });
+});
