@@ -6,6 +6,7 @@ import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildEncoderBatch, generate } from "../src/runtime/generation/index.js";
 import {
+  bartFilesInDirectory,
   compactRowsInPlace,
   gatherRows,
   gatherRowsInPlace,
@@ -180,6 +181,22 @@ describe("quantized files", () => {
 describe("loading", () => {
   it("reports missing files", async () => {
     await expect(loadBartOnnx("/nonexistent-model-dir")).rejects.toThrow(/encoder_model\.onnx not found/);
+  });
+
+  it("falls back to the merged decoder when the split pair is not given", async () => {
+    const files = bartFilesInDirectory(MODEL_DIR);
+    delete files.decoder;
+    delete files.decoderWithPast;
+    const model = await loadBartOnnx(files, { intraOpNumThreads: 1 });
+    try {
+      expect(model.merged).toBe(true);
+      const c = caseNamed("beam4_short_input");
+      const result = await generate(model, { inputIds: c.input_ids }, { numBeams: 4, maxLength: 40, minLength: 5 });
+      expect(result.sequences).toEqual(c.sequences);
+    } finally {
+      await model.dispose();
+    }
+    await expect(loadBartOnnx(files, { decoder: "split" })).rejects.toThrow(/decoder_with_past_model/);
   });
 
   it("reads the model's generation defaults from generation_config.json", async () => {

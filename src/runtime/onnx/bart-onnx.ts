@@ -256,6 +256,10 @@ export class BartOnnxModel implements Seq2SeqModel<BartDecoderState> {
     if (state.released) throw new BartOnnxError("decoder state used after release");
     const rows = state.rows;
     if (tokens.length !== rows * width) throw new BartOnnxError(`decode: ${tokens.length} tokens for ${rows} rows of ${width}`);
+    if (state.pastLength + width > this.maxPositionEmbeddings) {
+      // HF only warns here and then fails inside the position embedding; say what happened instead.
+      throw new BartOnnxError(`decoder length would exceed max_position_embeddings ${this.maxPositionEmbeddings}; lower max_length`);
+    }
     const feeds: Record<string, ort.Tensor> = {
       input_ids: int64Tensor(tokens, [rows, width]),
       encoder_attention_mask: state.encoderMask,
