@@ -31,7 +31,7 @@ describe("topk", () => {
       expect(Array.from(got.indices)).toEqual(c.indices);
       expect(Array.from(got.values)).toEqual(c.indices.map((i) => row[i]!));
     }
-    expect(partialSortPath).toBeGreaterThan(30);
+    expect(partialSortPath).toBeGreaterThanOrEqual(8);
     expect(cases.length - partialSortPath).toBeGreaterThan(50);
   });
 

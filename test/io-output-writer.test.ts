@@ -34,7 +34,13 @@ const tutorialRecord: AnalysisRecord = {
     NewsSummarizationLLMExpert: { summary: "Zverev beat Sinner in Turin. 日本の錦織も出場。" },
     SentimentAnalysisLLMExpert: { sentiment_label: "POSITIVE", sentiment_score: 0.9998, probabilities: { POSITIVE: 0.9998, NEGATIVE: 0.0002 } },
   },
-  routing: { experts: ["NewsSummarizationLLMExpert", "SentimentAnalysisLLMExpert"], reasons: [] },
+  routing: {
+    router: "all",
+    experts: [
+      { expert: "NewsSummarizationLLMExpert", task: "summarization", weight: 1, reason: "all experts run" },
+      { expert: "SentimentAnalysisLLMExpert", task: "sentiment", weight: 1, reason: "all experts run" },
+    ],
+  },
 };
 
 const failedRecord: AnalysisRecord = {
@@ -78,7 +84,12 @@ describe("writeJsonArrayAtomically", () => {
   const python = spawnSync("python3", ["--version"]).status === 0;
   it.runIf(python)("matches real python3 json.dumps(indent=4, ensure_ascii=False) byte for byte (but the final newline)", async () => {
     const target = path.join(dir, "compare.json");
-    await writeJsonArrayAtomically(target, from([tutorialRecord, failedRecord, { ...tutorialRecord, analyses: { Empty: {} }, routing: [] }]));
+    await writeJsonArrayAtomically(target, from<AnalysisRecord>([
+      tutorialRecord,
+      failedRecord,
+      // Empty object and empty array: Python prints them as {} and [] even with indent.
+      { ...tutorialRecord, analyses: { Empty: {} }, routing: [] as unknown as AnalysisRecord["routing"] },
+    ]));
     const script = "import json,sys; print(json.dumps(json.load(open(sys.argv[1], encoding='utf-8')), indent=4, ensure_ascii=False))";
     const dumped = spawnSync("python3", ["-c", script, target], { encoding: "utf8", env: { ...process.env, PYTHONIOENCODING: "utf-8" } });
     expect(dumped.stderr).toBe("");
