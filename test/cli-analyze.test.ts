@@ -26,7 +26,7 @@ describe("news-moe analyze (real process, embedded experts through fallback)", (
     const dir = await tempDir();
     const result = await runCli(["analyze", EXAMPLES, "--quiet"], { cwd: dir, env: isolatedEnv(dir) });
     // The example has an item with empty content: its experts report errors, so the exit code is 1.
-    expect(result.stderr).toMatch(/NewsSummarizationLLMExpert is unavailable: .*its summarization work goes to ExtractiveSummarizerExpert/);
+    expect(result.stderr).toMatch(/NewsSummarizationLLMExpert is unavailable, so its summarization work goes to ExtractiveSummarizerExpert\.\n  Why: Model Xenova\/distilbart-cnn-6-6/);
     expect(result.code).toBe(1);
     const output = join(dir, "analyzed_news_data.json");
     const records = JSON.parse(await readFile(output, "utf8")) as AnalysisRecord[];

@@ -192,7 +192,7 @@ describe("Orchestrator", () => {
       onNotice: (m) => notices.push(m),
     });
     const records = await collect(orchestrator, news(5));
-    expect(notices).toEqual(["Broken is unavailable: model files missing; its summarization work goes to ExtractiveSummarizerExpert"]);
+    expect(notices).toEqual(["Broken is unavailable, so its summarization work goes to ExtractiveSummarizerExpert.\n  Why: model files missing"]);
     expect(broken.batches).toHaveLength(0);
     for (const record of records) {
       expect(Object.keys(record.analyses)).toEqual(["ExtractiveSummarizerExpert"]);

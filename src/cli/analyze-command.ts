@@ -111,7 +111,8 @@ Exit status: 0 all items done, 1 done but some items or experts failed, 2 bad us
 }
 
 function registryOptions(flags: AnalyzeFlags): DefaultRegistryOptions {
-  const offline = flags.offline || process.env.HF_HUB_OFFLINE === "1" || process.env.TRANSFORMERS_OFFLINE === "1";
+  // HF_HUB_OFFLINE / TRANSFORMERS_OFFLINE are read by the model store itself, so its messages name the switch the user set.
+  const offline = flags.offline;
   return {
     neural: {
       offline,

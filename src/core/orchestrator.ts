@@ -119,8 +119,10 @@ export class Orchestrator {
       if (profile.available) continue;
       const standIn = this.profiles.find((p) => p.task === profile.task && p.available);
       this.options.onNotice?.(
-        `${profile.name} is unavailable: ${profile.unavailableReason}` +
-          (standIn ? `; its ${profile.task} work goes to ${standIn.name}` : `; no other ${profile.task} expert is active`),
+        // What happens comes first; the reason (often several lines: where we looked, how to fix it) after.
+        `${profile.name} is unavailable, ` +
+          (standIn ? `so its ${profile.task} work goes to ${standIn.name}` : `and no other ${profile.task} expert is active`) +
+          `.\n  Why: ${(profile.unavailableReason ?? "unknown").replace(/\n/g, "\n  ")}`,
       );
     }
     for (const expert of experts) {

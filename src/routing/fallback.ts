@@ -37,7 +37,8 @@ export function gateWithFallback(
     }
     const missing = original.filter((choice) => !isAvailable(choice.expert));
     const standIns = missing
-      .map((choice) => `${choice.expert} is unavailable (${profile.get(choice.expert)?.unavailableReason ?? "failed to load"})`)
+      // First line only: the full reason (where we looked, how to fix it) is printed once on stderr.
+      .map((choice) => `${choice.expert} is unavailable (${(profile.get(choice.expert)?.unavailableReason ?? "failed to load").split("\n")[0]})`)
       .join("; ");
     for (const choice of replacement) {
       const wasIntended = original.some((o) => o.expert === choice.expert);

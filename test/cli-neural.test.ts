@@ -1,0 +1,79 @@
+/**
+ * The neural experts through the real CLI process: local model directories in the published ONNX
+ * layout work offline (the tiny random-weight fixtures, same architectures as the real models), and
+ * hub ids that are not cached fail with the model store's message while the router falls back.
+ */
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import type { AnalysisRecord } from "../src/io/output-record.js";
+import { EXAMPLES, REPO_ROOT, isolatedEnv, runCli, tempDir } from "./helpers/cli.js";
+
+const SUMMARIZER_DIR = join(REPO_ROOT, "test/fixtures/models/tiny-distilbart-cnn-6-6");
+const SENTIMENT_DIR = join(REPO_ROOT, "test/fixtures/models/tiny-distilbert-sst2");
+const examples = JSON.parse(await readFile(EXAMPLES, "utf8")) as Array<{ id: string; content: string }>;
+
+/** A user without network who did not set HF_HUB_OFFLINE: only --offline keeps them off the network. */
+function onlineLookingEnv(home: string): NodeJS.ProcessEnv {
+  const env = isolatedEnv(home);
+  delete env.HF_HUB_OFFLINE;
+  delete env.TRANSFORMERS_OFFLINE;
+  return env;
+}
+
+describe("news-moe analyze with the neural experts", () => {
+  it("runs both neural experts from local directories with --offline: every item analysed, the long one in windows", async () => {
+    const dir = await tempDir();
+    const result = await runCli(
+      ["analyze", EXAMPLES, "--summarizer-model", SUMMARIZER_DIR, "--sentiment-model", SENTIMENT_DIR, "--offline", "--quiet", "--max-length", "40", "--min-length", "5"],
+      { cwd: dir, env: onlineLookingEnv(dir) },
+    );
+    expect(result.stderr).not.toMatch(/unavailable/);
+    // The empty-content item is the one failure.
+    expect(result.code).toBe(1);
+    const records = JSON.parse(await readFile(join(dir, "analyzed_news_data.json"), "utf8")) as AnalysisRecord[];
+    expect(records.map((r) => r.id)).toEqual(examples.map((e) => e.id));
+    for (const record of records) {
+      const summary = record.analyses["NewsSummarizationLLMExpert"] as Record<string, unknown> | undefined;
+      const sentiment = record.analyses["SentimentAnalysisLLMExpert"] as Record<string, unknown> | undefined;
+      if (examples.find((e) => e.id === record.id)?.content.trim() === "") {
+        expect(Object.values(record.analyses).every((a) => "error" in a)).toBe(true);
+        continue;
+      }
+      expect(["POSITIVE", "NEGATIVE", "NEUTRAL"]).toContain(sentiment?.["sentiment_label"]);
+      if (record.id === "c0l8rpk4t2xo") {
+        // The 34-word brief: the auto router's rules send it to the extractive summariser instead.
+        expect(record.routing?.experts.map((c) => c.expert).sort()).toEqual(["ExtractiveSummarizerExpert", "SentimentAnalysisLLMExpert"]);
+        expect(typeof (record.analyses["ExtractiveSummarizerExpert"] as Record<string, unknown>)["summary"]).toBe("string");
+        continue;
+      }
+      expect(typeof summary?.["summary"]).toBe("string");
+      expect(record.routing?.experts.map((c) => c.expert).sort()).toEqual(["NewsSummarizationLLMExpert", "SentimentAnalysisLLMExpert"]);
+    }
+    // The 1,947-word feature is over the model's 1,024 positions: summarised window by window.
+    const long = records.find((r) => r.id === "cq5d7zy2mg8o")?.analyses["NewsSummarizationLLMExpert"] as Record<string, unknown>;
+    expect(long["long_article"]).toMatchObject({ strategy: "chunk" });
+  }, 240_000);
+
+  it("with hub ids and --offline: one clear message per model naming the switch, and the embedded experts take over", async () => {
+    const dir = await tempDir();
+    const result = await runCli(["analyze", EXAMPLES, "--offline", "--quiet"], { cwd: dir, env: onlineLookingEnv(dir) });
+    expect(result.stderr).toMatch(
+      /NewsSummarizationLLMExpert is unavailable, so its summarization work goes to ExtractiveSummarizerExpert\.\n {2}Why: Model Xenova\/distilbart-cnn-6-6 \(seq2seq, fp32\) is not available: offline mode is on \(--offline\)/,
+    );
+    expect(result.stderr).toMatch(/SentimentAnalysisLLMExpert is unavailable, so its sentiment work goes to LexiconSentimentExpert/);
+    expect(result.stderr).toContain("To get it:");
+    expect(result.stderr.match(/is unavailable/g)).toHaveLength(2);
+    const records = JSON.parse(await readFile(join(dir, "analyzed_news_data.json"), "utf8")) as AnalysisRecord[];
+    const first = records[0]!;
+    expect(Object.keys(first.analyses).sort()).toEqual(["ExtractiveSummarizerExpert", "LexiconSentimentExpert"]);
+    expect(first.routing?.experts[0]?.reason).toMatch(/^fallback: NewsSummarizationLLMExpert is unavailable \(Model Xenova\/distilbart-cnn-6-6 \(seq2seq, fp32\) is not available: offline mode is on \(--offline\) and the model is not in the cache\.\)/);
+  });
+
+  it("names HF_HUB_OFFLINE when that is what keeps it offline", async () => {
+    const dir = await tempDir();
+    const result = await runCli(["analyze", EXAMPLES, "--quiet", "--experts", "neural"], { cwd: dir, env: isolatedEnv(dir) });
+    expect(result.stderr).toContain("offline mode is on (HF_HUB_OFFLINE=1)");
+    expect(result.stderr).not.toContain("(--offline)");
+  });
+});
