@@ -1,0 +1,135 @@
+/**
+ * Turns the runners' results into the bench report: per system and phase the throughput, latency,
+ * load time and peak RSS, each system's ratio to the tutorial's baseline measured in the same run,
+ * and the token-identity check of news-moe fp32 against the Python pipeline.
+ */
+import { percentile, rate, speedup, sum } from "./stats.js";
+import { compareTokens, tallyIdentity, type IdentityTally } from "./token-identity.js";
+import type { PhaseResult, RunnerResult, TokenComparison } from "./types.js";
+
+export interface PhaseReport {
+  phase: string;
+  articles: number;
+  /** Articles whose summary came out without an error. */
+  summarised: number;
+  run_s: number;
+  articles_per_s: number;
+  generated_tokens: number;
+  tokens_per_s: number;
+  latency_p50_s: number;
+  latency_p95_s: number;
+  /** articles/s divided by the baseline's in the same phase (NaN for the baseline's failures). */
+  speedup_vs_baseline: number;
+  /** Against the baseline's summary token ids, where both sides have them. */
+  token_identity?: IdentityTally & { first_mismatches: Array<{ id: string } & TokenComparison> };
+}
+
+export interface SystemReport {
+  system: string;
+  label: string;
+  ok: boolean;
+  error?: string;
+  latency_kind?: RunnerResult["latency_kind"];
+  load_s?: number;
+  import_s?: number;
+  peak_rss_mb?: number | null;
+  rss_after_load_mb?: number | null;
+  peak_rss_vs_baseline?: number;
+  versions?: Record<string, string>;
+  generation?: Record<string, unknown>;
+  notes?: string[];
+  phases: PhaseReport[];
+}
+
+export interface SystemOutcome {
+  system: string;
+  label: string;
+  result?: RunnerResult;
+  error?: string;
+}
+
+const mb = (kb: number | null | undefined): number | null => (kb == null ? null : Math.round(kb / 102.4) / 10);
+
+function phaseTokens(phase: PhaseResult): number {
+  return phase.generated_tokens_total ?? sum(phase.rows.map((r) => r.generated_tokens ?? 0));
+}
+
+export function buildReport(outcomes: readonly SystemOutcome[], baselineSystem: string, identitySystems: readonly string[]): SystemReport[] {
+  const baseline = outcomes.find((o) => o.system === baselineSystem)?.result;
+  const baselinePhase = (name: string) => baseline?.phases.find((p) => p.name === name);
+  return outcomes.map(({ system, label, result, error }) => {
+    if (!result) return { system, label, ok: false, error: error ?? "no result", phases: [] };
+    const phases = result.phases.map((phase): PhaseReport => {
+      const tokens = phaseTokens(phase);
+      const articlesPerS = rate(phase.rows.length, phase.run_s);
+      const base = baselinePhase(phase.name);
+      const report: PhaseReport = {
+        phase: phase.name,
+        articles: phase.rows.length,
+        summarised: phase.rows.filter((r) => r.summary !== undefined && r.summary_error === undefined).length,
+        run_s: phase.run_s,
+        articles_per_s: articlesPerS,
+        generated_tokens: tokens,
+        tokens_per_s: rate(tokens, phase.run_s),
+        latency_p50_s: percentile(phase.rows.map((r) => r.latency_s ?? r.done_at_s), 50),
+        latency_p95_s: percentile(phase.rows.map((r) => r.latency_s ?? r.done_at_s), 95),
+        speedup_vs_baseline: base ? speedup(articlesPerS, rate(base.rows.length, base.run_s)) : Number.NaN,
+      };
+      if (base && identitySystems.includes(system)) {
+        const baseIds = new Map(base.rows.map((r) => [r.id, r.summary_token_ids]));
+        const comparisons = phase.rows.map((row) => {
+          const theirs = baseIds.get(row.id);
+          return row.summary_token_ids && theirs ? { id: row.id, ...compareTokens(row.summary_token_ids, theirs) } : undefined;
+        });
+        report.token_identity = {
+          ...tallyIdentity(comparisons),
+          first_mismatches: comparisons.filter((c): c is NonNullable<typeof c> => c !== undefined && !c.identical).slice(0, 5),
+        };
+      }
+      return report;
+    });
+    const peak = mb(result.vmhwm_kb);
+    const basePeak = mb(baseline?.vmhwm_kb);
+    return {
+      system,
+      label,
+      ok: true,
+      latency_kind: result.latency_kind,
+      import_s: result.import_s,
+      load_s: result.load_s.summarizer + (result.load_s.sentiment ?? 0),
+      peak_rss_mb: peak,
+      rss_after_load_mb: mb(result.rss_after_load_kb),
+      ...(peak != null && basePeak ? { peak_rss_vs_baseline: Math.round((peak / basePeak) * 100) / 100 } : {}),
+      versions: result.versions,
+      generation: result.generation,
+      notes: result.notes ?? [],
+      phases,
+    };
+  });
+}
+
+const fixed = (value: number | null | undefined, digits: number): string =>
+  value == null || !Number.isFinite(value) ? "–" : value.toFixed(digits);
+
+/** The README's table: one row per system and phase. */
+export function markdownTable(reports: readonly SystemReport[]): string {
+  const lines = [
+    "| system | phase | articles (summarised) | articles/s | × tutorial | tokens/s | p50 / p95 latency (s) | load (s) | peak RSS (MB) | tokens = tutorial |",
+    "|---|---|---|---|---|---|---|---|---|---|",
+  ];
+  for (const r of reports) {
+    if (!r.ok) {
+      lines.push(`| ${r.label} | – | failed: ${r.error?.split("\n")[0] ?? "?"} | | | | | | | |`);
+      continue;
+    }
+    for (const p of r.phases) {
+      const identity = p.token_identity ? `${p.token_identity.identical}/${p.token_identity.compared}` : "";
+      lines.push(
+        `| ${r.label} | ${p.phase} | ${p.articles} (${p.summarised}) | ${fixed(p.articles_per_s, 3)} | ${fixed(p.speedup_vs_baseline, 1)} | ` +
+          `${fixed(p.tokens_per_s, 1)} | ${fixed(p.latency_p50_s, 1)} / ${fixed(p.latency_p95_s, 1)} | ${fixed(r.load_s, 1)} | ` +
+          `${fixed(r.peak_rss_mb, 0)} | ${identity} |`,
+      );
+    }
+  }
+  return lines.join("\n");
+}

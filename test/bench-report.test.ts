@@ -1,0 +1,77 @@
+/**
+ * The bench's arithmetic on hand-made runner results: ratios against the baseline of the same run,
+ * percentiles, and the token-identity tally (including batch padding after EOS).
+ */
+import { describe, expect, it } from "vitest";
+import { buildReport, markdownTable } from "../src/bench/report.js";
+import { percentile } from "../src/bench/stats.js";
+import { compareTokens, unpadSequence } from "../src/bench/token-identity.js";
+import type { RunnerResult } from "../src/bench/types.js";
+
+function result(system: string, runS: number, rows: Array<{ id: string; ids?: number[]; latency: number }>, vmhwmKb: number): RunnerResult {
+  return {
+    system,
+    latency_kind: "service",
+    import_s: 0.1,
+    load_s: { summarizer: 1, sentiment: 0.5 },
+    phases: [
+      {
+        name: "common",
+        run_s: runS,
+        rows: rows.map((r) => ({
+          id: r.id,
+          summary: "s",
+          latency_s: r.latency,
+          done_at_s: r.latency,
+          ...(r.ids ? { summary_token_ids: r.ids, generated_tokens: r.ids.length - 1 } : {}),
+        })),
+      },
+    ],
+    vmhwm_kb: vmhwmKb,
+    peak_rss_source: "test",
+    threads: 2,
+    versions: {},
+    generation: {},
+  };
+}
+
+describe("bench report", () => {
+  it("takes every ratio against the baseline measured in the same run", () => {
+    const baseline = result("tutorial", 40, [{ id: "a", ids: [2, 0, 5, 2], latency: 20 }, { id: "b", ids: [2, 0, 6, 2], latency: 20 }], 2_000_000);
+    const fast = result("news-moe-fp32", 10, [{ id: "a", ids: [2, 0, 5, 2], latency: 10 }, { id: "b", ids: [2, 0, 7, 2], latency: 10 }], 1_000_000);
+    const [base, ours] = buildReport(
+      [
+        { system: "tutorial", label: "tutorial", result: baseline },
+        { system: "news-moe-fp32", label: "fp32", result: fast },
+      ],
+      "tutorial",
+      ["news-moe-fp32"],
+    );
+    expect(base!.phases[0]!.speedup_vs_baseline).toBe(1);
+    expect(ours!.phases[0]!.articles_per_s).toBeCloseTo(0.2);
+    expect(ours!.phases[0]!.speedup_vs_baseline).toBeCloseTo(4);
+    expect(ours!.phases[0]!.tokens_per_s).toBeCloseTo(0.6);
+    expect(ours!.peak_rss_vs_baseline).toBe(0.5);
+    expect(ours!.phases[0]!.token_identity).toMatchObject({ identical: 1, compared: 2, not_compared: 0 });
+    expect(ours!.phases[0]!.token_identity!.first_mismatches).toEqual([{ id: "b", identical: false, first_difference: 2, length: 4, baseline_length: 4 }]);
+    expect(markdownTable([base!, ours!])).toContain("| fp32 | common | 2 (2) | 0.200 | 4.0 |");
+  });
+
+  it("reports a failed system without inventing numbers", () => {
+    const [failed] = buildReport([{ system: "news-moe-q8", label: "q8", error: "runner exited with code 137" }], "tutorial", []);
+    expect(failed).toMatchObject({ ok: false, error: "runner exited with code 137", phases: [] });
+    expect(markdownTable([failed!])).toContain("failed: runner exited with code 137");
+  });
+
+  it("interpolates percentiles like NumPy's default", () => {
+    expect(percentile([1, 2, 3, 4], 50)).toBe(2.5);
+    expect(percentile([10, 1, 7], 95)).toBeCloseTo(9.7);
+    expect(Number.isNaN(percentile([], 50))).toBe(true);
+  });
+
+  it("compares a batched row cut after its EOS with the lone sequence", () => {
+    expect(unpadSequence([2, 0, 9, 2, 1, 1], 2)).toEqual([2, 0, 9, 2]);
+    expect(compareTokens(unpadSequence([2, 0, 9, 2, 1], 2), [2, 0, 9, 2])).toEqual({ identical: true, length: 4, baseline_length: 4 });
+    expect(compareTokens([2, 0, 9], [2, 0, 9, 2])).toMatchObject({ identical: false, first_difference: 3 });
+  });
+});
