@@ -74,16 +74,18 @@ describe("news-moe models pull", () => {
     expect(first.error).toBeUndefined();
     expect(first.exitCode).toBe(0);
     const snapshots = join(box.hubCache, "models--Xenova--distilbart-cnn-6-6", "snapshots", commits.summarizer);
-    expect(first.stdout).toContain(`${SUMMARIZER} (seq2seq, q8): downloaded ${snapshots}`);
-    expect(first.stdout).toContain(`${CLASSIFIER} (classifier, q8): downloaded`);
+    // fp32 by default, the precision `analyze` uses by default.
+    expect(first.stdout).toContain(`${SUMMARIZER} (seq2seq, fp32): downloaded ${snapshots}`);
+    expect(first.stdout).toContain(`${CLASSIFIER} (classifier, fp32): downloaded`);
     // Not a TTY: plain lines on stderr, one when a file starts and one when it is stored.
-    expect(first.stderr).toContain(`downloading ${SUMMARIZER}/onnx/encoder_model_quantized.onnx (10.0 kB)`);
-    expect(first.stderr).toContain(`stored ${SUMMARIZER}/onnx/encoder_model_quantized.onnx (10.0 kB)`);
+    expect(first.stderr).toMatch(new RegExp(`downloading ${SUMMARIZER}/onnx/encoder_model\\.onnx \\([0-9.]+ kB\\)`));
+    expect(first.stderr).toMatch(new RegExp(`stored ${SUMMARIZER}/onnx/encoder_model\\.onnx \\([0-9.]+ kB\\)`));
+    expect(first.stderr).not.toContain("_quantized.onnx");
     expect(first.stderr).not.toContain("\u001b[");
 
     const second = await runModels(["pull"]);
     expect(second.exitCode).toBe(0);
-    expect(second.stdout).toContain(`${SUMMARIZER} (seq2seq, q8): already cached`);
+    expect(second.stdout).toContain(`${SUMMARIZER} (seq2seq, fp32): already cached`);
     expect(second.stderr).toBe("");
   });
 
@@ -100,7 +102,7 @@ describe("news-moe models pull", () => {
 
   it("draws progress bars on a TTY", async () => {
     await publishDefaults();
-    const run = await runModels(["pull", CLASSIFIER], { tty: true });
+    const run = await runModels(["pull", CLASSIFIER, "--dtype", "q8"], { tty: true });
     expect(run.exitCode).toBe(0);
     expect(run.stderr).toMatch(/onnx\/model_quantized\.onnx +\|█+\| 100% 10\.0 kB\/10\.0 kB/);
     expect(run.stderr).not.toContain("downloading "); // no plain lines on a TTY

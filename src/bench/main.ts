@@ -9,7 +9,7 @@
  * (greedy: it has no beam search), for reference.
  */
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -34,6 +34,7 @@ interface BenchOptions {
   articles: string;
   threads: number;
   out?: string;
+  reportOnly: boolean;
 }
 
 function log(message: string): void {
@@ -141,13 +142,14 @@ async function main(): Promise<void> {
     .option("--articles <file>", "the bench articles", join(ROOT, "bench", "articles.json"))
     .addOption(new Option("--threads <n>", "threads per system (torch intra-op, ONNX Runtime intra-op)").default(2).argParser((v) => Number.parseInt(v, 10)))
     .option("--out <file>", "results JSON (default bench/results.json, bench/results-quick.json with --quick)")
+    .option("--report-only", "rebuild the report from the last run's outputs in bench/work (runs nothing)", false)
     .parse();
   const options = program.opts<BenchOptions>();
   const systems = options.systems.split(",").map((s) => s.trim()) as SystemName[];
   for (const s of systems) if (!(s in SYSTEMS)) throw new Error(`unknown system "${s}"; known: ${Object.keys(SYSTEMS).join(", ")}`);
   if (!systems.includes(BASELINE)) log("note: without the tutorial baseline there are no ratios");
 
-  const models = await ensureModels(options.models);
+  const models = options.reportOnly ? { hf: "", onnx: "" } : await ensureModels(options.models);
   const outJson = resolve(options.out ?? join(ROOT, "bench", options.quick ? "results-quick.json" : "results.json"));
   const work = join(ROOT, "bench", "work");
   mkdirSync(work, { recursive: true });
@@ -159,14 +161,27 @@ async function main(): Promise<void> {
   const outcomes: SystemOutcome[] = [];
   // Baseline first, the others in a fixed order, one at a time: nothing else competes for the 2 cores.
   for (const system of [BASELINE, ...systems.filter((s) => s !== BASELINE)].filter((s) => systems.includes(s))) {
+    if (options.reportOnly) {
+      const out = join(work, `${system}.json`);
+      outcomes.push(
+        existsSync(out)
+          ? { system, label: SYSTEMS[system], result: JSON.parse(readFileSync(out, "utf8")) as RunnerResult }
+          : { system, label: SYSTEMS[system], error: `no ${out}` },
+      );
+      continue;
+    }
     log(`running ${system}`);
     outcomes.push(await runSystem(system, spec, models, work));
   }
   const reports = buildReport(outcomes, BASELINE, ["news-moe-fp32"]);
+  // When the runners wrote their results (with --report-only, the earlier run's time).
+  const outputs = systems.map((s) => join(work, `${s}.json`)).filter((f) => existsSync(f));
+  const measuredAt = new Date(Math.max(...outputs.map((f) => statSync(f).mtimeMs), started.getTime())).toISOString();
   const table = markdownTable(reports);
   const results = {
     started: started.toISOString(),
     finished: new Date().toISOString(),
+    measured_at: measuredAt,
     command: `npm run bench${options.quick ? " -- --quick" : ""}`,
     machine: machine(),
     settings: { max_length: 300, min_length: 30, threads: options.threads, models: "full-size random-weight distilbart-cnn-6-6 and distilbert-sst2 (tools/make-full-models.sh)", phases },
@@ -175,7 +190,7 @@ async function main(): Promise<void> {
   mkdirSync(dirname(outJson), { recursive: true });
   writeFileSync(outJson, `${JSON.stringify(results, null, 2)}\n`);
   const md = outJson.replace(/\.json$/, ".md");
-  writeFileSync(md, `Measured ${results.finished} on ${String(results.machine["cpu"])} (${String(results.machine["cores"])} cores), \`${results.command}\`.\n\n${table}\n`);
+  writeFileSync(md, `Measured ${results.measured_at} on ${String(results.machine["cpu"])} (${String(results.machine["cores"])} cores), \`${results.command}\`.\n\n${table}\n`);
   process.stdout.write(`${table}\n\nwrote ${outJson} and ${md}\n`);
   if (outcomes.some((o) => !o.result)) process.exitCode = 1;
 }

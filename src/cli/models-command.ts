@@ -171,7 +171,8 @@ export function registerModelsCommand(program: Command, io: ModelsCommandIO = {}
     .command("pull")
     .description(`download models into the cache (default: ${DEFAULT_MODELS.map((m) => m.spec).join(" and ")})`)
     .argument("[spec...]", "hub ids, optionally @revision (branch, tag or commit)")
-    .addOption(new Option("--dtype <dtype>", "precision of the ONNX graphs").choices(["q8", "fp32", "all"]).default("q8"))
+    // fp32 by default, like `analyze`: what `models pull` fetched is what an offline `analyze` looks for.
+    .addOption(new Option("--dtype <dtype>", "precision of the ONNX graphs").choices(["q8", "fp32", "all"]).default("fp32"))
     .addOption(kindOption())
     .addOption(cacheDirOption())
     .option("--offline", "do not download; only check that the models are cached")
@@ -241,7 +242,7 @@ export function registerModelsCommand(program: Command, io: ModelsCommandIO = {}
     .command("path")
     .description("print the directory a model resolves to (never downloads); exit 1 if it is not there")
     .argument("<spec>", "hub id (optionally @revision) or directory")
-    .addOption(new Option("--dtype <dtype>", "precision of the ONNX graphs").choices(["q8", "fp32"]).default("q8"))
+    .addOption(new Option("--dtype <dtype>", "precision of the ONNX graphs").choices(["q8", "fp32"]).default("fp32"))
     .addOption(kindOption())
     .addOption(cacheDirOption())
     .action(async (spec: string, _flags: unknown, command: Command) => {

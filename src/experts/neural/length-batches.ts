@@ -2,8 +2,13 @@
  * Groups variable-length rows into sub-batches for one ONNX run each: rows sorted by length (so a
  * batch's rows are alike and padding is small), each batch holding as many rows as fit in a budget
  * of padded tokens (rows × longest row). A row longer than the budget gets a batch of its own.
+ *
+ * A row shorter than `minFill` × the batch's longest starts a new batch even when the budget has
+ * room: padded, it would cost a long row's attention work (the decoder's cross-attention reads every
+ * padded position on every step) for a short row's result. Measured on the full-size summariser, 5
+ * articles of ~230 tokens padded to 680 cost more than running them as their own batch.
  */
-export function lengthBatches(lengths: readonly number[], tokenBudget: number, maxRows = Infinity): number[][] {
+export function lengthBatches(lengths: readonly number[], tokenBudget: number, maxRows = Infinity, minFill = 0.5): number[][] {
   const order = lengths.map((_, i) => i).sort((a, b) => lengths[b]! - lengths[a]! || a - b);
   const batches: number[][] = [];
   let current: number[] = [];
@@ -11,7 +16,8 @@ export function lengthBatches(lengths: readonly number[], tokenBudget: number, m
   for (const index of order) {
     const length = lengths[index]!;
     const newWidth = Math.max(width, length);
-    if (current.length > 0 && ((current.length + 1) * newWidth > tokenBudget || current.length >= maxRows)) {
+    const tooShort = length < minFill * width;
+    if (current.length > 0 && ((current.length + 1) * newWidth > tokenBudget || current.length >= maxRows || tooShort)) {
       batches.push(current);
       current = [];
     }
