@@ -116,7 +116,7 @@ describe("news-moe models pull", () => {
     expect(run.exitCode).toBe(1);
     expect(run.stderr).toContain("Model nobody/nothing");
     expect(run.stderr).toContain("does not exist, or it is private or gated");
-    expect(run.stdout).toContain(`${CLASSIFIER} (classifier, q8): downloaded`);
+    expect(run.stdout).toContain(`${CLASSIFIER} (classifier, fp32): downloaded`);
   });
 
   it("with --offline only checks the cache, making no request", async () => {
@@ -150,7 +150,7 @@ describe("news-moe models list", () => {
     expect(run.exitCode).toBe(0);
     expect(run.stdout).toContain(`Models in ${box.hubCache}:`);
     expect(run.stdout).toContain(`main → commit ${commits.summarizer.slice(0, 12)}  (fp32, q8)`);
-    expect(run.stdout).toContain(`main → commit ${commits.classifier.slice(0, 12)}  (q8)`);
+    expect(run.stdout).toContain(`main → commit ${commits.classifier.slice(0, 12)}  (fp32)`);
     expect(run.stdout).toMatch(/onnx\/encoder_model_quantized\.onnx\s+10\.0 kB/);
 
     const json = JSON.parse((await runModels(["list", "--json"])).stdout) as {
