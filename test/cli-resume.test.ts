@@ -73,3 +73,34 @@ describe("crash safety: kill -9 mid-run, then --resume", () => {
     expect((JSON.parse(await readFile(join(dir, "out.json"), "utf8")) as unknown[]).length).toBe(1);
   });
 });
+
+describe("Ctrl-C", () => {
+  it("exits 130, says how many finished items the journal keeps, and --resume finishes the rest", async () => {
+    const dir = await tempDir("news-moe-sigint-");
+    const items = Array.from({ length: 120 }, (_, i) => ({ id: `item-${i}`, content: `Report ${i} in a few words.` }));
+    const input = join(dir, "news.json");
+    await writeFile(input, JSON.stringify(items));
+    const output = join(dir, "out.json");
+    const args = ["analyze", input, "-o", output, "--plugin", PLUGIN, "--experts", "SlowTagger", "--quiet"];
+    const env = isolatedEnv(dir, { SLOW_TAGGER_MS: "15" });
+
+    const run = startCli(args, { env, cwd: dir });
+    const deadline = Date.now() + 20_000;
+    while (Date.now() < deadline && !(existsSync(`${output}.journal`) && journalLines(await readFile(`${output}.journal`, "utf8")) > 0)) {
+      await sleep(50);
+    }
+    run.child.kill("SIGINT");
+    const interrupted = await run.done;
+    expect(interrupted.code).toBe(130);
+    const kept = journalLines(await readFile(`${output}.journal`, "utf8"));
+    expect(kept).toBeGreaterThan(0);
+    expect(kept).toBeLessThan(items.length);
+    expect(interrupted.stderr).toContain(`interrupted; ${kept} finished items are kept in ${output}.journal; rerun with --resume`);
+    expect(existsSync(output)).toBe(false);
+
+    const resumed = await runCli([...args, "--resume"], { env, cwd: dir });
+    expect(resumed.code).toBe(0);
+    const records = JSON.parse(await readFile(output, "utf8")) as AnalysisRecord[];
+    expect(records.map((r) => r.id)).toEqual(items.map((item) => item.id));
+  });
+});
