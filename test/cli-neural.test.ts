@@ -75,5 +75,9 @@ describe("news-moe analyze with the neural experts", () => {
     const result = await runCli(["analyze", EXAMPLES, "--quiet", "--experts", "neural"], { cwd: dir, env: isolatedEnv(dir) });
     expect(result.stderr).toContain("offline mode is on (HF_HUB_OFFLINE=1)");
     expect(result.stderr).not.toContain("(--offline)");
+
+    const experts = await runCli(["experts"], { cwd: dir, env: isolatedEnv(dir) });
+    expect(experts.stdout).toMatch(/NewsSummarizationLLMExpert +\[summarization\] +unavailable: .*offline mode is on \(HF_HUB_OFFLINE=1\)/);
+    expect(experts.stdout).not.toContain("(--offline)");
   });
 });

@@ -25,8 +25,8 @@ export function registerExpertsCommand(program: Command): void {
     .option("--offline", "check availability without the network", false)
     .option("--json", "print JSON instead of a table", false)
     .action(async (flags: { plugin: string[]; offline: boolean; json: boolean }) => {
-      const offline = flags.offline || process.env.HF_HUB_OFFLINE === "1";
-      const registry = createDefaultRegistry({ neural: { offline } });
+      // HF_HUB_OFFLINE / TRANSFORMERS_OFFLINE are read by the model store, which then names them.
+      const registry = createDefaultRegistry({ neural: { offline: flags.offline } });
       await loadPlugins(flags.plugin, registry);
       const rows = await Promise.all(
         registry.list().map(async (expert) => ({

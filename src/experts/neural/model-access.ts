@@ -60,7 +60,8 @@ export async function probeExpertModel(
     // only for this look, so a miss is not blamed on a switch the user never set.
     await resolveModel(spec, {
       ...storeOptions(options, kind),
-      offline: true,
+      // Offline by the environment only: leave the store to read it, so it names that variable.
+      offline: options.offline || offlineEnvVar() === undefined,
       ...(isOffline(options) ? {} : { offlineReason: "checking availability never downloads" }),
     });
     return { available: true };
