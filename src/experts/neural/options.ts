@@ -47,6 +47,10 @@ export interface NeuralExpertOptions {
   neutralThreshold: number;
   generation: NeuralGenerationOverrides;
   onDownloadProgress?: (progress: DownloadProgress) => void;
+  /** One-line notices while loading (decoder compilation, fallback to the published graphs); default stderr. */
+  onNotice?: (message: string) => void;
+  /** Summariser decoder: "auto" (compiled, else published), or force one. */
+  decoderEngine?: "auto" | "compiled" | "published";
   /**
    * Padded tokens (rows × longest row) per ONNX run; sub-batches are cut to fit. Bounds memory and
    * keeps one very long article from padding many short ones. Defaults: see each expert.
@@ -70,6 +74,8 @@ export function resolveNeuralOptions(options: Partial<NeuralExpertOptions>): Neu
     ...(options.cacheDir !== undefined ? { cacheDir: options.cacheDir } : {}),
     ...(options.threads !== undefined ? { threads: options.threads } : {}),
     ...(options.onDownloadProgress !== undefined ? { onDownloadProgress: options.onDownloadProgress } : {}),
+    ...(options.onNotice !== undefined ? { onNotice: options.onNotice } : {}),
+    ...(options.decoderEngine !== undefined ? { decoderEngine: options.decoderEngine } : {}),
     ...(options.tokenBudget !== undefined ? { tokenBudget: options.tokenBudget } : {}),
   };
   validate(resolved);

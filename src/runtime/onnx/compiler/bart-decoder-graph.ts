@@ -27,7 +27,7 @@
  */
 
 import { GraphBuilder } from "./graph-builder.js";
-import type { BartDecoderWeights, LayerNorm, Linear } from "./bart-weights.js";
+import type { BartDecoderWeights, LayerNorm, Linear, Matrix, Table } from "./bart-weights.js";
 import { DataType, externalInitializer, type ModelProto, type WeightSource } from "./onnx-proto.js";
 
 export interface BartShape {
@@ -60,8 +60,38 @@ class WeightedBuilder extends GraphBuilder {
     return this.initializer(externalInitializer(source.name, source, this.locate(source)));
   }
 
+  private readonly quantized = new Map<string, string[]>();
+
+  /** x @ matrix: MatMul, or for int8 weights the dynamic-quantization chain ORT fuses into one kernel. */
+  matmul(x: string, matrix: Matrix): string {
+    if (matrix.kind === "float") return this.node("MatMul", [x, this.weight(matrix.weight)]);
+    // One DynamicQuantizeLinear per activation, shared by every matrix that reads it (q, k and v).
+    let q = this.quantized.get(x);
+    if (!q) {
+      q = this.op("DynamicQuantizeLinear", [x], {}, 3);
+      this.quantized.set(x, q);
+    }
+    const [xq, xScale, xZero] = q as [string, string, string];
+    const integer = this.node("MatMulInteger", [xq, this.weight(matrix.weight), xZero, this.weight(matrix.zeroPoint)]);
+    const scales = this.node("Mul", [xScale, this.weight(matrix.scale)]);
+    return this.node("Mul", [this.node("Cast", [integer], { to: DataType.FLOAT }), scales]);
+  }
+
   linear(x: string, layer: Linear): string {
-    return this.node("Add", [this.node("MatMul", [x, this.weight(layer.weight)]), this.weight(layer.bias)]);
+    return this.node("Add", [this.matmul(x, layer.matrix), this.weight(layer.bias)]);
+  }
+
+  /** Rows of a table: Gather, then DequantizeLinear for a quantized table (only the gathered rows). */
+  gather(table: Table, indices: string): string {
+    const rows = this.node("Gather", [this.weight(table.weight), indices]);
+    if (table.kind === "float") return rows;
+    return this.node("DequantizeLinear", [rows, this.weight(table.scale), this.weight(table.zeroPoint)]);
+  }
+
+  /** The whole table as float (constant-folded by ORT when the session loads). */
+  floatTable(table: Table): string {
+    if (table.kind === "float") return this.weight(table.weight);
+    return this.node("DequantizeLinear", [this.weight(table.weight), this.weight(table.scale), this.weight(table.zeroPoint)]);
   }
 
   layerNorm(x: string, norm: LayerNorm, epsilon: number): string {
@@ -116,9 +146,9 @@ export function buildStepGraph(weights: BartDecoderWeights, shape: BartShape, lo
   const one = g.float([1], []);
   const sqrt2 = g.float([Math.SQRT2], []);
 
-  let tokens = g.node("Gather", [g.weight(weights.embedTokens), inputIds]); // [R, 1, d]
+  let tokens = g.gather(weights.embedTokens, inputIds); // [R, 1, d]
   if (shape.embedScale !== 1) tokens = g.node("Mul", [tokens, g.float([shape.embedScale], [])]);
-  const positions = g.node("Gather", [g.weight(weights.embedPositions), positionIds]); // [1, d]
+  const positions = g.gather(weights.embedPositions, positionIds); // [1, d]
   let h = g.layerNorm(g.node("Add", [tokens, positions]), weights.embeddingNorm, eps);
 
   const heads4 = (x: string): string => g.node("Transpose", [g.node("Reshape", [x, toHeads])], { perm: [0, 2, 1, 3] }); // [R, H, 1, D]
@@ -156,8 +186,9 @@ export function buildStepGraph(weights: BartDecoderWeights, shape: BartShape, lo
     h = g.layerNorm(g.node("Add", [h, g.linear(gelu, layer.fc2)]), layer.finalNorm, eps);
   });
 
-  const lmHead = weights.lmHead ? g.weight(weights.lmHead) : g.node("Transpose", [g.weight(weights.embedTokens)], { perm: [1, 0] });
-  let logits = g.node("MatMul", [h, lmHead]); // [R, 1, V]
+  let logits = weights.lmHead
+    ? g.matmul(h, weights.lmHead)
+    : g.node("MatMul", [h, g.node("Transpose", [g.floatTable(weights.embedTokens)], { perm: [1, 0] })]); // [R, 1, V]
   if (weights.finalLogitsBias) logits = g.node("Add", [logits, g.weight(weights.finalLogitsBias)]);
   logits = g.node("Reshape", [logits, g.int64([-1, vocab])]);
 

@@ -142,6 +142,7 @@ export async function compileBartDecoder(sourceDecoder: string, options: Compile
   const weights = findBartDecoderWeights(loaded, shape.layers);
   const linkedSources = new Map<string, string>();
   const locate = (weight: WeightSource): string => {
+    if (weight.inline) return "";
     const file = resolve(weight.file);
     if (dirname(file) === outDir) return basename(file);
     // Read-only model folder: link the source file beside the compiled graphs.
@@ -164,7 +165,7 @@ export async function compileBartDecoder(sourceDecoder: string, options: Compile
     if (error instanceof OnnxFormatError) throw new BartCompileError(error.message, { cause: error });
     throw error;
   }
-  for (const weight of [weights.embedTokens, weights.layers[0]!.fc1.weight]) {
+  for (const weight of [weights.embedTokens.weight, weights.layers[0]!.fc1.matrix.weight]) {
     if (weight.dims.length !== 2) throw new BartCompileError(`${source}: ${weight.name} is not a matrix`);
   }
   writeAtomically(files.step, step);

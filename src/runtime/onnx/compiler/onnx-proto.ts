@@ -28,6 +28,8 @@ export interface WeightSource {
   readonly file: string;
   readonly offset: number;
   readonly length: number;
+  /** Set for a tensor stored in typed fields instead of raw bytes (small ones: scalars, zero points); copied as is. */
+  readonly inline?: TensorProto;
 }
 
 export interface LoadedOnnxModel {
@@ -129,6 +131,8 @@ export function loadOnnxModel(path: string): LoadedOnnxModel {
       // protobufjs hands out views into the file buffer: the view's position is the byte offset in the file.
       const offset = raw.byteOffset - buffer.byteOffset;
       weights.set(name, { name, dims, dataType, file: path, offset, length: raw.byteLength });
+    } else {
+      weights.set(name, { name, dims, dataType, file: path, offset: 0, length: 0, inline: tensor });
     }
     const value = decodeSmallConstant(tensor, raw);
     if (value) constants.set(name, value);
@@ -168,6 +172,7 @@ export function constantNodeValues(graph: GraphProto): Map<string, Float64Array>
 
 /** An initializer whose bytes stay where they are: an external-data reference to `source`, relative to `modelDir`. */
 export function externalInitializer(name: string, source: WeightSource, location: string): TensorProto {
+  if (source.inline) return onnx.TensorProto.create({ ...source.inline, name });
   return onnx.TensorProto.create({
     name,
     dims: [...source.dims],
