@@ -34,6 +34,11 @@ export interface Seq2SeqLoadOptions {
   onNotice?: (message: string) => void;
 }
 
+/** Where compiled decoders of read-only model folders go: under the model cache. */
+export function compiledCacheDir(cacheDir?: string): string {
+  return join(cacheDir ?? defaultHubCacheDir(), ".news-moe", "compiled");
+}
+
 export async function loadSeq2SeqModel(
   files: Seq2SeqModelFiles,
   config: Readonly<Record<string, unknown>>,
@@ -51,7 +56,7 @@ export async function loadSeq2SeqModel(
       },
       options: {
         engine: options.engine ?? "auto",
-        compiledCacheDir: join(options.cacheDir ?? defaultHubCacheDir(), ".news-moe", "compiled"),
+        compiledCacheDir: compiledCacheDir(options.cacheDir),
         ...(options.threads !== undefined ? { intraOpNumThreads: options.threads } : {}),
       },
     },

@@ -10,7 +10,7 @@ import type { Seq2SeqModel } from "../generation/seq2seq-model.js";
 import type { GenerationDefaultsSource } from "../generation/generate.js";
 import { loadBartOnnx } from "./bart-onnx.js";
 import { loadCompiledBart } from "./compiled-bart.js";
-import { compileBartDecoder } from "./compiler/compile-bart.js";
+import { compileBartDecoder, type CompiledBartDecoder } from "./compiler/compile-bart.js";
 import type { OrtSessionOptions } from "./session.js";
 
 export interface BartSourceFiles {
@@ -39,23 +39,31 @@ export interface OpenedBart {
   readonly fallbackReason?: string;
 }
 
+/** Compiles (or finds the earlier compilation of) the model's decoder, as `openBart` does before loading. */
+export async function compileBart(
+  files: Pick<BartSourceFiles, "decoderMerged" | "splitDecoder" | "config">,
+  options: Pick<OpenBartOptions, "compiledCacheDir" | "onCompile"> = {},
+): Promise<CompiledBartDecoder> {
+  // The merged graph and decoder_model.onnx hold the same weights; either compiles.
+  const source = files.decoderMerged ?? files.splitDecoder?.decoder;
+  if (!source) throw new Error("no decoder graph to compile");
+  const fallbackDir = options.compiledCacheDir
+    ? join(options.compiledCacheDir, createHash("sha256").update(resolve(source)).digest("hex").slice(0, 16))
+    : undefined;
+  return compileBartDecoder(source, {
+    config: files.config,
+    ...(fallbackDir ? { fallbackDir } : {}),
+    ...(options.onCompile ? { onCompile: options.onCompile } : {}),
+  });
+}
+
 export async function openBart(files: BartSourceFiles, options: OpenBartOptions = {}): Promise<OpenedBart> {
   const engine = options.engine ?? "auto";
   const session: OrtSessionOptions = { ...options };
   let fallbackReason: string | undefined;
   if (engine !== "published") {
-    // The merged graph and decoder_model.onnx hold the same weights; either compiles.
-    const source = files.decoderMerged ?? files.splitDecoder?.decoder;
     try {
-      if (!source) throw new Error("no decoder graph to compile");
-      const fallbackDir = options.compiledCacheDir
-        ? join(options.compiledCacheDir, createHash("sha256").update(resolve(source)).digest("hex").slice(0, 16))
-        : undefined;
-      const compiled = await compileBartDecoder(source, {
-        config: files.config,
-        ...(fallbackDir ? { fallbackDir } : {}),
-        ...(options.onCompile ? { onCompile: options.onCompile } : {}),
-      });
+      const compiled = await compileBart(files, options);
       const model = await loadCompiledBart(
         {
           encoder: files.encoder,
