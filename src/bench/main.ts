@@ -14,7 +14,7 @@ import { cpus, totalmem } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Command, Option } from "commander";
-import { buildReport, markdownTable, type SystemOutcome } from "./report.js";
+import { buildReport, markdownTable, timingTable, type SystemOutcome } from "./report.js";
 import type { PhaseSpec, RunnerResult, RunnerSpec } from "./types.js";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
@@ -130,7 +130,17 @@ async function runSystem(system: SystemName, spec: Omit<RunnerSpec, "system" | "
 function machine(): Record<string, unknown> {
   const lscpu = spawnSync("lscpu", [], { encoding: "utf8" });
   const model = /^Model name:\s+(.+)$/m.exec(lscpu.stdout ?? "")?.[1] ?? cpus()[0]?.model ?? "unknown";
-  return { cpu: model, cores: cpus().length, memory_gib: Math.round(totalmem() / 2 ** 30), platform: `${process.platform} ${process.arch}`, node: process.versions.node };
+  // int8 and fp32 speed depend on these: name them next to every number.
+  const flags = /^Flags:\s+(.+)$/m.exec(lscpu.stdout ?? "")?.[1]?.split(/\s+/) ?? [];
+  const vector = ["avx2", "fma", "avx512f", "avx512bw", "avx512_vnni", "avx_vnni", "amx_int8"].filter((f) => flags.includes(f));
+  return {
+    cpu: model,
+    vector_extensions: vector.length > 0 ? vector.join(" ") : "unknown",
+    cores: cpus().length,
+    memory_gib: Math.round(totalmem() / 2 ** 30),
+    platform: `${process.platform} ${process.arch}`,
+    node: process.versions.node,
+  };
 }
 
 async function main(): Promise<void> {
@@ -192,7 +202,12 @@ async function main(): Promise<void> {
   mkdirSync(dirname(outJson), { recursive: true });
   writeFileSync(outJson, `${JSON.stringify(results, null, 2)}\n`);
   const md = outJson.replace(/\.json$/, ".md");
-  writeFileSync(md, `Measured ${results.measured_at} on ${String(results.machine["cpu"])} (${String(results.machine["cores"])} cores), \`${results.command}\`.\n\n${table}\n`);
+  const breakdown = timingTable(outcomes);
+  writeFileSync(
+    md,
+    `Measured ${results.measured_at} on ${String(results.machine["cpu"])} (${String(results.machine["vector_extensions"])}; ` +
+      `${String(results.machine["cores"])} cores), \`${results.command}\`.\n\n${table}\n${breakdown ? `\n${breakdown}\n` : ""}`,
+  );
   process.stdout.write(`${table}\n\nwrote ${outJson} and ${md}\n`);
   if (outcomes.some((o) => !o.result)) process.exitCode = 1;
 }

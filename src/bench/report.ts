@@ -137,3 +137,30 @@ export function markdownTable(reports: readonly SystemReport[]): string {
   }
   return lines.join("\n");
 }
+
+/**
+ * Where news-moe's summarisation time went, per system and phase: encoder (with the cross-attention
+ * keys/values), decoder step runs (ONNX Runtime, their output copies and the cache write), cache moves
+ * for beam reordering, and the search itself in JavaScript; and the sentiment expert's own time.
+ */
+export function timingTable(outcomes: readonly SystemOutcome[]): string {
+  const lines = [
+    "| system | phase | decoder | encoder | decoder steps | cache moves | search (JS) | steps (from the graph's top-K / replayed for a tie) | sentiment expert (s) |",
+    "|---|---|---|---|---|---|---|---|---|",
+  ];
+  for (const outcome of outcomes) {
+    for (const phase of outcome.result?.phases ?? []) {
+      const t = phase.summarizer_timing;
+      if (!t || typeof t["totalMs"] !== "number") continue;
+      const n = (key: string): number => Number(t[key] ?? 0);
+      const total = n("totalMs");
+      const share = (ms: number): string => `${((100 * ms) / total).toFixed(0)}% (${(ms / 1000).toFixed(1)} s)`;
+      const search = total - n("encodeMs") - n("decodeMs") - n("reorderMs");
+      lines.push(
+        `| ${outcome.label} | ${phase.name} | ${String(t["engine"] ?? "?")} | ${share(n("encodeMs"))} | ${share(n("decodeMs"))} | ${share(n("reorderMs"))} | ` +
+          `${share(search)} | ${n("steps")} (${n("modelScoredSteps")} / ${n("replayedSteps")}) | ${((phase.sentiment_ms ?? 0) / 1000).toFixed(1)} |`,
+      );
+    }
+  }
+  return lines.length > 2 ? lines.join("\n") : "";
+}

@@ -53,6 +53,10 @@ export interface PhaseResult {
   rows: RunnerRow[];
   /** All summary tokens generated in the phase (start tokens excluded); rows' sum when absent. */
   generated_tokens_total?: number;
+  /** news-moe: where the summariser's generation time went in this phase (ms), and its decoder engine. */
+  summarizer_timing?: Record<string, number | string>;
+  /** news-moe: time inside the sentiment expert's analyze calls (ms; it runs alongside the summariser). */
+  sentiment_ms?: number;
 }
 
 export interface RunnerResult {

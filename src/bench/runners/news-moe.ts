@@ -48,11 +48,29 @@ async function main(): Promise<void> {
   const rssAfterLoad = procStatusKb("VmRSS");
   log(spec.system, `models loaded (summariser ${summarizerLoadS.toFixed(1)} s, sentiment ${sentimentLoadS.toFixed(1)} s)`);
 
+  // The sentiment expert's own time, to report its share (it runs concurrently with the summariser).
+  let sentimentMs = 0;
+  const analyzeSentiment = sentiment.analyze.bind(sentiment);
+  sentiment.analyze = async (...args: Parameters<typeof sentiment.analyze>) => {
+    const t0 = performance.now();
+    try {
+      return await analyzeSentiment(...args);
+    } finally {
+      sentimentMs += performance.now() - t0;
+    }
+  };
+  const timingOf = async (): Promise<Record<string, number | string>> => {
+    const timed = summarizer as unknown as { generationTiming?: () => Promise<Record<string, number | string>> };
+    return timed.generationTiming ? await timed.generationTiming() : {};
+  };
+
   const articles = readArticles(spec.articles);
   const phases: PhaseResult[] = [];
   for (const phase of spec.phases) {
     const items = articlesById(articles, phase.ids);
     capture.reset();
+    const timingBefore = await timingOf();
+    const sentimentBefore = sentimentMs;
     const rows: RunnerRow[] = [];
     const phaseStart = performance.now();
     const stream = lib.analyzeStream(items, {
@@ -86,7 +104,19 @@ async function main(): Promise<void> {
       rows.push(row);
       log(spec.system, `${phase.name} ${rows.length}/${items.length} ${row.id} at ${doneAt.toFixed(1)} s${row.summary_error ? ` error: ${row.summary_error}` : ""}`);
     }
-    phases.push({ name: phase.name, run_s: seconds(phaseStart), rows, generated_tokens_total: capture.generatedTokens() });
+    const timingAfter = await timingOf();
+    const summarizerTiming: Record<string, number | string> = {};
+    for (const [key, value] of Object.entries(timingAfter)) {
+      summarizerTiming[key] = typeof value === "number" ? value - Number(timingBefore[key] ?? 0) : value;
+    }
+    phases.push({
+      name: phase.name,
+      run_s: seconds(phaseStart),
+      rows,
+      generated_tokens_total: capture.generatedTokens(),
+      summarizer_timing: summarizerTiming,
+      sentiment_ms: sentimentMs - sentimentBefore,
+    });
   }
   capture.restore();
 

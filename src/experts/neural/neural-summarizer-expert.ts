@@ -23,6 +23,7 @@
 import type { Availability, Expert, ExpertContext, SummaryOutput } from "../../core/expert.js";
 import type { NewsItem } from "../../core/news-item.js";
 import type { GenerationOptions } from "../../runtime/generation/index.js";
+import type { GenerationTiming } from "../../runtime/worker/seq2seq-protocol.js";
 import { HfTokenizer } from "../../runtime/tokenizer.js";
 import { emptyContentError, isBlank, itemFailure } from "../embedded/item-errors.js";
 import { lengthBatches } from "./length-batches.js";
@@ -155,6 +156,12 @@ export class NeuralSummarizerExpert implements Expert<NeuralSummaryOutput> {
   async generateIds(encoderInputs: readonly (readonly number[])[], signal?: AbortSignal): Promise<number[][]> {
     const model = await this.#loaded();
     return (await model.model.generate(encoderInputs, model.generation, signal)).sequences;
+  }
+
+  /** Where the summariser's generation time went (encoder, decoder steps, cache moves, search), once loaded. */
+  async generationTiming(): Promise<GenerationTiming & { engine: string }> {
+    const model = await this.#loaded();
+    return { ...model.model.timing(), engine: model.model.engine };
   }
 
   /** Decodes summary ids as the pipeline does. */

@@ -8,6 +8,7 @@ import type { Seq2SeqModelFiles } from "../../models/model-store.js";
 import { defaultHubCacheDir } from "../../models/hub-env.js";
 import type { GenerationOptions } from "../../runtime/generation/index.js";
 import type { BartEngine } from "../../runtime/onnx/open-bart.js";
+import type { GenerationTiming } from "../../runtime/worker/seq2seq-protocol.js";
 import { Seq2SeqWorkerClient, type GenerationProgress } from "../../runtime/worker/seq2seq-worker-client.js";
 
 export interface Seq2SeqRunner {
@@ -21,6 +22,8 @@ export interface Seq2SeqRunner {
     signal?: AbortSignal,
     onProgress?: (progress: GenerationProgress) => void,
   ): Promise<{ sequences: number[][] }>;
+  /** Where the generation time went so far (all requests added up). */
+  timing(): GenerationTiming;
   dispose(): Promise<void>;
 }
 
@@ -69,6 +72,7 @@ export async function loadSeq2SeqModel(
     engine: client.engine,
     ...(client.fallbackReason ? { fallbackReason: client.fallbackReason } : {}),
     generate: (inputIds, generation, signal, onProgress) => client.generate(inputIds, generation, signal, onProgress),
+    timing: () => ({ ...client.timing }),
     dispose: () => client.dispose(),
   };
 }

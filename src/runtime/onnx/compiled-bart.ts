@@ -97,6 +97,8 @@ export class CompiledBartModel implements TopKSeq2SeqModel<CompiledBartState> {
   /** Zeros, [rows, vocab]: the processor-bias input, with bans written in and taken out around a step. */
   private bias = new Float32Array(0);
   private readonly topK = new BigInt64Array(1);
+  /** Rows saved while the cache is reordered; grows to the largest need and is reused. */
+  private stash = new Float32Array(0);
 
   private constructor(
     private readonly encoder: OnnxSession,
@@ -207,11 +209,11 @@ export class CompiledBartModel implements TopKSeq2SeqModel<CompiledBartState> {
     }
   }
 
-  selectRows(state: CompiledBartState, sourceRows: Int32Array): void {
+  selectRows(state: CompiledBartState, sourceRows: Int32Array, unchangedPrefix?: Int32Array): void {
     this.checkLive(state);
     const rows = sourceRows.length;
     const newArticle = Int32Array.from(sourceRows, (s) => state.article[s]!);
-    if (state.selfKv.length > 0) this.moveCacheRows(state, sourceRows);
+    if (state.selfKv.length > 0) this.moveCacheRows(state, sourceRows, unchangedPrefix);
     // Articles still present, in row order (rows are article-major).
     const kept: number[] = [];
     for (let i = 0; i < rows; i++) if (kept[kept.length - 1] !== newArticle[i]) kept.push(newArticle[i]!);
@@ -347,40 +349,57 @@ export class CompiledBartModel implements TopKSeq2SeqModel<CompiledBartState> {
   }
 
   /**
-   * New row i continues old row sourceRows[i]. Rows that keep their own content are not touched; rows
-   * that are a source *and* get overwritten are saved first; only the filled positions move.
+   * New row i continues old row sourceRows[i]. Rows that keep their own content are not touched; of the
+   * others only positions from `unchangedPrefix[i]` on are written (the keys and values of equal tokens
+   * of the same article are equal: computed by the same graph from the same inputs); rows that are a
+   * source *and* get overwritten are saved first, from the earliest position any of their readers needs.
    */
-  private moveCacheRows(state: CompiledBartState, sourceRows: Int32Array): void {
+  private moveCacheRows(state: CompiledBartState, sourceRows: Int32Array, unchangedPrefix?: Int32Array): void {
     const rows = sourceRows.length;
     this.ensureCapacity(state, rows, state.pastLength);
     const { heads, headDim } = this;
     const T = state.timeCapacity;
-    const filled = state.pastLength * headDim;
+    const filled = state.pastLength;
     const rowStride = heads * T * headDim;
+    const from = (i: number): number => Math.min(unchangedPrefix?.[i] ?? 0, filled);
     const overwritten = new Uint8Array(Math.max(rows, state.rows));
-    for (let i = 0; i < rows; i++) if (sourceRows[i] !== i) overwritten[i] = 1;
-    const saved = new Map<number, number>();
+    for (let i = 0; i < rows; i++) if (sourceRows[i] !== i && from(i) < filled) overwritten[i] = 1;
+    // Saved rows: slot and the first position saved.
+    const saved = new Map<number, { slot: number; start: number }>();
     for (let i = 0; i < rows; i++) {
       const s = sourceRows[i]!;
-      if (s !== i && s < overwritten.length && overwritten[s] && !saved.has(s)) saved.set(s, saved.size);
+      if (s === i || from(i) >= filled || s >= overwritten.length || !overwritten[s]) continue;
+      const entry = saved.get(s);
+      if (entry) entry.start = Math.min(entry.start, from(i));
+      else saved.set(s, { slot: saved.size, start: from(i) });
     }
+    const slotSize = heads * filled * headDim;
+    if (this.stash.length < saved.size * slotSize) this.stash = new Float32Array(saved.size * slotSize);
+    const stash = this.stash;
     for (let p = 0; p < 2 * this.layers; p++) {
       const cache = state.selfKv[p]!;
-      const stash = saved.size > 0 ? new Float32Array(saved.size * heads * filled) : null;
-      for (const [row, slot] of saved) {
+      for (const [row, { slot, start }] of saved) {
         for (let h = 0; h < heads; h++) {
-          const from = row * rowStride + h * T * headDim;
-          stash!.set(cache.subarray(from, from + filled), (slot * heads + h) * filled);
+          const at = row * rowStride + h * T * headDim;
+          const to = slot * slotSize + h * filled * headDim;
+          stash.set(cache.subarray(at + start * headDim, at + filled * headDim), to + start * headDim);
         }
       }
       for (let i = 0; i < rows; i++) {
         const s = sourceRows[i]!;
-        if (s === i) continue;
-        const slot = saved.get(s);
+        const start = from(i);
+        if (s === i || start >= filled) continue;
+        const entry = saved.get(s);
         for (let h = 0; h < heads; h++) {
-          const to = i * rowStride + h * T * headDim;
-          if (slot !== undefined) cache.set(stash!.subarray((slot * heads + h) * filled, (slot * heads + h + 1) * filled), to);
-          else cache.copyWithin(to, s * rowStride + h * T * headDim, s * rowStride + h * T * headDim + filled);
+          const to = i * rowStride + h * T * headDim + start * headDim;
+          const length = (filled - start) * headDim;
+          if (entry) {
+            const at = entry.slot * slotSize + h * filled * headDim + start * headDim;
+            cache.set(stash.subarray(at, at + length), to);
+          } else {
+            const at = s * rowStride + h * T * headDim + start * headDim;
+            cache.copyWithin(to, at, at + length);
+          }
         }
       }
     }

@@ -10,6 +10,30 @@ export interface WorkerSetup {
   readonly abortFlags: SharedArrayBuffer;
 }
 
+/** Where one request's time went (ms), and how its beam steps were scored. */
+export interface GenerationTiming {
+  /** Encoder and cross-attention keys/values. */
+  encodeMs: number;
+  /** Decoder step runs, the copy of their outputs and the write of the new keys/values into the cache. */
+  decodeMs: number;
+  /** Beam reordering and dropping finished articles (cache rows moved). */
+  reorderMs: number;
+  /** The whole generate() call; what the three above leave is the search itself (JavaScript). */
+  totalMs: number;
+  steps: number;
+  modelScoredSteps: number;
+  replayedSteps: number;
+  hostScoredSteps: number;
+}
+
+export function emptyTiming(): GenerationTiming {
+  return { encodeMs: 0, decodeMs: 0, reorderMs: 0, totalMs: 0, steps: 0, modelScoredSteps: 0, replayedSteps: 0, hostScoredSteps: 0 };
+}
+
+export function addTiming(into: GenerationTiming, add: GenerationTiming): void {
+  for (const key of Object.keys(into) as (keyof GenerationTiming)[]) into[key] += add[key];
+}
+
 export interface SerializedError {
   readonly name: string;
   readonly message: string;
@@ -24,7 +48,7 @@ export type FromWorker =
   | { readonly type: "ready"; readonly engine: BartEngine; readonly fallbackReason?: string }
   | { readonly type: "load-error"; readonly error: SerializedError }
   | { readonly type: "progress"; readonly id: number; readonly steps: number; readonly rows: number }
-  | { readonly type: "result"; readonly id: number; readonly sequences: number[][]; readonly sequencesScores?: number[] }
+  | { readonly type: "result"; readonly id: number; readonly sequences: number[][]; readonly sequencesScores?: number[]; readonly timing: GenerationTiming }
   | { readonly type: "error"; readonly id: number; readonly error: SerializedError; readonly aborted: boolean }
   | { readonly type: "disposed" };
 

@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import type { GenerationOptions } from "../generation/generation-config.js";
 import type { BartEngine } from "../onnx/open-bart.js";
-import type { FromWorker, SerializedError, ToWorker, WorkerSetup } from "./seq2seq-protocol.js";
+import { addTiming, emptyTiming, type FromWorker, type GenerationTiming, type SerializedError, type ToWorker, type WorkerSetup } from "./seq2seq-protocol.js";
 
 export interface GenerationProgress {
   /** Decoder steps run so far for this request. */
@@ -50,6 +50,8 @@ export class Seq2SeqWorkerClient {
   private nextId = 1;
   private closed: Error | null = null;
   private disposing: Promise<void> | null = null;
+  /** Where the time of every finished request went, added up. */
+  readonly timing: GenerationTiming = emptyTiming();
 
   private constructor(
     private readonly worker: Worker,
@@ -156,6 +158,7 @@ export class Seq2SeqWorkerClient {
   private onMessage(message: FromWorker): void {
     if (message.type === "progress") this.pending.get(message.id)?.onProgress?.({ steps: message.steps, rows: message.rows });
     else if (message.type === "result") {
+      addTiming(this.timing, message.timing);
       this.pending.get(message.id)?.resolve({
         sequences: message.sequences,
         ...(message.sequencesScores ? { sequencesScores: message.sequencesScores } : {}),

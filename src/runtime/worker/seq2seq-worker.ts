@@ -12,26 +12,37 @@ import { parentPort, workerData } from "node:worker_threads";
 import { generate } from "../generation/generate.js";
 import type { Seq2SeqModel } from "../generation/seq2seq-model.js";
 import { openBart, type OpenedBart } from "../onnx/open-bart.js";
-import { serializeError, type FromWorker, type ToWorker, type WorkerSetup } from "./seq2seq-protocol.js";
+import { emptyTiming, serializeError, type FromWorker, type GenerationTiming, type ToWorker, type WorkerSetup } from "./seq2seq-protocol.js";
 
 const port = parentPort!;
 const setup = workerData as WorkerSetup;
 const abortFlags = new Int32Array(setup.abortFlags);
 const post = (message: FromWorker): void => port.postMessage(message);
 
-/** The model with a check before every decoder step: abort requests and progress. */
-function watched<M extends Seq2SeqModel>(model: M, before: () => void): M {
+const TIMED: Record<string, keyof GenerationTiming> = {
+  encode: "encodeMs",
+  decode: "decodeMs",
+  decodeTopK: "decodeMs",
+  replayLogits: "decodeMs",
+  selectRows: "reorderMs",
+};
+
+/** The model with a check before every decoder step (abort requests, progress) and its time accounted. */
+function watched<M extends Seq2SeqModel>(model: M, timing: GenerationTiming, beforeStep: () => void): M {
   return new Proxy(model, {
     get(target, property) {
       const value = Reflect.get(target, property, target) as unknown;
       if (typeof value !== "function") return value;
-      if (property === "decode" || property === "decodeTopK") {
-        return (...args: unknown[]) => {
-          before();
-          return (value as (...a: unknown[]) => unknown).apply(target, args);
-        };
-      }
-      return (value as (...a: unknown[]) => unknown).bind(target);
+      const slot = typeof property === "string" ? TIMED[property] : undefined;
+      if (!slot) return (value as (...a: unknown[]) => unknown).bind(target);
+      return (...args: unknown[]) => {
+        if (property === "decode" || property === "decodeTopK") beforeStep();
+        const started = performance.now();
+        const result = (value as (...a: unknown[]) => unknown).apply(target, args);
+        if (result instanceof Promise) return result.finally(() => (timing[slot] += performance.now() - started));
+        timing[slot] += performance.now() - started;
+        return result;
+      };
     },
   });
 }
@@ -66,9 +77,10 @@ async function main(): Promise<void> {
 
 async function run(opened: OpenedBart, request: Extract<ToWorker, { type: "generate" }>): Promise<void> {
   const controller = new AbortController();
+  const timing = emptyTiming();
   let steps = 0;
   let lastReport = performance.now();
-  const model = watched(opened.model, () => {
+  const model = watched(opened.model, timing, () => {
     if (Atomics.load(abortFlags, 0) === request.id) controller.abort(new Error("generation aborted"));
     steps++;
     const now = performance.now();
@@ -77,9 +89,18 @@ async function run(opened: OpenedBart, request: Extract<ToWorker, { type: "gener
       post({ type: "progress", id: request.id, steps, rows: request.inputIds.length });
     }
   });
+  const started = performance.now();
   try {
-    const result = await generate(model, { inputIds: request.inputIds }, request.options, { signal: controller.signal });
-    post({ type: "result", id: request.id, sequences: result.sequences, ...(result.sequencesScores ? { sequencesScores: result.sequencesScores } : {}) });
+    const result = await generate(model, { inputIds: request.inputIds }, request.options, { signal: controller.signal, stats: timing });
+    timing.totalMs = performance.now() - started;
+    timing.steps = steps;
+    post({
+      type: "result",
+      id: request.id,
+      sequences: result.sequences,
+      ...(result.sequencesScores ? { sequencesScores: result.sequencesScores } : {}),
+      timing,
+    });
   } catch (error) {
     post({ type: "error", id: request.id, error: serializeError(error), aborted: controller.signal.aborted });
   }
