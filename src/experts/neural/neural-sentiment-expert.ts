@@ -28,8 +28,8 @@ export interface NeuralSentimentOutput extends SentimentOutput {
   tokens: number;
 }
 
-/** ~16 full 512-token windows per run: a few hundred MB of activations for DistilBERT on CPU. */
-export const DEFAULT_SENTIMENT_TOKEN_BUDGET = 16 * 512;
+/** ~8 full 512-token windows per run: ~150 MB of activations for DistilBERT on CPU, released after the run. */
+export const DEFAULT_SENTIMENT_TOKEN_BUDGET = 8 * 512;
 
 interface LoadedClassifier {
   tokenizer: HfTokenizer;

@@ -126,7 +126,10 @@ export class CompiledBartModel implements TopKSeq2SeqModel<CompiledBartState> {
     if (typeof maxPositions !== "number") throw new CompiledBartError("config.json has no numeric max_position_embeddings");
     const opened: OnnxSession[] = [];
     try {
-      for (const path of [files.encoder, files.crossKv, files.step]) opened.push(await OnnxSession.create(path, options));
+      // The encoder's activations (attention over up to 1,024 tokens per article) are large and needed once
+      // per batch: no arena to keep them. Steps repeat the same small shapes: the arena recycles those.
+      for (const path of [files.encoder, files.crossKv]) opened.push(await OnnxSession.create(path, { ...options, enableCpuMemArena: false }));
+      opened.push(await OnnxSession.create(files.step, options));
       return new CompiledBartModel(opened[0]!, opened[1]!, opened[2]!, files.shape, maxPositions, generationOptionsFromHfJson(generationJson));
     } catch (error) {
       await Promise.all(opened.map((s) => s.release()));

@@ -57,7 +57,12 @@ export class OnnxSequenceClassifier {
   ): Promise<OnnxSequenceClassifier> {
     let session: OnnxSession;
     try {
-      session = await OnnxSession.create(modelPath, options.threads !== undefined ? { intraOpNumThreads: options.threads } : {});
+      // No memory arena: a batch of 512-token windows needs hundreds of MB of activations for a moment,
+      // and an arena would keep that peak for the rest of the process.
+      session = await OnnxSession.create(modelPath, {
+        enableCpuMemArena: false,
+        ...(options.threads !== undefined ? { intraOpNumThreads: options.threads } : {}),
+      });
     } catch (error) {
       throw new SequenceClassifierError(modelPath, `cannot open the ONNX graph (${(error as Error).message})`, {
         cause: error,
