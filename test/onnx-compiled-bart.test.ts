@@ -22,7 +22,7 @@ let dir: string;
 beforeAll(() => {
   // A copy: compiled graphs are written beside their source, and the fixtures stay untouched.
   dir = mkdtempSync(join(tmpdir(), "news-moe-compiled-"));
-  cpSync(MODEL_DIR, dir, { recursive: true });
+  cpSync(MODEL_DIR, dir, { recursive: true, filter: (source) => !source.includes(".news-moe-c") });
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
