@@ -27,7 +27,7 @@ import { OnnxSession, type OrtSessionOptions } from "./session.js";
 /** BART's learned positions start at 2 (`BartLearnedPositionalEmbedding.offset`). */
 const POSITION_OFFSET = 2;
 /** Cache capacity grows by this many positions at a time. */
-const CAPACITY_CHUNK = 64;
+const CAPACITY_CHUNK = 32;
 /** HF masks padded source positions with float32's lowest value, not -inf. */
 const MASKED = -3.4028234663852886e38;
 
