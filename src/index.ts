@@ -23,7 +23,13 @@ export { CombinerRegistry, combineSentiment, selectHeaviest, type Combiner, type
 export { Orchestrator, type OrchestratorOptions, type PipelineInput, type RunStats } from "./core/orchestrator.js";
 export { createDefaultRegistry, EXPERT_GROUPS, type DefaultRegistryOptions } from "./experts/default-registry.js";
 export { ExtractiveSummarizerExpert, LexiconSentimentExpert } from "./experts/embedded/index.js";
-export { NeuralSentimentExpert, NeuralSummarizerExpert, type NeuralExpertOptions } from "./experts/neural/index.js";
+export {
+  NeuralSentimentExpert,
+  NeuralSummarizerExpert,
+  type NeuralModelOptions,
+  type NeuralSentimentOptions,
+  type NeuralSummarizerOptions,
+} from "./experts/neural/index.js";
 export { gate, type GateCandidate, type GateOptions } from "./routing/gate.js";
 export { AllRouter } from "./routing/all-router.js";
 export { RulesRouter } from "./routing/rules-router.js";
@@ -31,5 +37,5 @@ export { DEFAULT_RULES } from "./routing/default-rules.js";
 export { loadRulesConfig, parseRulesConfig, type RulesConfig, type Rule } from "./routing/rules-config.js";
 export type { Condition } from "./routing/conditions.js";
 export { computeFeatures } from "./routing/features.js";
-export type { ExpertProfile, ItemFeatures, RouteChoice, Router, RoutingDecision } from "./routing/types.js";
+export type { ExpertProfile, ItemFeatures, RouteChoice, Router, RoutingDecision } from "./core/router.js";
 export { createRouter, type RouterName } from "./engine/create-router.js";
