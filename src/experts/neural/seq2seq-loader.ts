@@ -19,15 +19,12 @@ export async function loadSeq2SeqModel(
   generationConfig: Readonly<Record<string, unknown>> | undefined,
   threads?: number,
 ): Promise<Seq2SeqRunner> {
-  // The model store already chose the dtype's files; pass them explicitly. The merged decoder
-  // first: it holds the decoder weights once where the split pair holds them twice (600 MB more
-  // resident at full size, fp32), and its steps cost the same (measured in bench/).
+  // The model store's plan (models/model-files.ts) chose the dtype's files: the encoder and the
+  // merged decoder, which holds the decoder weights once where the split pair holds them twice.
   const model = await loadBartOnnx(
     {
       encoder: files.encoder,
-      ...(files.decoderMerged
-        ? { decoderMerged: files.decoderMerged }
-        : { decoder: files.splitDecoder!.decoder, decoderWithPast: files.splitDecoder!.decoderWithPast }),
+      decoderMerged: files.decoderMerged,
       config,
       ...(generationConfig ? { generationConfig } : {}),
     },
