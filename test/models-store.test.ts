@@ -91,7 +91,7 @@ describe("resolveModel: a fresh download", () => {
     expect(box.hub.requests.some((r) => /encoder_model\.onnx/.test(r.url))).toBe(false);
     const blobs = (await readdir(join(repoDir, "blobs"))).sort();
     expect(blobs.every((name) => /^[0-9a-f]{40}([0-9a-f]{24})?$/.test(name))).toBe(true);
-    expect(blobs).toHaveLength(9); // 5 small files + 4 q8 graphs
+    expect(blobs).toHaveLength(7); // 5 small files + 2 q8 graphs (encoder, merged decoder)
 
     // Progress: every file ends "done", bytes add up.
     const done = progress.filter((p) => p.status === "done");
@@ -100,8 +100,6 @@ describe("resolveModel: a fresh download", () => {
         "config.json",
         "generation_config.json",
         "onnx/decoder_model_merged_quantized.onnx",
-        "onnx/decoder_model_quantized.onnx",
-        "onnx/decoder_with_past_model_quantized.onnx",
         "onnx/encoder_model_quantized.onnx",
         "special_tokens_map.json",
         "tokenizer.json",
@@ -506,8 +504,9 @@ describe("resolveModel: failures on the wire", () => {
     ]);
     expect(a.files).toEqual(b.files);
     const gets = box.hub.requests.filter((r) => r.method === "GET" && r.url.startsWith("/cdn/")).map((r) => r.url);
-    expect(new Set(gets).size).toBe(4);
-    expect(gets).toHaveLength(4);
+    // The two graphs of the plan (encoder, merged decoder), each fetched once.
+    expect(new Set(gets).size).toBe(2);
+    expect(gets).toHaveLength(2);
   });
 
   it("stops on abort with the abort reason, not a model error", async () => {
@@ -547,11 +546,9 @@ describe("resolveModel: local directories", () => {
 
     const dir = join(box.work, "partial");
     await writeFakeModelRepo(dir, { kind: "seq2seq", dtypes: ["fp32"], mergedDecoder: false });
-    await rm(join(dir, "onnx", "decoder_with_past_model.onnx"));
+    // The split pair alone does not make a usable model: the runtime opens the merged decoder.
     const incomplete = await expectNotAvailable(resolveModel(dir, { kind: "seq2seq", dtype: "fp32" }));
-    expect(incomplete.missing).toEqual([
-      "onnx/decoder_model_merged.onnx (or onnx/decoder_model.onnx + onnx/decoder_with_past_model.onnx)",
-    ]);
+    expect(incomplete.missing).toEqual(["onnx/decoder_model_merged.onnx"]);
     expect(incomplete.message).toContain(dir);
     expect(box.hub.requests).toHaveLength(0);
   });
