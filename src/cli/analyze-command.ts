@@ -152,7 +152,13 @@ async function runAnalyze(input: string, flags: AnalyzeFlags): Promise<number> {
     { quiet: flags.quiet },
   );
   const notice = (message: string) => progress.log(`news-moe: ${message}`);
-  const downloads = createProgressView(process.stderr);
+  // Created on the first download only: a run with every model at hand draws no download bars.
+  let downloadView: ReturnType<typeof createProgressView> | undefined;
+  const downloads = {
+    onProgress: (p: Parameters<ReturnType<typeof createProgressView>["onProgress"]>[0]) =>
+      (downloadView ??= createProgressView(process.stderr)).onProgress(p),
+    stop: () => downloadView?.stop(),
+  };
   const onEvent = (event: EngineEvent) => {
     switch (event.type) {
       case "record":
@@ -165,7 +171,10 @@ async function runAnalyze(input: string, flags: AnalyzeFlags): Promise<number> {
         notice(`${event.source}: ${event.message}`);
         break;
       case "load-progress":
-        downloads.onProgress({ repoId: event.progress.source, ...event.progress });
+        // Files already cached, or optional and absent, are not news during an analysis.
+        if (event.progress.status === "downloading" || event.progress.status === "done") {
+          downloads.onProgress({ repoId: event.progress.source, ...event.progress });
+        }
         break;
       case "expert-unavailable":
         // What happens comes first; the reason (often several lines: where we looked, how to fix it) after.
