@@ -4,7 +4,7 @@
  */
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { readFile, writeFile } from "node:fs/promises";
+import { readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
@@ -85,6 +85,8 @@ describe("the library's run(): crash safety without the CLI", () => {
     expect(records.filter((r) => r.id === "dup")).toHaveLength(items.filter((item) => item.id === "dup").length);
     for (const record of records.filter((r) => r.id !== null)) expect(record.analyses.SlowTagger).toEqual({ words: 9 });
     expect(existsSync(journal)).toBe(false);
+    // The killed runs' temporary output files are cleaned up by the run that finished.
+    expect((await readdir(dir)).sort()).toEqual(["news.json", "out.json"]);
   }, 120_000);
 
   it("stops on its signal, keeps the journal, and a resumed run hands every sink the whole output", async () => {

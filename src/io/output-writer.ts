@@ -25,6 +25,36 @@ export function temporaryPathFor(targetPath: string): string {
   return `${targetPath}.tmp-${process.pid}`;
 }
 
+function processIsAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * Removes the temporary files of `targetPath` left by writers that were killed (`kill -9` of a run
+ * writing its output as it goes): those whose process is gone. Best effort.
+ */
+export async function removeStaleTemporaries(targetPath: string): Promise<void> {
+  const directory = path.dirname(path.resolve(targetPath));
+  const prefix = `${path.basename(targetPath)}.tmp-`;
+  let names: string[];
+  try {
+    names = await fs.promises.readdir(directory);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    const pid = Number(name.slice(prefix.length));
+    if (!Number.isSafeInteger(pid) || pid <= 0 || pid === process.pid || processIsAlive(pid)) continue;
+    await fs.promises.rm(path.join(directory, name), { force: true });
+  }
+}
+
 /**
  * Writes a file so that readers see either the old content or the complete new one, never a
  * prefix: the text goes to `<target>.tmp-<pid>`, is fsynced, then renamed over the target, and the

@@ -1,12 +1,13 @@
 import type { AnalysisRecord } from "../core/analysis-record.js";
 import type { Sink, SinkWrite } from "../core/sink.js";
-import { openRecordFile, type OutputFormat, type RecordFileWriter } from "../io/output-writer.js";
+import { openRecordFile, removeStaleTemporaries, type OutputFormat, type RecordFileWriter } from "../io/output-writer.js";
 
 /**
  * The output file: a pretty JSON array (the tutorial's `analyzed_news_data.json` layout) or JSON
  * Lines, every record once in input order, replayed ones from a resumed run first. Written to a
  * temporary name as records come and renamed into place when the run finishes, so the file is
- * either complete or absent (an interrupted run leaves the previous file, if any, untouched).
+ * either complete or absent (an interrupted run leaves the previous file, if any, untouched). The
+ * temporary file of a run that was killed is removed by the next run on the same output.
  */
 export class FileSink implements Sink {
   readonly name: string;
@@ -20,7 +21,9 @@ export class FileSink implements Sink {
   }
 
   async open(): Promise<void> {
-    this.#file ??= await openRecordFile(this.path, this.format);
+    if (this.#file) return;
+    await removeStaleTemporaries(this.path);
+    this.#file = await openRecordFile(this.path, this.format);
   }
 
   async write(record: AnalysisRecord, _info: SinkWrite): Promise<void> {
