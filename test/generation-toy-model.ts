@@ -4,7 +4,7 @@
  * in float32 and full of ties, so comparing against HF's generate() on it tests the search algorithm
  * alone, free of neural-network rounding.
  */
-import type { DecoderState, GenerationOptions, Seq2SeqModel, TokenBatch } from "../src/runtime/generation/index.js";
+import { logSoftmaxRow, type DecoderState, type GenerationOptions, type Seq2SeqModel, type TokenBatch, type TopKSeq2SeqModel, type TopKStep } from "../src/runtime/generation/index.js";
 
 export interface ToyState extends DecoderState {
   rows: number;
@@ -75,5 +75,52 @@ export class ToySeq2Seq implements Seq2SeqModel<ToyState> {
 
   release(): void {
     this.released++;
+  }
+}
+
+/**
+ * The toy model scoring beam candidates itself (`TopKSeq2SeqModel`), with ties broken the *opposite*
+ * way of torch (higher index first). The toy's logits are full of exact ties, so beam search only
+ * matches HF through this model if it notices every tie that matters and rescores those steps on the
+ * host from `replayLogits`.
+ */
+export class ToyTopKSeq2Seq extends ToySeq2Seq implements TopKSeq2SeqModel<ToyState> {
+  private lastLogits: Float32Array | null = null;
+  /** Beams per article (the search's num_beams): rows are article-major. */
+  beams = 1;
+  /** Steps scored by `decodeTopK`, and how many of them were replayed. */
+  topKSteps = 0;
+  replays = 0;
+
+  async decodeTopK(state: ToyState, tokens: Int32Array, step: TopKStep): Promise<{ scores: Float32Array; indices: Int32Array }> {
+    const vocab = this.vocabSize;
+    const logits = await this.decode(state, tokens, 1);
+    this.lastLogits = logits;
+    this.topKSteps++;
+    const scores = new Float32Array(logits.length);
+    for (let r = 0; r < state.rows; r++) logSoftmaxRow(logits, r * vocab, vocab, scores, r * vocab);
+    for (let i = 0; i < step.bans.length; i += 2) scores[step.bans[i]! * vocab + step.bans[i + 1]!] = -Infinity;
+    const beams = this.beams;
+    const articles = state.rows / beams;
+    const outScores = new Float32Array(articles * step.k);
+    const outIndices = new Int32Array(articles * step.k);
+    for (let a = 0; a < articles; a++) {
+      const candidates: { score: number; index: number }[] = [];
+      for (let j = 0; j < beams; j++) {
+        const row = a * beams + j;
+        for (let v = 0; v < vocab; v++) candidates.push({ score: Math.fround(scores[row * vocab + v]! + step.beamScores[row]!), index: j * vocab + v });
+      }
+      candidates.sort((x, y) => y.score - x.score || y.index - x.index);
+      for (let c = 0; c < step.k; c++) {
+        outScores[a * step.k + c] = candidates[c]!.score;
+        outIndices[a * step.k + c] = candidates[c]!.index;
+      }
+    }
+    return { scores: outScores, indices: outIndices };
+  }
+
+  async replayLogits(): Promise<Float32Array> {
+    this.replays++;
+    return this.lastLogits!;
   }
 }

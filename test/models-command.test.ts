@@ -1,4 +1,5 @@
 import { Command, CommanderError } from "commander";
+import { cpSync } from "node:fs";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -84,9 +85,25 @@ describe("news-moe models pull", () => {
     expect(first.stderr).not.toContain("\u001b[");
 
     const second = await runModels(["pull"]);
+    // The fake repo's graphs are random bytes: compiling the decoder fails, which pull reports and survives.
     expect(second.exitCode).toBe(0);
     expect(second.stdout).toContain(`${SUMMARIZER} (seq2seq, fp32): already cached`);
-    expect(second.stderr).toBe("");
+    expect(second.stderr).toBe(
+      "warning: the decoder was not compiled (analyze will run the published graph, slower): config.json has no numeric d_model\n",
+    );
+  });
+
+  it("compiles the summariser's decoder right after pulling it, once", async () => {
+    const repo = join(box.work, "real-bart");
+    cpSync(new URL("./fixtures/models/tiny-distilbart-cnn-6-6/", import.meta.url).pathname, repo, { recursive: true });
+    await box.hub.publish("someone/tiny-bart", repo);
+    const first = await runModels(["pull", "someone/tiny-bart", "--kind", "seq2seq"]);
+    expect(first.exitCode).toBe(0);
+    expect(first.stderr).toContain("compiling the decoder for beam search...");
+    expect(first.stdout).toMatch(/compiled decoder: .*decoder_model_merged\.news-moe-c\d+\.step\.onnx/);
+    const second = await runModels(["pull", "someone/tiny-bart", "--kind", "seq2seq"]);
+    expect(second.stdout).toMatch(/compiled decoder: /);
+    expect(second.stderr).not.toContain("compiling");
   });
 
   it("pulls both precisions with --dtype all, inferring the kind of a non-default id", async () => {

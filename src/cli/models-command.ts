@@ -12,6 +12,10 @@ import {
 } from "../models/model-store.js";
 import { UsageError } from "./exit-codes.js";
 import { describeModelNotAvailable } from "./model-messages.js";
+import { compileBart } from "../runtime/onnx/open-bart.js";
+import { compiledCacheDir } from "../experts/neural/seq2seq-loader.js";
+import { readModelJson } from "../experts/neural/model-access.js";
+import type { Seq2SeqModelFiles } from "../models/model-store.js";
 
 /**
  * `news-moe models pull|list|path`: get the neural experts' models ahead of time (say, before a
@@ -201,6 +205,7 @@ export function registerModelsCommand(program: Command, io: ModelsCommandIO = {}
                   warn: (message) => stderr.write(`warning: ${message}\n`),
                 });
                 stdout.write(`${target.spec} (${model.files.kind}, ${dtype}): ${describeSource(model)} ${model.dir}\n`);
+                if (model.files.kind === "seq2seq") await reportCompilation(model.files, flags.cacheDir);
               } catch (error) {
                 if (isAbort(error, signal)) throw error;
                 if (!(error instanceof ModelNotAvailableError)) throw error;
@@ -221,6 +226,19 @@ export function registerModelsCommand(program: Command, io: ModelsCommandIO = {}
         process.exitCode = failures > 0 ? EXIT_MODEL_UNAVAILABLE : 0;
       });
     });
+
+  /** `pull` compiles the summariser's decoder right away, so the first `analyze` does not. */
+  async function reportCompilation(files: Seq2SeqModelFiles, cacheDir: string | undefined): Promise<void> {
+    try {
+      const compiled = await compileBart(
+        { ...files, config: await readModelJson(files.config) },
+        { compiledCacheDir: compiledCacheDir(cacheDir), onCompile: () => stderr.write("compiling the decoder for beam search...\n") },
+      );
+      stdout.write(`  compiled decoder: ${compiled.step}\n`);
+    } catch (error) {
+      stderr.write(`warning: the decoder was not compiled (analyze will run the published graph, slower): ${(error as Error).message.split("\n")[0]}\n`);
+    }
+  }
 
   models
     .command("list")

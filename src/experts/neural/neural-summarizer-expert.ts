@@ -125,7 +125,12 @@ export class NeuralSummarizerExpert implements Expert<NeuralSummaryOutput> {
         ...(overrides.minLength !== undefined ? { minLength: overrides.minLength } : {}),
         ...(overrides.numBeams !== undefined ? { numBeams: overrides.numBeams } : {}),
       };
-      const model = await loadSeq2SeqModel(files, config, generationConfig, this.options.threads);
+      const model = await loadSeq2SeqModel(files, config, generationConfig, {
+        ...(this.options.threads !== undefined ? { threads: this.options.threads } : {}),
+        ...(this.options.cacheDir !== undefined ? { cacheDir: this.options.cacheDir } : {}),
+        ...(this.options.decoderEngine !== undefined ? { engine: this.options.decoderEngine } : {}),
+        onNotice: this.options.onNotice ?? ((message) => process.stderr.write(`news-moe: ${message}\n`)),
+      });
       const maxLength = typeof generation.maxLength === "number" ? generation.maxLength : positions;
       return {
         model,

@@ -57,6 +57,10 @@ export interface NeuralSummarizerOptions extends NeuralModelOptions {
   /** Articles longer than the summariser's window: summarise every window (map-reduce) or the first. */
   long: LongArticleStrategy;
   generation: NeuralGenerationOverrides;
+  /** One-line notices while loading (decoder compilation, fallback to the published graphs); default stderr. */
+  onNotice?: (message: string) => void;
+  /** Summariser decoder: "auto" (compiled, else published), or force one. */
+  decoderEngine?: "auto" | "compiled" | "published";
 }
 
 export interface NeuralSentimentOptions extends NeuralModelOptions {
@@ -99,6 +103,8 @@ export function resolveSummarizerOptions(options: Partial<NeuralSummarizerOption
       minLength: options.generation?.minLength ?? TUTORIAL_MIN_LENGTH,
       ...(options.generation?.numBeams !== undefined ? { numBeams: options.generation.numBeams } : {}),
     },
+    ...(options.onNotice !== undefined ? { onNotice: options.onNotice } : {}),
+    ...(options.decoderEngine !== undefined ? { decoderEngine: options.decoderEngine } : {}),
   };
   if (resolved.long !== "chunk" && resolved.long !== "truncate") {
     throw new RangeError(`${NEURAL_SUMMARIZER_NAME}: long must be chunk or truncate, got ${String(resolved.long)}`);

@@ -1,40 +1,75 @@
 /**
- * The one place the summariser meets the ONNX seq2seq runtime: open a model's graphs with the
- * project's BART runner (src/runtime/onnx) and generate token ids with the HF-faithful
- * `generate()` (src/runtime/generation).
+ * The one place the summariser meets the seq2seq runtime: the model runs in a worker thread
+ * (src/runtime/worker) on the compiled decoder when its files compile (src/runtime/onnx/compiler),
+ * else on the published graphs, and generates token ids with the HF-faithful `generate()`.
  */
+import { join } from "node:path";
 import type { Seq2SeqModelFiles } from "../../models/model-store.js";
-import { generate, type GenerationOptions } from "../../runtime/generation/index.js";
-import { loadBartOnnx } from "../../runtime/onnx/index.js";
+import { defaultHubCacheDir } from "../../models/hub-env.js";
+import type { GenerationOptions } from "../../runtime/generation/index.js";
+import type { BartEngine } from "../../runtime/onnx/open-bart.js";
+import { Seq2SeqWorkerClient, type GenerationProgress } from "../../runtime/worker/seq2seq-worker-client.js";
 
 export interface Seq2SeqRunner {
+  /** Which decoder runs: the compiled one, or the published graphs (`fallbackReason` says why). */
+  readonly engine: BartEngine;
+  readonly fallbackReason?: string;
   /** HF `generate(input_ids, **options)`: one sequence per input row (decoder start token first). */
-  generate(inputIds: readonly (readonly number[])[], options: GenerationOptions, signal?: AbortSignal): Promise<{ sequences: number[][] }>;
+  generate(
+    inputIds: readonly (readonly number[])[],
+    options: GenerationOptions,
+    signal?: AbortSignal,
+    onProgress?: (progress: GenerationProgress) => void,
+  ): Promise<{ sequences: number[][] }>;
   dispose(): Promise<void>;
+}
+
+export interface Seq2SeqLoadOptions {
+  threads?: number;
+  /** Model cache root (compiled graphs of read-only model folders go under it). */
+  cacheDir?: string;
+  /** "auto" (default), or force the compiled or the published decoder. */
+  engine?: BartEngine | "auto";
+  /** One-line notices for the user: compilation started, compiled decoder unavailable. */
+  onNotice?: (message: string) => void;
+}
+
+/** Where compiled decoders of read-only model folders go: under the model cache. */
+export function compiledCacheDir(cacheDir?: string): string {
+  return join(cacheDir ?? defaultHubCacheDir(), ".news-moe", "compiled");
 }
 
 export async function loadSeq2SeqModel(
   files: Seq2SeqModelFiles,
   config: Readonly<Record<string, unknown>>,
   generationConfig: Readonly<Record<string, unknown>> | undefined,
-  threads?: number,
+  options: Seq2SeqLoadOptions = {},
 ): Promise<Seq2SeqRunner> {
-  // The model store's plan (models/model-files.ts) chose the dtype's files: the encoder and the
-  // merged decoder, which holds the decoder weights once where the split pair holds them twice.
-  const model = await loadBartOnnx(
+  const client = await Seq2SeqWorkerClient.start(
     {
-      encoder: files.encoder,
-      decoderMerged: files.decoderMerged,
-      config,
-      ...(generationConfig ? { generationConfig } : {}),
+      files: {
+        // The model store's plan (models/model-files.ts) chose the dtype's files: the encoder and
+        // the merged decoder, the one decoder graph the runtime opens or compiles.
+        encoder: files.encoder,
+        decoderMerged: files.decoderMerged,
+        config,
+        ...(generationConfig ? { generationConfig } : {}),
+      },
+      options: {
+        engine: options.engine ?? "auto",
+        compiledCacheDir: compiledCacheDir(options.cacheDir),
+        ...(options.threads !== undefined ? { intraOpNumThreads: options.threads } : {}),
+      },
     },
-    threads !== undefined ? { intraOpNumThreads: threads } : {},
+    { onCompile: (source) => options.onNotice?.(`compiling the summariser's decoder for beam search (once per model file): ${source}`) },
   );
+  if (client.fallbackReason) {
+    options.onNotice?.(`the compiled decoder is not available, so the published decoder graph runs (slower): ${client.fallbackReason}`);
+  }
   return {
-    async generate(inputIds, options, signal) {
-      const result = await generate(model, { inputIds }, options, signal ? { signal } : {});
-      return { sequences: result.sequences };
-    },
-    dispose: () => model.dispose(),
+    engine: client.engine,
+    ...(client.fallbackReason ? { fallbackReason: client.fallbackReason } : {}),
+    generate: (inputIds, generation, signal, onProgress) => client.generate(inputIds, generation, signal, onProgress),
+    dispose: () => client.dispose(),
   };
 }

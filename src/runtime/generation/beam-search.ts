@@ -28,9 +28,9 @@
  */
 
 import type { ResolvedGenerationConfig } from "./generation-config.js";
-import { applyLogitsProcessors, type LogitsProcessor } from "./logits-processors.js";
+import { applyLogitsProcessors, collectBans, type LogitsProcessor } from "./logits-processors.js";
 import { logSoftmaxRow } from "./log-softmax.js";
-import { isIdentityRowSelection, type DecoderState, type Seq2SeqModel } from "./seq2seq-model.js";
+import { isIdentityRowSelection, supportsTopK, type DecoderState, type Seq2SeqModel } from "./seq2seq-model.js";
 import { SelectedTokenRows, TokenMatrix } from "./token-history.js";
 import { topk, topkOfRowSums } from "./torch-topk.js";
 
@@ -39,6 +39,32 @@ export interface SearchOptions {
   dropFinished?: boolean;
   /** Checked between decoder steps. */
   signal?: AbortSignal;
+  /** Let a `TopKSeq2SeqModel` score candidates (default true); false always scores on the host. */
+  scoreInModel?: boolean;
+  /** Counts of how steps were scored, filled in when given. */
+  stats?: SearchStats;
+}
+
+export interface SearchStats {
+  /** Steps whose candidates came from the model's top-K. */
+  modelScoredSteps: number;
+  /** Of those, steps with a tie at the top-K boundary, scored again in full on the host. */
+  replayedSteps: number;
+  /** Steps scored on the host from the start (first step, forced tokens, non-ban processors). */
+  hostScoredSteps: number;
+}
+
+/**
+ * Are the first `k + 1` candidate scores of every article strictly decreasing? Then the top `k` and
+ * their order are the same under any tie rule; otherwise torch's tie order has to be applied on the
+ * full scores.
+ */
+function ordersWithoutTies(scores: Float32Array, articles: number, k: number): boolean {
+  for (let a = 0; a < articles; a++) {
+    const base = a * (k + 1);
+    for (let c = 0; c < k; c++) if (!(scores[base + c]! > scores[base + c + 1]!)) return false;
+  }
+  return true;
 }
 
 export interface SearchResult {
@@ -100,7 +126,12 @@ export async function beamSearch<S extends DecoderState>(
   let firstStep = true;
   let curLen = promptLength;
 
-  const scoreBuffer = new Float32Array(totalBeams * vocab);
+  const topKModel = supportsTopK(model) && options.scoreInModel !== false ? model : null;
+  // Host scores only when the model cannot score: 50,264 floats per beam is the biggest buffer here.
+  let scoreBuffer = new Float32Array(topKModel ? 0 : totalBeams * vocab);
+  const stepBeamScores = new Float32Array(totalBeams);
+  const bans: number[] = [];
+  const stats = options.stats ?? { modelScoredSteps: 0, replayedSteps: 0, hostScoredSteps: 0 };
   const candBeam = new Int32Array(beamsToKeep);
   const candToken = new Int32Array(beamsToKeep);
   const candScore = new Float32Array(beamsToKeep);
@@ -140,21 +171,41 @@ export async function beamSearch<S extends DecoderState>(
         }
       }
     }
-    const logits = await model.decode(state, tokens, width);
-
-    // b. log_softmax, then processors over all live beams ([activeCount * numBeams, vocab]).
+    // b. Scores. In the model when it can (top-K of log_softmax + bans + beam scores per article);
+    // on the host otherwise: log_softmax, then processors over all live beams ([activeCount * numBeams, vocab]).
     const beamRows = new Int32Array(activeCount * numBeams);
-    // One [batch * num_beams, vocab] buffer for the whole search; later steps use a prefix of it.
-    const scores = scoreBuffer.subarray(0, activeCount * numBeams * vocab);
     for (let a = 0; a < activeCount; a++) {
-      for (let j = 0; j < numBeams; j++) {
-        const flat = a * numBeams + j;
-        beamRows[flat] = active[a]! * numBeams + j;
-        const logitsRow = firstStep ? a : flat;
-        logSoftmaxRow(logits, logitsRow * vocab, vocab, scores, flat * vocab);
-      }
+      for (let j = 0; j < numBeams; j++) beamRows[a * numBeams + j] = active[a]! * numBeams + j;
     }
-    applyLogitsProcessors(processors, new SelectedTokenRows(running, beamRows, curLen), scores, vocab);
+    const history = new SelectedTokenRows(running, beamRows, curLen);
+    let modelTop: { scores: Float32Array; indices: Int32Array } | null = null;
+    let logits: Float32Array;
+    if (topKModel && !firstStep && collectBans(processors, history, vocab, bans)) {
+      for (let i = 0; i < beamRows.length; i++) stepBeamScores[i] = runningScores[beamRows[i]!]!;
+      const top = await topKModel.decodeTopK(state, tokens, { beamScores: stepBeamScores, bans, k: beamsToKeep + 1 });
+      if (ordersWithoutTies(top.scores, activeCount, beamsToKeep)) modelTop = top;
+      else {
+        logits = await topKModel.replayLogits(state);
+        stats.replayedSteps++;
+      }
+      stats.modelScoredSteps++;
+    } else {
+      logits = await model.decode(state, tokens, width);
+      stats.hostScoredSteps++;
+    }
+    // One [batch * num_beams, vocab] buffer for the whole search; later steps use a prefix of it.
+    if (!modelTop && scoreBuffer.length < activeCount * numBeams * vocab) scoreBuffer = new Float32Array(totalBeams * vocab);
+    const scores = scoreBuffer.subarray(0, modelTop ? 0 : activeCount * numBeams * vocab);
+    if (!modelTop) {
+      for (let a = 0; a < activeCount; a++) {
+        for (let j = 0; j < numBeams; j++) {
+          const flat = a * numBeams + j;
+          const logitsRow = firstStep ? a : flat;
+          logSoftmaxRow(logits!, logitsRow * vocab, vocab, scores, flat * vocab);
+        }
+      }
+      applyLogitsProcessors(processors, history, scores, vocab);
+    }
 
     // c-f. Per article: top-K continuations, next running beams, finished set update.
     const sourceRows = new Int32Array(activeCount * numBeams);
@@ -165,7 +216,9 @@ export async function beamSearch<S extends DecoderState>(
       const beamBase = b * numBeams;
       const scoreBase = a * numBeams * vocab;
       // log-probs + running beam scores over beams x vocab, summed while selecting.
-      const top = topkOfRowSums(scores, scoreBase, vocab, runningScores.subarray(beamBase, beamBase + numBeams), beamsToKeep);
+      const top = modelTop
+        ? { values: modelTop.scores.subarray(a * (beamsToKeep + 1)), indices: modelTop.indices.subarray(a * (beamsToKeep + 1)) }
+        : topkOfRowSums(scores, scoreBase, vocab, runningScores.subarray(beamBase, beamBase + numBeams), beamsToKeep);
       for (let c = 0; c < beamsToKeep; c++) {
         const index = top.indices[c]!;
         const token = index % vocab;

@@ -17,7 +17,7 @@
  * only), `num_return_sequences` consecutive rows per input.
  */
 
-import { beamSearch, type SearchResult } from "./beam-search.js";
+import { beamSearch, type SearchResult, type SearchStats } from "./beam-search.js";
 import {
   resolveGenerationConfig,
   type GenerationOptions,
@@ -41,6 +41,10 @@ export interface GenerateControls {
   dropFinished?: boolean;
   /** Aborts between decoder steps. */
   signal?: AbortSignal;
+  /** Let a model that scores beam candidates itself do so (default true; beam search only). */
+  scoreInModel?: boolean;
+  /** Filled with how beam-search steps were scored. */
+  stats?: SearchStats;
 }
 
 /** Model-side defaults `generate` reads: a `Seq2SeqModel` may carry them. */
@@ -110,6 +114,8 @@ export async function generate<S extends DecoderState>(
   const searchOptions = {
     ...(controls.dropFinished !== undefined ? { dropFinished: controls.dropFinished } : {}),
     ...(controls.signal ? { signal: controls.signal } : {}),
+    ...(controls.scoreInModel !== undefined ? { scoreInModel: controls.scoreInModel } : {}),
+    ...(controls.stats ? { stats: controls.stats } : {}),
   };
   const state = await model.encode(batch);
   try {

@@ -32,10 +32,10 @@ export {
 } from "./logits-processors.js";
 export type { LogitsProcessor, TokenRows } from "./logits-processors.js";
 export { beamSearch } from "./beam-search.js";
-export type { SearchOptions, SearchResult } from "./beam-search.js";
+export type { SearchOptions, SearchResult, SearchStats } from "./beam-search.js";
 export { greedySearch } from "./greedy-search.js";
-export { isIdentityRowSelection } from "./seq2seq-model.js";
-export type { Seq2SeqModel, DecoderState, TokenBatch } from "./seq2seq-model.js";
+export { isIdentityRowSelection, supportsTopK } from "./seq2seq-model.js";
+export type { Seq2SeqModel, DecoderState, TokenBatch, TopKSeq2SeqModel, TopKStep } from "./seq2seq-model.js";
 export { topk, topkOfRowSums, argmax } from "./torch-topk.js";
 export type { TopK } from "./torch-topk.js";
 export { logSoftmaxRow } from "./log-softmax.js";

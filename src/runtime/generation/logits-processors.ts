@@ -26,6 +26,16 @@ export interface LogitsProcessor {
   readonly name: string;
   /** Edits `scores` ([tokens.count, vocabSize], row-major) in place. */
   process(tokens: TokenRows, scores: Float32Array, vocabSize: number): void;
+  /**
+   * The same edit as a list of bans, for scoring inside the model: pushes (row, token) pairs whose score
+   * `process` would set to -inf, and returns true; returns false when this step's edit is not only bans
+   * (forced tokens, penalties), so the step needs the full scores. Absent: never expressible as bans.
+   */
+  bans?(tokens: TokenRows, vocabSize: number, out: number[]): boolean;
+}
+
+function banTokens(rows: number, vocabSize: number, ids: readonly number[], out: number[]): void {
+  for (let r = 0; r < rows; r++) for (const id of ids) if (id >= 0 && id < vocabSize) out.push(r, id);
 }
 
 function maskTokens(scores: Float32Array, rows: number, vocabSize: number, ids: readonly number[]): void {
@@ -83,13 +93,23 @@ export class NoRepeatNGramProcessor implements LogitsProcessor {
   }
 
   process(tokens: TokenRows, scores: Float32Array, vocabSize: number): void {
+    this.scan(tokens, (r, token) => {
+      scores[r * vocabSize + token] = -Infinity;
+    });
+  }
+
+  bans(tokens: TokenRows, _vocabSize: number, out: number[]): boolean {
+    this.scan(tokens, (r, token) => out.push(r, token));
+    return true;
+  }
+
+  private scan(tokens: TokenRows, ban: (row: number, token: number) => void): void {
     const n = this.ngramSize;
     const length = tokens.length;
     if (length + 1 < n) return;
     const prefixLength = n - 1;
     for (let r = 0; r < tokens.count; r++) {
       const row = tokens.row(r);
-      const base = r * vocabSize;
       const tail = length - prefixLength;
       for (let start = 0; start + n <= length; start++) {
         let matches = true;
@@ -99,7 +119,7 @@ export class NoRepeatNGramProcessor implements LogitsProcessor {
             break;
           }
         }
-        if (matches) scores[base + row[start + prefixLength]!] = -Infinity;
+        if (matches) ban(r, row[start + prefixLength]!);
       }
     }
   }
@@ -116,6 +136,11 @@ export class MinLengthProcessor implements LogitsProcessor {
 
   process(tokens: TokenRows, scores: Float32Array, vocabSize: number): void {
     if (tokens.length < this.minLength) maskTokens(scores, tokens.count, vocabSize, this.eosTokenIds);
+  }
+
+  bans(tokens: TokenRows, vocabSize: number, out: number[]): boolean {
+    if (tokens.length < this.minLength) banTokens(tokens.count, vocabSize, this.eosTokenIds, out);
+    return true;
   }
 }
 
@@ -134,6 +159,11 @@ export class MinNewTokensProcessor implements LogitsProcessor {
       maskTokens(scores, tokens.count, vocabSize, this.eosTokenIds);
     }
   }
+
+  bans(tokens: TokenRows, vocabSize: number, out: number[]): boolean {
+    if (tokens.length - this.promptLength < this.minNewTokens) banTokens(tokens.count, vocabSize, this.eosTokenIds, out);
+    return true;
+  }
 }
 
 /** `ForcedBOSTokenLogitsProcessor`: the first generated token (length 1) is forced. */
@@ -144,6 +174,10 @@ export class ForcedBosProcessor implements LogitsProcessor {
 
   process(tokens: TokenRows, scores: Float32Array, vocabSize: number): void {
     if (tokens.length === 1) forceTokens(scores, tokens.count, vocabSize, [this.bosTokenId]);
+  }
+
+  bans(tokens: TokenRows): boolean {
+    return tokens.length !== 1;
   }
 }
 
@@ -159,6 +193,10 @@ export class ForcedEosProcessor implements LogitsProcessor {
   process(tokens: TokenRows, scores: Float32Array, vocabSize: number): void {
     if (tokens.length === this.maxLength - 1) forceTokens(scores, tokens.count, vocabSize, this.eosTokenIds);
   }
+
+  bans(tokens: TokenRows): boolean {
+    return tokens.length !== this.maxLength - 1;
+  }
 }
 
 /** `SuppressTokensLogitsProcessor`: these tokens are never generated. */
@@ -169,6 +207,11 @@ export class SuppressTokensProcessor implements LogitsProcessor {
 
   process(tokens: TokenRows, scores: Float32Array, vocabSize: number): void {
     maskTokens(scores, tokens.count, vocabSize, this.tokenIds);
+  }
+
+  bans(tokens: TokenRows, vocabSize: number, out: number[]): boolean {
+    banTokens(tokens.count, vocabSize, this.tokenIds, out);
+    return true;
   }
 }
 
@@ -183,6 +226,11 @@ export class SuppressTokensAtBeginProcessor implements LogitsProcessor {
 
   process(tokens: TokenRows, scores: Float32Array, vocabSize: number): void {
     if (tokens.length === this.beginIndex) maskTokens(scores, tokens.count, vocabSize, this.tokenIds);
+  }
+
+  bans(tokens: TokenRows, vocabSize: number, out: number[]): boolean {
+    if (tokens.length === this.beginIndex) banTokens(tokens.count, vocabSize, this.tokenIds, out);
+    return true;
   }
 }
 
@@ -211,6 +259,18 @@ export function buildLogitsProcessors(
   }
   list.push(...extra);
   return list;
+}
+
+/**
+ * All processors' bans for this step into `out`; false when some processor's edit this step is more
+ * than bans (the step must then be scored in full).
+ */
+export function collectBans(processors: readonly LogitsProcessor[], tokens: TokenRows, vocabSize: number, out: number[]): boolean {
+  out.length = 0;
+  for (const processor of processors) {
+    if (!processor.bans || !processor.bans(tokens, vocabSize, out)) return false;
+  }
+  return true;
 }
 
 export function applyLogitsProcessors(

@@ -54,3 +54,34 @@ export function isIdentityRowSelection(sourceRows: Int32Array, rows: number): bo
   for (let i = 0; i < rows; i++) if (sourceRows[i] !== i) return false;
   return true;
 }
+
+/** One beam step scored inside the model (see `TopKSeq2SeqModel`). */
+export interface TopKStep {
+  /** Running beam score of every row ([rows], article-major: an article's beams are consecutive). */
+  readonly beamScores: Float32Array;
+  /** Logits-processor bans for this step as (row, token) pairs, flattened: those scores become -inf. */
+  readonly bans: readonly number[];
+  /** Candidates wanted per article. */
+  readonly k: number;
+}
+
+/**
+ * A model that can run beam search's scoring where the logits are: log_softmax, the processors' bans,
+ * the running beam scores and the top-K over an article's beams x vocabulary, handing back only the K
+ * best candidates per article. Equal to the host-side computation except for the order of exactly tied
+ * scores, which the search detects and then scores in full from `replayLogits`.
+ */
+export interface TopKSeq2SeqModel<S extends DecoderState = DecoderState> extends Seq2SeqModel<S> {
+  /**
+   * Appends `tokens` ([rows], one per row) like `decode` with width 1, and returns per article the top
+   * `k` candidate scores and their indices into [beams * vocab], best first: [articles * k] each.
+   */
+  decodeTopK(state: S, tokens: Int32Array, step: TopKStep): Promise<{ scores: Float32Array; indices: Int32Array }>;
+  /** The raw logits of the last `decodeTopK` step ([rows, vocab]), without changing the state. */
+  replayLogits(state: S): Promise<Float32Array>;
+}
+
+export function supportsTopK<S extends DecoderState>(model: Seq2SeqModel<S>): model is TopKSeq2SeqModel<S> {
+  const candidate = model as Partial<TopKSeq2SeqModel<S>>;
+  return typeof candidate.decodeTopK === "function" && typeof candidate.replayLogits === "function";
+}

@@ -1,0 +1,207 @@
+/**
+ * The two graphs a compiled BART decoder runs, built over the published weights (referenced in place).
+ *
+ * cross-kv graph, once per batch of articles:
+ *   encoder_hidden_states [B, S, d] -> cross_kv [2L, B, H, S, D]   (layer l: key 2l, value 2l+1)
+ *   The cross-attention keys and values are computed once per *article*: its beams share them.
+ *
+ * step graph, once per decoder step, R = B * N rows (N beams of each of B articles, article-major):
+ *   input_ids [R, 1] int64, position_ids [1] int64 (past length + BART's offset 2)
+ *   self_mask [1, 1, 1, T + 1]      additive: 0 for valid cache slots and the current token, -inf beyond
+ *   cache_key.l, cache_value.l      [R, H, T, D] per layer: caller-owned buffers of capacity T, read only
+ *   cross_key.l, cross_value.l      [B, H, S, D] per layer (the cross-kv graph's output, per article)
+ *   encoder_bias [B, 1, 1, S]       additive source padding mask
+ *   beam_scores [B, N]              running beam scores (also fixes N)
+ *   processor_bias [R, V]           additive logits-processor bans: 0 or -inf
+ *   top_k [1] int64
+ * -> new_kv [2L, R, H, 1, D]        this step's self-attention keys/values; the caller writes them into
+ *                                   its cache (nothing else of the cache is copied, in or out)
+ *    top_scores, top_indices [B, K] top-K over N * V of log_softmax(logits) + processor_bias + beam score,
+ *                                   HF's beam-search candidate scores, computed where the logits are
+ *    logits [R, V]                  fetched only on steps the search must score in full
+ *
+ * Self-attention attends to the cache and to the current token without concatenating them (the
+ * published graphs copy the whole cache into a new `present` every step); cross-attention runs as
+ * com.microsoft.MultiHeadAttention with an article's beams as the query sequence, so the per-article
+ * keys and values are read once per article, not once per beam.
+ */
+
+import { GraphBuilder } from "./graph-builder.js";
+import type { BartDecoderWeights, LayerNorm, Linear, Matrix, Table } from "./bart-weights.js";
+import { DataType, externalInitializer, type ModelProto, type WeightSource } from "./onnx-proto.js";
+
+export interface BartShape {
+  readonly dModel: number;
+  readonly heads: number;
+  readonly layers: number;
+  readonly vocab: number;
+  /** sqrt(d_model) when config.scale_embedding, else 1. */
+  readonly embedScale: number;
+  readonly layerNormEpsilon: number;
+}
+
+const OPSETS = [
+  { domain: "", version: 17 },
+  { domain: "com.microsoft", version: 1 },
+];
+
+/** Resolves where the graph refers to a weight: the location relative to the compiled graph. */
+export type WeightLocator = (source: WeightSource) => string;
+
+class WeightedBuilder extends GraphBuilder {
+  constructor(
+    name: string,
+    private readonly locate: WeightLocator,
+  ) {
+    super(name);
+  }
+
+  weight(source: WeightSource): string {
+    return this.initializer(externalInitializer(source.name, source, this.locate(source)));
+  }
+
+  private readonly quantized = new Map<string, string[]>();
+
+  /** x @ matrix: MatMul, or for int8 weights the dynamic-quantization chain ORT fuses into one kernel. */
+  matmul(x: string, matrix: Matrix): string {
+    if (matrix.kind === "float") return this.node("MatMul", [x, this.weight(matrix.weight)]);
+    // One DynamicQuantizeLinear per activation, shared by every matrix that reads it (q, k and v).
+    let q = this.quantized.get(x);
+    if (!q) {
+      q = this.op("DynamicQuantizeLinear", [x], {}, 3);
+      this.quantized.set(x, q);
+    }
+    const [xq, xScale, xZero] = q as [string, string, string];
+    const integer = this.node("MatMulInteger", [xq, this.weight(matrix.weight), xZero, this.weight(matrix.zeroPoint)]);
+    const scales = this.node("Mul", [xScale, this.weight(matrix.scale)]);
+    return this.node("Mul", [this.node("Cast", [integer], { to: DataType.FLOAT }), scales]);
+  }
+
+  linear(x: string, layer: Linear): string {
+    return this.node("Add", [this.matmul(x, layer.matrix), this.weight(layer.bias)]);
+  }
+
+  /** Rows of a table: Gather, then DequantizeLinear for a quantized table (only the gathered rows). */
+  gather(table: Table, indices: string): string {
+    const rows = this.node("Gather", [this.weight(table.weight), indices]);
+    if (table.kind === "float") return rows;
+    return this.node("DequantizeLinear", [rows, this.weight(table.scale), this.weight(table.zeroPoint)]);
+  }
+
+  /** The whole table as float (constant-folded by ORT when the session loads). */
+  floatTable(table: Table): string {
+    if (table.kind === "float") return this.weight(table.weight);
+    return this.node("DequantizeLinear", [this.weight(table.weight), this.weight(table.scale), this.weight(table.zeroPoint)]);
+  }
+
+  layerNorm(x: string, norm: LayerNorm, epsilon: number): string {
+    return this.node("LayerNormalization", [x, this.weight(norm.scale), this.weight(norm.bias)], { axis: -1, epsilon: { float: epsilon } });
+  }
+}
+
+export function buildCrossKvGraph(weights: BartDecoderWeights, shape: BartShape, locate: WeightLocator): ModelProto {
+  const g = new WeightedBuilder("news_moe_bart_cross_kv", locate);
+  const { heads, dModel } = shape;
+  const headDim = dModel / heads;
+  const hidden = g.input("encoder_hidden_states", DataType.FLOAT, ["B", "S", dModel]);
+  const toHeads = g.int64([0, 0, heads, headDim]);
+  const axis0 = g.int64([0]);
+  const parts: string[] = [];
+  for (const layer of weights.layers) {
+    for (const projection of [layer.crossK, layer.crossV]) {
+      const heads4 = g.node("Transpose", [g.node("Reshape", [g.linear(hidden, projection), toHeads])], { perm: [0, 2, 1, 3] });
+      parts.push(g.node("Unsqueeze", [heads4, axis0]));
+    }
+  }
+  g.output(g.node("Concat", parts, { axis: 0 }), "cross_kv", DataType.FLOAT, [2 * shape.layers, "B", heads, "S", headDim]);
+  return g.build(OPSETS);
+}
+
+export function buildStepGraph(weights: BartDecoderWeights, shape: BartShape, locate: WeightLocator): ModelProto {
+  const g = new WeightedBuilder("news_moe_bart_step", locate);
+  const { heads, dModel, vocab } = shape;
+  const headDim = dModel / heads;
+  const eps = shape.layerNormEpsilon;
+
+  const inputIds = g.input("input_ids", DataType.INT64, ["R", 1]);
+  const positionIds = g.input("position_ids", DataType.INT64, [1]);
+  const selfMask = g.input("self_mask", DataType.FLOAT, [1, 1, 1, "T1"]);
+  const encoderBias = g.input("encoder_bias", DataType.FLOAT, ["B", 1, 1, "S"]);
+  const beamScores = g.input("beam_scores", DataType.FLOAT, ["B", "N"]);
+  const processorBias = g.input("processor_bias", DataType.FLOAT, ["R", vocab]);
+  const topK = g.input("top_k", DataType.INT64, [1]);
+
+  // Dynamic sizes from beam_scores: [B, N].
+  const bn = g.node("Shape", [beamScores]);
+  const b = g.node("Slice", [bn, g.int64([0]), g.int64([1])]);
+  const n = g.node("Slice", [bn, g.int64([1]), g.int64([2])]);
+  const queryShape = g.node("Concat", [b, n, g.int64([dModel])], { axis: 0 }); // [B, N, d]
+  const biasExpand = g.node("Concat", [g.int64([1, 1]), n, g.int64([1])], { axis: 0 }); // [1, 1, N, 1]
+  const crossBias = g.node("Expand", [encoderBias, biasExpand]); // [B, 1, N, S]
+  const rowsOneD = g.int64([-1, 1, dModel]);
+  const toHeads = g.int64([0, 1, heads, headDim]);
+  const scale = g.float([headDim ** -0.5], []);
+  const lastAxis = g.int64([-1]);
+  const half = g.float([0.5], []);
+  const one = g.float([1], []);
+  const sqrt2 = g.float([Math.SQRT2], []);
+
+  let tokens = g.gather(weights.embedTokens, inputIds); // [R, 1, d]
+  if (shape.embedScale !== 1) tokens = g.node("Mul", [tokens, g.float([shape.embedScale], [])]);
+  const positions = g.gather(weights.embedPositions, positionIds); // [1, d]
+  let h = g.layerNorm(g.node("Add", [tokens, positions]), weights.embeddingNorm, eps);
+
+  const heads4 = (x: string): string => g.node("Transpose", [g.node("Reshape", [x, toHeads])], { perm: [0, 2, 1, 3] }); // [R, H, 1, D]
+  const merge = (x: string): string => g.node("Reshape", [g.node("Transpose", [x], { perm: [0, 2, 1, 3] }), rowsOneD]); // [R, 1, d]
+  const newKv: string[] = [];
+  const axis0 = g.int64([0]);
+
+  weights.layers.forEach((layer, l) => {
+    // Self-attention over [cache, current token]: scores of the cache and of the new key side by side,
+    // one softmax, then the two weighted sums added.
+    const cacheKey = g.input(`cache_key.${l}`, DataType.FLOAT, ["R", heads, "T", headDim]);
+    const cacheValue = g.input(`cache_value.${l}`, DataType.FLOAT, ["R", heads, "T", headDim]);
+    const q = heads4(g.node("Mul", [g.linear(h, layer.selfQ), scale]));
+    const k = heads4(g.linear(h, layer.selfK));
+    const v = heads4(g.linear(h, layer.selfV));
+    newKv.push(g.node("Unsqueeze", [k, axis0]), g.node("Unsqueeze", [v, axis0]));
+    const pastScores = g.node("MatMul", [q, g.node("Transpose", [cacheKey], { perm: [0, 1, 3, 2] })]); // [R, H, 1, T]
+    const newScore = g.node("ReduceSum", [g.node("Mul", [q, k]), lastAxis], { keepdims: 1 }); // [R, H, 1, 1]
+    const probs = g.node("Softmax", [g.node("Add", [g.node("Concat", [pastScores, newScore], { axis: -1 }), selfMask])], { axis: -1 });
+    const pastProbs = g.node("Slice", [probs, g.int64([0]), g.int64([-1]), lastAxis]);
+    const newProb = g.node("Slice", [probs, g.int64([-1]), g.int64([2 ** 53]), lastAxis]);
+    const attended = g.node("Add", [g.node("MatMul", [pastProbs, cacheValue]), g.node("Mul", [newProb, v])]);
+    h = g.layerNorm(g.node("Add", [h, g.linear(merge(attended), layer.selfOut)]), layer.selfNorm, eps);
+
+    // Cross-attention: an article's N beams are the query sequence over its keys/values.
+    const crossKey = g.input(`cross_key.${l}`, DataType.FLOAT, ["B", heads, "S", headDim]);
+    const crossValue = g.input(`cross_value.${l}`, DataType.FLOAT, ["B", heads, "S", headDim]);
+    const query = g.node("Reshape", [g.node("Mul", [g.linear(h, layer.crossQ), scale]), queryShape]); // [B, N, d]
+    const crossOut = g.node("MultiHeadAttention", [query, crossKey, crossValue, "", "", crossBias], { num_heads: heads, scale: { float: 1 } }, "com.microsoft");
+    h = g.layerNorm(g.node("Add", [h, g.linear(g.node("Reshape", [crossOut, rowsOneD]), layer.crossOut)]), layer.crossNorm, eps);
+
+    // Feed-forward with erf GELU (ORT fuses the pattern).
+    const f1 = g.linear(h, layer.fc1);
+    const gelu = g.node("Mul", [g.node("Mul", [f1, half]), g.node("Add", [g.node("Erf", [g.node("Div", [f1, sqrt2])]), one])]);
+    h = g.layerNorm(g.node("Add", [h, g.linear(gelu, layer.fc2)]), layer.finalNorm, eps);
+  });
+
+  let logits = weights.lmHead
+    ? g.matmul(h, weights.lmHead)
+    : g.node("MatMul", [h, g.node("Transpose", [g.floatTable(weights.embedTokens)], { perm: [1, 0] })]); // [R, 1, V]
+  if (weights.finalLogitsBias) logits = g.node("Add", [logits, g.weight(weights.finalLogitsBias)]);
+  logits = g.node("Reshape", [logits, g.int64([-1, vocab])]);
+
+  // Search head: HF's beam candidate scores and their top-K per article.
+  const logProbs = g.node("LogSoftmax", [logits], { axis: -1 });
+  const rowScores = g.node("Reshape", [beamScores, g.int64([-1, 1])]);
+  const candidates = g.node("Add", [g.node("Add", [logProbs, processorBias]), rowScores]);
+  const perArticle = g.node("Reshape", [candidates, g.node("Concat", [b, g.int64([-1])], { axis: 0 })]); // [B, N * V]
+  const [topScores, topIndices] = g.op("TopK", [perArticle, topK], { axis: -1, largest: 1, sorted: 1 }, 2);
+
+  g.output(logits, "logits", DataType.FLOAT, ["R", vocab]);
+  g.output(topScores!, "top_scores", DataType.FLOAT, ["B", "K"]);
+  g.output(topIndices!, "top_indices", DataType.INT64, ["B", "K"]);
+  g.output(g.node("Concat", newKv, { axis: 0 }), "new_kv", DataType.FLOAT, [2 * shape.layers, "R", heads, 1, headDim]);
+  return g.build(OPSETS);
+}

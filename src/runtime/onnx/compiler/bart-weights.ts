@@ -1,0 +1,216 @@
+/**
+ * Finds the BART decoder's weights in a published decoder graph (`decoder_model_merged.onnx` or
+ * `decoder_model.onnx`, as optimum / transformers.js export them), by role.
+ *
+ * Parameters with a torch name keep it in the export (`...decoder.layers.3.fc1.bias`); the MatMul weights
+ * are anonymous (`onnx::MatMul_1501`, stored transposed as [in, out]), so each one is found through the
+ * node that adds its named bias: MatMul(x, W) -> Add(bias, ·). The token embedding is whatever the graph
+ * gathers `input_ids` from; the LM head is the MatMul that feeds `logits`, over its own matrix (untied
+ * export) or a Transpose of the embedding (tied).
+ */
+
+import { allNodes, OnnxFormatError, type LoadedOnnxModel, type NodeProto, type WeightSource } from "./onnx-proto.js";
+
+/** A weight matrix [in, out]: float, or int8/uint8 for MatMulInteger with its scale and zero point. */
+export type Matrix =
+  | { readonly kind: "float"; readonly weight: WeightSource }
+  | { readonly kind: "int8"; readonly weight: WeightSource; readonly scale: WeightSource; readonly zeroPoint: WeightSource };
+
+/** A table read by Gather (embeddings): float, or quantized rows dequantized after the gather. */
+export type Table =
+  | { readonly kind: "float"; readonly weight: WeightSource }
+  | { readonly kind: "quantized"; readonly weight: WeightSource; readonly scale: WeightSource; readonly zeroPoint: WeightSource };
+
+export interface Linear {
+  readonly matrix: Matrix;
+  readonly bias: WeightSource;
+}
+
+export interface LayerNorm {
+  readonly scale: WeightSource;
+  readonly bias: WeightSource;
+}
+
+export interface BartDecoderLayerWeights {
+  readonly selfQ: Linear;
+  readonly selfK: Linear;
+  readonly selfV: Linear;
+  readonly selfOut: Linear;
+  readonly selfNorm: LayerNorm;
+  readonly crossQ: Linear;
+  readonly crossK: Linear;
+  readonly crossV: Linear;
+  readonly crossOut: Linear;
+  readonly crossNorm: LayerNorm;
+  readonly fc1: Linear;
+  readonly fc2: Linear;
+  readonly finalNorm: LayerNorm;
+}
+
+export interface BartDecoderWeights {
+  /** [vocab, d] */
+  readonly embedTokens: Table;
+  /** [max_position_embeddings + 2, d] */
+  readonly embedPositions: Table;
+  readonly embeddingNorm: LayerNorm;
+  readonly layers: readonly BartDecoderLayerWeights[];
+  /** The LM head: its own [d, vocab] matrix, or null when it is the transposed token embedding. */
+  readonly lmHead: Matrix | null;
+  /** [1, vocab] or [vocab], when the export has one. */
+  readonly finalLogitsBias: WeightSource | null;
+}
+
+function findByPattern(weights: ReadonlyMap<string, WeightSource>, pattern: RegExp): WeightSource | undefined {
+  for (const [name, source] of weights) if (pattern.test(name)) return source;
+  return undefined;
+}
+
+/**
+ * Initializers by name, aliases included: exporters deduplicate equal weights (a freshly initialised
+ * model has many equal biases and norms) and keep the other names as Identity nodes of the survivor.
+ */
+function weightsWithAliases(model: LoadedOnnxModel, nodes: readonly NodeProto[]): Map<string, WeightSource> {
+  const weights = new Map(model.weights);
+  const identities = nodes.filter((n) => n.opType === "Identity");
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const node of identities) {
+      const source = weights.get(node.input?.[0] ?? "");
+      const alias = node.output?.[0] ?? "";
+      if (source && !weights.has(alias)) {
+        weights.set(alias, source);
+        changed = true;
+      }
+    }
+  }
+  return weights;
+}
+
+export function findBartDecoderWeights(model: LoadedOnnxModel, layerCount: number): BartDecoderWeights {
+  const graph = model.model.graph!;
+  const nodes = allNodes(graph);
+  const weights = weightsWithAliases(model, nodes);
+  const need = (pattern: RegExp, what: string): WeightSource => {
+    const found = findByPattern(weights, pattern);
+    if (!found) throw new OnnxFormatError(`${model.path}: no ${what} (looked for an initializer matching ${pattern})`);
+    return found;
+  };
+
+  // Linear layers: bias name -> weight, through MatMul(x, W) -> Add(bias, matmul).
+  const producer = new Map<string, NodeProto>();
+  for (const node of nodes) for (const output of node.output ?? []) producer.set(output, node);
+  const consumers = new Map<string, NodeProto[]>();
+  for (const node of nodes) for (const input of node.input ?? []) consumers.set(input, [...(consumers.get(input) ?? []), node]);
+  /** The matrix behind a MatMul-like value: MatMul(x, W), or the int8 chain ending in Mul(Cast(MatMulInteger), scales). */
+  const matrixBehind = (value: string): Matrix | undefined => {
+    const node = producer.get(value);
+    if (node?.opType === "MatMul") {
+      const weight = weights.get(node.input?.[1] ?? "");
+      return weight ? { kind: "float", weight } : undefined;
+    }
+    if (node?.opType !== "Mul") return undefined;
+    const [left, right] = node.input ?? [];
+    const cast = [producer.get(left ?? ""), producer.get(right ?? "")].find((n) => n?.opType === "Cast");
+    const scales = [producer.get(left ?? ""), producer.get(right ?? "")].find((n) => n?.opType === "Mul");
+    const integer = producer.get(cast?.input?.[0] ?? "");
+    if (integer?.opType !== "MatMulInteger" || !scales) return undefined;
+    const weight = weights.get(integer.input?.[1] ?? "");
+    const zeroPoint = weights.get(integer.input?.[3] ?? "");
+    const scale = (scales.input ?? []).map((i) => weights.get(i)).find((w) => w !== undefined);
+    return weight && zeroPoint && scale ? { kind: "int8", weight, scale, zeroPoint } : undefined;
+  };
+  const weightOfBias = new Map<string, Matrix>();
+  for (const node of nodes) {
+    if (node.opType !== "Add") continue;
+    const inputs = node.input ?? [];
+    const biasName = inputs.find((i) => /\.bias$/.test(i) && weights.has(i));
+    if (!biasName) continue;
+    const other = inputs.find((i) => i !== biasName);
+    const matrix = other ? matrixBehind(other) : undefined;
+    if (matrix) weightOfBias.set(biasName, matrix);
+  }
+  /** The table a Gather reads, with the DequantizeLinear that follows it when the table is quantized. */
+  const tableOf = (gather: NodeProto): Table | undefined => {
+    const weight = weights.get(gather.input?.[0] ?? "");
+    if (!weight) return undefined;
+    const dequantize = (consumers.get(gather.output?.[0] ?? "") ?? []).find((n) => n.opType === "DequantizeLinear");
+    if (!dequantize) return { kind: "float", weight };
+    const scale = weights.get(dequantize.input?.[1] ?? "");
+    const zeroPoint = weights.get(dequantize.input?.[2] ?? "");
+    return scale && zeroPoint ? { kind: "quantized", weight, scale, zeroPoint } : undefined;
+  };
+  const linear = (layer: number, path: string): Linear => {
+    const pattern = new RegExp(`(^|\\.)decoder\\.layers\\.${layer}\\.${path.replace(/\./g, "\\.")}\\.bias$`);
+    const biasName = [...weightOfBias.keys()].find((name) => pattern.test(name));
+    if (!biasName) throw new OnnxFormatError(`${model.path}: no MatMul + bias for decoder layer ${layer} ${path} (looked for a bias matching ${pattern})`);
+    return { matrix: weightOfBias.get(biasName)!, bias: weights.get(biasName)! };
+  };
+  const norm = (prefix: string, what: string): LayerNorm => ({
+    scale: need(new RegExp(`(^|\\.)${prefix}\\.weight$`), `${what} weight`),
+    bias: need(new RegExp(`(^|\\.)${prefix}\\.bias$`), `${what} bias`),
+  });
+
+  const layers: BartDecoderLayerWeights[] = [];
+  for (let l = 0; l < layerCount; l++) {
+    layers.push({
+      selfQ: linear(l, "self_attn.q_proj"),
+      selfK: linear(l, "self_attn.k_proj"),
+      selfV: linear(l, "self_attn.v_proj"),
+      selfOut: linear(l, "self_attn.out_proj"),
+      selfNorm: norm(`decoder\\.layers\\.${l}\\.self_attn_layer_norm`, `decoder layer ${l} self_attn_layer_norm`),
+      crossQ: linear(l, "encoder_attn.q_proj"),
+      crossK: linear(l, "encoder_attn.k_proj"),
+      crossV: linear(l, "encoder_attn.v_proj"),
+      crossOut: linear(l, "encoder_attn.out_proj"),
+      crossNorm: norm(`decoder\\.layers\\.${l}\\.encoder_attn_layer_norm`, `decoder layer ${l} encoder_attn_layer_norm`),
+      fc1: linear(l, "fc1"),
+      fc2: linear(l, "fc2"),
+      finalNorm: norm(`decoder\\.layers\\.${l}\\.final_layer_norm`, `decoder layer ${l} final_layer_norm`),
+    });
+  }
+  if (findByPattern(weights, new RegExp(`(^|\\.)decoder\\.layers\\.${layerCount}\\.`))) {
+    throw new OnnxFormatError(`${model.path}: more decoder layers than config.json's decoder_layers ${layerCount}`);
+  }
+
+  const embedGather = nodes.find((n) => n.opType === "Gather" && n.input?.[1] === "input_ids" && weights.has(n.input?.[0] ?? ""));
+  const embedTokens = embedGather ? tableOf(embedGather) : undefined;
+  if (!embedTokens) throw new OnnxFormatError(`${model.path}: no Gather of input_ids from an embedding matrix`);
+  const positionsGather = nodes.find((n) => n.opType === "Gather" && /(^|\.)decoder\.embed_positions\.weight(_quantized)?$/.test(n.input?.[0] ?? ""));
+  const embedPositions = positionsGather ? tableOf(positionsGather) : undefined;
+  if (!embedPositions) throw new OnnxFormatError(`${model.path}: no Gather from the decoder position embedding`);
+
+  // LM head: walk back from `logits` through Add (final_logits_bias) to the MatMul.
+  let finalLogitsBias: WeightSource | null = null;
+  let headValue = "logits";
+  const logitsNode = producer.get("logits");
+  if (logitsNode?.opType === "Add") {
+    const [a, b] = logitsNode.input ?? [];
+    const biasName = weights.has(a ?? "") ? a : b;
+    finalLogitsBias = weights.get(biasName ?? "") ?? null;
+    headValue = (biasName === a ? b : a) ?? "";
+  }
+  let lmHead: Matrix | null = matrixBehind(headValue) ?? null;
+  if (lmHead?.kind === "float" || !lmHead) {
+    // Tied: the matrix is the token embedding itself, seen through Transpose (and DequantizeLinear).
+    const head = producer.get(headValue);
+    if (head?.opType !== "MatMul") throw new OnnxFormatError(`${model.path}: logits do not come from a MatMul (LM head)`);
+    let value = head.input?.[1] ?? "";
+    while (!weights.has(value) && ["Transpose", "DequantizeLinear"].includes(producer.get(value)?.opType ?? "")) {
+      value = producer.get(value)!.input?.[0] ?? "";
+    }
+    const viaTranspose = value !== (head.input?.[1] ?? "");
+    if (viaTranspose) {
+      if (weights.get(value) !== embedTokens.weight) throw new OnnxFormatError(`${model.path}: the LM head is neither a weight nor the transposed token embedding`);
+      lmHead = null;
+    }
+  }
+
+  return {
+    embedTokens,
+    embedPositions,
+    embeddingNorm: norm("decoder\\.layernorm_embedding", "decoder layernorm_embedding"),
+    layers,
+    lmHead,
+    finalLogitsBias,
+  };
+}

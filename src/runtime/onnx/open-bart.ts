@@ -1,0 +1,96 @@
+/**
+ * Opens a BART model for `generate()` the fastest way its files allow: the compiled decoder
+ * (`compiler/`, compiled on first use and kept beside the source graphs), else the published graphs
+ * as they are, with a one-line notice saying why.
+ */
+
+import { createHash } from "node:crypto";
+import { join, resolve } from "node:path";
+import type { Seq2SeqModel } from "../generation/seq2seq-model.js";
+import type { GenerationDefaultsSource } from "../generation/generate.js";
+import { loadBartOnnx } from "./bart-onnx.js";
+import { loadCompiledBart } from "./compiled-bart.js";
+import { compileBartDecoder, type CompiledBartDecoder } from "./compiler/compile-bart.js";
+import type { OrtSessionOptions } from "./session.js";
+
+export interface BartSourceFiles {
+  readonly encoder: string;
+  readonly decoderMerged?: string;
+  readonly splitDecoder?: { readonly decoder: string; readonly decoderWithPast: string };
+  readonly config: Readonly<Record<string, unknown>>;
+  readonly generationConfig?: Readonly<Record<string, unknown>>;
+}
+
+export type BartEngine = "compiled" | "published";
+
+export interface OpenBartOptions extends OrtSessionOptions {
+  /** "auto" (default): compiled, falling back to the published graphs; or force one. */
+  readonly engine?: BartEngine | "auto";
+  /** Root for compiled graphs of read-only model folders (a subfolder per source file). */
+  readonly compiledCacheDir?: string;
+  /** Told before a compilation starts (it takes seconds, once per model file). */
+  readonly onCompile?: (source: string) => void;
+}
+
+export interface OpenedBart {
+  readonly model: Seq2SeqModel & GenerationDefaultsSource & { dispose(): Promise<void> };
+  readonly engine: BartEngine;
+  /** Why the compiled decoder is not used, when it is not. */
+  readonly fallbackReason?: string;
+}
+
+/** Compiles (or finds the earlier compilation of) the model's decoder, as `openBart` does before loading. */
+export async function compileBart(
+  files: Pick<BartSourceFiles, "decoderMerged" | "splitDecoder" | "config">,
+  options: Pick<OpenBartOptions, "compiledCacheDir" | "onCompile"> = {},
+): Promise<CompiledBartDecoder> {
+  // The merged graph and decoder_model.onnx hold the same weights; either compiles.
+  const source = files.decoderMerged ?? files.splitDecoder?.decoder;
+  if (!source) throw new Error("no decoder graph to compile");
+  const fallbackDir = options.compiledCacheDir
+    ? join(options.compiledCacheDir, createHash("sha256").update(resolve(source)).digest("hex").slice(0, 16))
+    : undefined;
+  return compileBartDecoder(source, {
+    config: files.config,
+    ...(fallbackDir ? { fallbackDir } : {}),
+    ...(options.onCompile ? { onCompile: options.onCompile } : {}),
+  });
+}
+
+export async function openBart(files: BartSourceFiles, options: OpenBartOptions = {}): Promise<OpenedBart> {
+  const engine = options.engine ?? "auto";
+  const session: OrtSessionOptions = { ...options };
+  let fallbackReason: string | undefined;
+  if (engine !== "published") {
+    try {
+      const compiled = await compileBart(files, options);
+      const model = await loadCompiledBart(
+        {
+          encoder: files.encoder,
+          step: compiled.step,
+          crossKv: compiled.crossKv,
+          shape: compiled.shape,
+          config: files.config,
+          ...(files.generationConfig ? { generationConfig: files.generationConfig } : {}),
+        },
+        session,
+      );
+      return { model, engine: "compiled" };
+    } catch (error) {
+      if (engine === "compiled") throw error;
+      fallbackReason = (error as Error).message.split("\n")[0];
+    }
+  }
+  const model = await loadBartOnnx(
+    {
+      encoder: files.encoder,
+      ...(files.decoderMerged
+        ? { decoderMerged: files.decoderMerged }
+        : { decoder: files.splitDecoder!.decoder, decoderWithPast: files.splitDecoder!.decoderWithPast }),
+      config: files.config,
+      ...(files.generationConfig ? { generationConfig: files.generationConfig } : {}),
+    },
+    session,
+  );
+  return { model, engine: "published", ...(fallbackReason ? { fallbackReason } : {}) };
+}

@@ -1,0 +1,88 @@
+/**
+ * Worker thread that owns a BART model and runs `generate()` for the main thread.
+ *
+ * ONNX Runtime's `run()` blocks the thread it runs on for the whole decoder step, and a batch of
+ * summaries is hundreds of steps: on the main thread that froze progress output, Ctrl-C handling and
+ * the journal's periodic sync for minutes. Here it blocks only this worker. Abort requests arrive
+ * through shared memory (the worker's event loop is not free to receive messages between steps) and
+ * are honoured before the next step; progress is posted at most once a second.
+ */
+
+import { parentPort, workerData } from "node:worker_threads";
+import { generate } from "../generation/generate.js";
+import type { Seq2SeqModel } from "../generation/seq2seq-model.js";
+import { openBart, type OpenedBart } from "../onnx/open-bart.js";
+import { serializeError, type FromWorker, type ToWorker, type WorkerSetup } from "./seq2seq-protocol.js";
+
+const port = parentPort!;
+const setup = workerData as WorkerSetup;
+const abortFlags = new Int32Array(setup.abortFlags);
+const post = (message: FromWorker): void => port.postMessage(message);
+
+/** The model with a check before every decoder step: abort requests and progress. */
+function watched<M extends Seq2SeqModel>(model: M, before: () => void): M {
+  return new Proxy(model, {
+    get(target, property) {
+      const value = Reflect.get(target, property, target) as unknown;
+      if (typeof value !== "function") return value;
+      if (property === "decode" || property === "decodeTopK") {
+        return (...args: unknown[]) => {
+          before();
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      }
+      return (value as (...a: unknown[]) => unknown).bind(target);
+    },
+  });
+}
+
+async function main(): Promise<void> {
+  let opened: OpenedBart;
+  try {
+    opened = await openBart(setup.files, {
+      ...setup.options,
+      onCompile: (source) => post({ type: "compiling", source }),
+    });
+  } catch (error) {
+    post({ type: "load-error", error: serializeError(error) });
+    return;
+  }
+  post({ type: "ready", engine: opened.engine, ...(opened.fallbackReason ? { fallbackReason: opened.fallbackReason } : {}) });
+
+  // Requests run one after another: the model has one set of sessions and the cores are shared anyway.
+  let queue = Promise.resolve();
+  port.on("message", (message: ToWorker) => {
+    if (message.type === "dispose") {
+      queue = queue.then(async () => {
+        await opened.model.dispose();
+        post({ type: "disposed" });
+        port.close();
+      });
+      return;
+    }
+    queue = queue.then(() => run(opened, message));
+  });
+}
+
+async function run(opened: OpenedBart, request: Extract<ToWorker, { type: "generate" }>): Promise<void> {
+  const controller = new AbortController();
+  let steps = 0;
+  let lastReport = performance.now();
+  const model = watched(opened.model, () => {
+    if (Atomics.load(abortFlags, 0) === request.id) controller.abort(new Error("generation aborted"));
+    steps++;
+    const now = performance.now();
+    if (now - lastReport >= 1000) {
+      lastReport = now;
+      post({ type: "progress", id: request.id, steps, rows: request.inputIds.length });
+    }
+  });
+  try {
+    const result = await generate(model, { inputIds: request.inputIds }, request.options, { signal: controller.signal });
+    post({ type: "result", id: request.id, sequences: result.sequences, ...(result.sequencesScores ? { sequencesScores: result.sequencesScores } : {}) });
+  } catch (error) {
+    post({ type: "error", id: request.id, error: serializeError(error), aborted: controller.signal.aborted });
+  }
+}
+
+void main();

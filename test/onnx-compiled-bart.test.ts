@@ -1,0 +1,141 @@
+/**
+ * The compiled decoder (src/runtime/onnx/compiler): compiled from either published decoder file of the
+ * tiny distilbart, generate() must still give HF transformers' tokens on every summarization reference;
+ * the int8 compilation must give the tokens of the published int8 graph; compilations are reused until
+ * the source changes; models the compiler cannot take keep running on the published graphs.
+ */
+import { cpSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { generate, generationOptionsFromHfJson, type SearchStats } from "../src/runtime/generation/index.js";
+import { loadBartOnnx } from "../src/runtime/onnx/bart-onnx.js";
+import { loadCompiledBart, type CompiledBartModel } from "../src/runtime/onnx/compiled-bart.js";
+import { BART_COMPILER_VERSION, compileBartDecoder } from "../src/runtime/onnx/compiler/compile-bart.js";
+import { openBart } from "../src/runtime/onnx/open-bart.js";
+import { calls, expectScores, MODEL_DIR } from "./helpers/summarization-references.js";
+
+const config = JSON.parse(readFileSync(join(MODEL_DIR, "config.json"), "utf8")) as Record<string, unknown>;
+const generationConfig = JSON.parse(readFileSync(join(MODEL_DIR, "generation_config.json"), "utf8")) as Record<string, unknown>;
+let dir: string;
+
+beforeAll(() => {
+  // A copy: compiled graphs are written beside their source, and the fixtures stay untouched.
+  dir = mkdtempSync(join(tmpdir(), "news-moe-compiled-"));
+  cpSync(MODEL_DIR, dir, { recursive: true });
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+async function compiledModel(source: string, quantized = false): Promise<CompiledBartModel> {
+  const compiled = await compileBartDecoder(join(dir, "onnx", source), { config });
+  return loadCompiledBart(
+    { encoder: join(dir, "onnx", quantized ? "encoder_model_quantized.onnx" : "encoder_model.onnx"), ...compiled, config, generationConfig },
+    { intraOpNumThreads: 1 },
+  );
+}
+
+for (const source of ["decoder_model_merged.onnx", "decoder_model.onnx"]) {
+  describe(`compiled from ${source}: token-identical to HF generate()`, () => {
+    let model: CompiledBartModel;
+    const totals: SearchStats = { modelScoredSteps: 0, replayedSteps: 0, hostScoredSteps: 0 };
+    beforeAll(async () => {
+      model = await compiledModel(source);
+    });
+    afterAll(async () => {
+      await model.dispose();
+    });
+
+    for (const call of calls) {
+      it(`${call.name} ${JSON.stringify(call.kwargs)}`, async () => {
+        const options = generationOptionsFromHfJson(call.kwargs);
+        const input = call.attentionMask ? { inputIds: call.inputIds, attentionMask: call.attentionMask } : { inputIds: call.inputIds };
+        const result = await generate(model, input, options, { stats: totals });
+        expect(result.sequences).toEqual(call.sequences);
+        const lengthPenalty = Number(call.kwargs["length_penalty"] ?? generationConfig["length_penalty"] ?? 1);
+        expectScores(result.sequencesScores, call.scores, call.sequences, lengthPenalty, 1);
+      });
+    }
+
+    it("took most beam steps from the graph's own top-K", () => {
+      expect(totals.modelScoredSteps - totals.replayedSteps).toBeGreaterThan(totals.hostScoredSteps);
+    });
+  });
+}
+
+describe("int8 compiled from the published *_quantized decoder", () => {
+  it("gives the tokens of the published int8 graphs on the tutorial's calls", async () => {
+    const compiled = await compiledModel("decoder_model_merged_quantized.onnx", true);
+    const published = await loadBartOnnx(dir, { quantized: true, decoder: "merged", intraOpNumThreads: 1 });
+    try {
+      for (const call of calls.filter((c) => c.name.startsWith("pipeline_"))) {
+        const options = generationOptionsFromHfJson(call.kwargs);
+        const ours = await generate(compiled, { inputIds: call.inputIds }, options);
+        const theirs = await generate(published, { inputIds: call.inputIds }, options);
+        expect(ours.sequences, call.name).toEqual(theirs.sequences);
+      }
+    } finally {
+      await Promise.all([compiled.dispose(), published.dispose()]);
+    }
+  });
+});
+
+describe("compilation cache", () => {
+  it("reuses a compilation of the same bytes and recompiles when the source changes", async () => {
+    const source = join(dir, "onnx", "decoder_model_merged.onnx");
+    const first = await compileBartDecoder(source, { config });
+    let compiles = 0;
+    const again = await compileBartDecoder(source, { config, onCompile: () => compiles++ });
+    expect(again.compiled).toBe(false);
+    expect(again.step).toBe(first.step);
+    // Touched, same bytes: the hash says it is the same model.
+    utimesSync(source, new Date(), new Date(Date.now() + 5000));
+    expect((await compileBartDecoder(source, { config, onCompile: () => compiles++ })).compiled).toBe(false);
+    expect(compiles).toBe(0);
+    // Another model's bytes (the manifest no longer matches): compiled anew.
+    const manifest = source.replace(/\.onnx$/, `.news-moe-c${BART_COMPILER_VERSION}.json`);
+    const recorded = JSON.parse(readFileSync(manifest, "utf8")) as { source: { sha256: string; mtimeMs: number } };
+    recorded.source.sha256 = "0".repeat(64);
+    recorded.source.mtimeMs = 0;
+    writeFileSync(manifest, JSON.stringify(recorded));
+    const rebuilt = await compileBartDecoder(source, { config, onCompile: () => compiles++ });
+    expect(rebuilt.compiled).toBe(true);
+    expect(compiles).toBe(1);
+  });
+
+  it("writes no weights: the compiled graphs refer to the source's bytes", async () => {
+    const compiled = await compileBartDecoder(join(dir, "onnx", "decoder_model_merged.onnx"), { config });
+    const sourceSize = readFileSync(join(dir, "onnx", "decoder_model_merged.onnx")).length;
+    expect(readFileSync(compiled.step).length).toBeLessThan(sourceSize / 10);
+    expect(readFileSync(compiled.step).includes(Buffer.from("decoder_model_merged.onnx"))).toBe(true);
+  });
+});
+
+describe("models the compiler does not take", () => {
+  it("run on the published graphs, with the reason", async () => {
+    const opened = await openBart(
+      {
+        encoder: join(dir, "onnx", "encoder_model.onnx"),
+        decoderMerged: join(dir, "onnx", "decoder_model_merged.onnx"),
+        config: { ...config, activation_function: "relu" },
+        generationConfig,
+      },
+      { intraOpNumThreads: 1 },
+    );
+    try {
+      expect(opened.engine).toBe("published");
+      expect(opened.fallbackReason).toMatch(/activation_function relu/);
+      const call = calls.find((c) => c.name === "pipeline_tutorial_football")!;
+      const result = await generate(opened.model, { inputIds: call.inputIds }, generationOptionsFromHfJson(call.kwargs));
+      expect(result.sequences).toEqual(call.sequences);
+    } finally {
+      await opened.model.dispose();
+    }
+  });
+
+  it("say which file and what is missing when the graph is not a BART decoder", async () => {
+    const sentiment = new URL("./fixtures/models/tiny-distilbert-sst2/onnx/model.onnx", import.meta.url).pathname;
+    const copy = join(dir, "not-a-decoder.onnx");
+    cpSync(sentiment, copy);
+    await expect(compileBartDecoder(copy, { config })).rejects.toThrow(/not-a-decoder\.onnx: no MatMul \+ bias for decoder layer 0/);
+  });
+});
