@@ -1,8 +1,30 @@
 /**
- * news-moe as a library. The one-liner is `analyze(pathOrItems, options)`; everything the CLI is
+ * news-moe as a library. The one-liner is `analyze(pathOrItems, options)`; `run(options)` is the
+ * engine the CLI itself calls (sinks, journal, resume, abort, statistics); everything the CLI is
  * built from is exported too, so a pipeline can be assembled from its parts.
  */
 export { analyze, analyzeStream, type AnalyzeOptions } from "./engine/analyze.js";
+export {
+  run,
+  journalPathFor,
+  RunAbortedError,
+  RunFailedError,
+  type EngineEvent,
+  type RunInput,
+  type RunOptions,
+  type RunSummary,
+} from "./engine/run.js";
+export { loadPlugins, PluginError, isExpert, isRouter, isSink, type LoadedPlugins } from "./engine/plugins.js";
+export { selectExperts, ExpertSelectionError } from "./engine/expert-selection.js";
+export { toPipelineInput, enumerate } from "./engine/pipeline-input.js";
+export type { Sink, SinkSummary, SinkWrite } from "./core/sink.js";
+export { FileSink, JournalSink, StreamSink, type JournalSinkOptions } from "./sinks/index.js";
+export { Journal, JournalExistsError, JournalInputMismatchError, JournalCorruptError } from "./io/journal.js";
+export { openInput, type InputReader, type OpenInputOptions } from "./io/input-reader.js";
+export { InputFormatError } from "./io/input-error.js";
+export { validateItem } from "./io/item-schema.js";
+export { ModelNotAvailableError, type ModelNotAvailableDetails } from "./models/model-errors.js";
+export { modelFilePlan, planPaths, type ModelDtype, type ModelFilePlan, type ModelKind } from "./models/model-files.js";
 export type { NewsItem } from "./core/news-item.js";
 export {
   SUMMARIZATION,
@@ -11,6 +33,8 @@ export {
   type Availability,
   type Expert,
   type ExpertContext,
+  type LoadContext,
+  type LoadProgress,
   type ExpertOutput,
   type SentimentLabel,
   type SentimentOutput,
@@ -20,16 +44,31 @@ export {
 export { ExpertRegistry } from "./core/registry.js";
 export { isExpertError, type AnalysisRecord, type ExpertError } from "./core/analysis-record.js";
 export { CombinerRegistry, combineSentiment, selectHeaviest, type Combiner, type Contribution } from "./core/mixture.js";
-export { Orchestrator, type OrchestratorOptions, type PipelineInput, type RunStats } from "./core/orchestrator.js";
+export { Orchestrator, type OrchestratorOptions, type PipelineInput, type RunEvent, type RunStats } from "./core/orchestrator.js";
 export { createDefaultRegistry, EXPERT_GROUPS, type DefaultRegistryOptions } from "./experts/default-registry.js";
 export { ExtractiveSummarizerExpert, LexiconSentimentExpert } from "./experts/embedded/index.js";
-export { NeuralSentimentExpert, NeuralSummarizerExpert, type NeuralExpertOptions } from "./experts/neural/index.js";
+export {
+  NeuralSentimentExpert,
+  NeuralSummarizerExpert,
+  type NeuralModelOptions,
+  type NeuralSentimentOptions,
+  type NeuralSummarizerOptions,
+} from "./experts/neural/index.js";
 export { gate, type GateCandidate, type GateOptions } from "./routing/gate.js";
 export { AllRouter } from "./routing/all-router.js";
 export { RulesRouter } from "./routing/rules-router.js";
 export { DEFAULT_RULES } from "./routing/default-rules.js";
-export { loadRulesConfig, parseRulesConfig, type RulesConfig, type Rule } from "./routing/rules-config.js";
+export { loadRulesConfig, parseRulesConfig, RulesConfigError, type RulesConfig, type Rule } from "./routing/rules-config.js";
 export type { Condition } from "./routing/conditions.js";
 export { computeFeatures } from "./routing/features.js";
-export type { ExpertProfile, ItemFeatures, RouteChoice, Router, RoutingDecision } from "./routing/types.js";
-export { createRouter, type RouterName } from "./engine/create-router.js";
+export type {
+  ExpertProfile,
+  FeatureExtractor,
+  ItemFeatures,
+  RouteChoice,
+  RouteContext,
+  RouteRequest,
+  Router,
+  RoutingDecision,
+} from "./core/router.js";
+export { createRouter, RulesRequiredError, UnknownRouterError, type RouterName } from "./engine/create-router.js";

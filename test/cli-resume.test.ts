@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { readFile, writeFile } from "node:fs/promises";
+import { readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
@@ -59,6 +59,7 @@ describe("crash safety: kill -9 mid-run, then --resume", () => {
       expect(record.analyses.SlowTagger).toEqual({ words: 9 + String(n).length - String(n).length });
     }
     expect(existsSync(`${output}.journal`)).toBe(false);
+    expect((await readdir(dir)).filter((name) => name.includes(".tmp-"))).toEqual([]);
   });
 
   it("resuming a finished run's output with no journal simply runs again", async () => {

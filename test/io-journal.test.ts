@@ -69,7 +69,7 @@ describe("Journal", () => {
     const refusal = Journal.open(file, { resume: false, input });
     await expect(refusal).rejects.toBeInstanceOf(JournalExistsError);
     await expect(refusal).rejects.toThrow(
-      `${file} holds 2 finished items from an interrupted run; pass --resume to continue that run or --overwrite to start over`,
+      `${file} holds 2 finished items from an interrupted run; resume that run or overwrite it to start over`,
     );
     const fresh = await Journal.open(file, { resume: false, input, overwrite: true });
     fresh.close();

@@ -11,7 +11,6 @@ import {
   offlineEnvVar,
 } from "../src/models/hub-env.js";
 import {
-  dtypesPresent,
   inferModelKind,
   inspectModelDir,
   missingFromPlan,
@@ -37,41 +36,51 @@ describe("modelFilePlan", () => {
       kind: "classifier",
       dtype: "fp32",
       required: ["config.json", "tokenizer.json", "tokenizer_config.json", "onnx/model.onnx"],
-      anyOf: [],
       optional: ["special_tokens_map.json"],
     });
     expect(modelFilePlan("classifier", "q8").required).toContain("onnx/model_quantized.onnx");
   });
 
-  it("plans a seq2seq model: encoder required, merged decoder or split pair, generation config optional", () => {
-    const plan = modelFilePlan("seq2seq", "q8");
+  it("plans distilbart fp32: config, generation config, tokenizer files, the encoder and the merged decoder only", () => {
+    const plan = modelFilePlan("seq2seq", "fp32");
     expect(plan.required).toEqual([
       "config.json",
       "tokenizer.json",
       "tokenizer_config.json",
-      "onnx/encoder_model_quantized.onnx",
-    ]);
-    expect(plan.anyOf).toEqual([
-      ["onnx/decoder_model_merged_quantized.onnx"],
-      ["onnx/decoder_model_quantized.onnx", "onnx/decoder_with_past_model_quantized.onnx"],
+      "onnx/encoder_model.onnx",
+      "onnx/decoder_model_merged.onnx",
     ]);
     expect(plan.optional).toEqual(["generation_config.json", "special_tokens_map.json"]);
-    expect(planPaths(plan)).toHaveLength(9);
+    // The split pair is never opened by the runtime, so it is not in the plan and never downloaded.
+    expect(planPaths(plan).filter((path) => /decoder_model\.onnx|decoder_with_past/.test(path))).toEqual([]);
   });
 
-  it("words what is missing, alternatives included", () => {
+  it("plans distilbart q8: the same files with the _quantized graphs", () => {
+    const plan = modelFilePlan("seq2seq", "q8");
+    expect(planPaths(plan)).toEqual([
+      "config.json",
+      "tokenizer.json",
+      "tokenizer_config.json",
+      "onnx/encoder_model_quantized.onnx",
+      "onnx/decoder_model_merged_quantized.onnx",
+      "generation_config.json",
+      "special_tokens_map.json",
+    ]);
+  });
+
+  it("says what is missing", () => {
     const plan = modelFilePlan("seq2seq", "fp32");
-    const present = new Set(["config.json", "tokenizer.json", "onnx/decoder_model.onnx"]);
+    const present = new Set(["config.json", "tokenizer.json", "onnx/decoder_model.onnx", "onnx/decoder_with_past_model.onnx"]);
     expect(missingFromPlan(plan, present)).toEqual([
       "tokenizer_config.json",
       "onnx/encoder_model.onnx",
-      "onnx/decoder_model_merged.onnx (or onnx/decoder_model.onnx + onnx/decoder_with_past_model.onnx)",
+      "onnx/decoder_model_merged.onnx",
     ]);
   });
 });
 
 describe("inspectModelDir", () => {
-  it("returns absolute paths of a complete seq2seq dir, preferring nothing but reporting both decoders", async () => {
+  it("returns absolute paths of a complete seq2seq dir, the encoder and the merged decoder", async () => {
     await writeFakeModelRepo(work, { kind: "seq2seq", dtypes: ["q8"] });
     const inspection = await inspectModelDir(work, modelFilePlan("seq2seq", "q8"));
     expect(inspection.missing).toEqual([]);
@@ -86,22 +95,18 @@ describe("inspectModelDir", () => {
       specialTokensMap: join(work, "special_tokens_map.json"),
       encoder: join(work, "onnx", "encoder_model_quantized.onnx"),
       decoderMerged: join(work, "onnx", "decoder_model_merged_quantized.onnx"),
-      splitDecoder: {
-        decoder: join(work, "onnx", "decoder_model_quantized.onnx"),
-        decoderWithPast: join(work, "onnx", "decoder_with_past_model_quantized.onnx"),
-      },
     });
   });
 
-  it("leaves absent optional files out of the object, and ignores half a split pair", async () => {
+  it("leaves absent optional files out of the object, and needs no split pair", async () => {
     await writeFakeModelRepo(work, { kind: "seq2seq", dtypes: ["fp32"], generationConfig: false });
     await rm(join(work, "special_tokens_map.json"));
     await rm(join(work, "onnx", "decoder_with_past_model.onnx"));
+    await rm(join(work, "onnx", "decoder_model.onnx"));
     const { files } = await inspectModelDir(work, modelFilePlan("seq2seq", "fp32"));
     expect(files).toBeDefined();
     expect(files && "generationConfig" in files).toBe(false);
     expect(files && "specialTokensMap" in files).toBe(false);
-    expect(files?.kind === "seq2seq" ? files.splitDecoder : "not seq2seq").toBeUndefined();
     expect(files?.kind === "seq2seq" ? files.decoderMerged : undefined).toBe(join(work, "onnx", "decoder_model_merged.onnx"));
   });
 
@@ -122,7 +127,7 @@ describe("inspectModelDir", () => {
   });
 });
 
-describe("inferModelKind and dtypesPresent", () => {
+describe("inferModelKind", () => {
   it("reads the kind from real-world-shaped configs", () => {
     expect(inferModelKind({ model_type: "bart", is_encoder_decoder: true })).toBe("seq2seq");
     expect(inferModelKind({ architectures: ["T5ForConditionalGeneration"] })).toBe("seq2seq");
@@ -130,13 +135,6 @@ describe("inferModelKind and dtypesPresent", () => {
     expect(inferModelKind({ model_type: "distilbert", id2label: { 0: "NEGATIVE", 1: "POSITIVE" } })).toBe("classifier");
     expect(inferModelKind({ model_type: "gpt2" })).toBeUndefined();
     expect(inferModelKind("nonsense")).toBeUndefined();
-  });
-
-  it("names the complete precisions among a set of paths", () => {
-    const present = new Set(["onnx/model.onnx", "onnx/model_quantized.onnx"]);
-    expect(dtypesPresent("classifier", present)).toEqual(["fp32", "q8"]);
-    const seq = new Set(["onnx/encoder_model_quantized.onnx", "onnx/decoder_model_merged_quantized.onnx", "onnx/encoder_model.onnx"]);
-    expect(dtypesPresent("seq2seq", seq)).toEqual(["q8"]);
   });
 });
 

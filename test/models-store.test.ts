@@ -1,3 +1,4 @@
+import { describeModelNotAvailable } from "../src/cli/model-messages.js";
 import { createHash } from "node:crypto";
 import { lstat, mkdir, readdir, readFile, readlink, rm, stat, writeFile } from "node:fs/promises";
 import { join, relative, resolve } from "node:path";
@@ -80,16 +81,17 @@ describe("resolveModel: a fresh download", () => {
     expect(configLink).toMatch(/^\.\.\/\.\.\/blobs\/[0-9a-f]{40}$/);
 
     expect(model.files.decoderMerged).toBeDefined();
-    expect(model.files.splitDecoder).toBeDefined();
     expect(model.files.generationConfig).toBeDefined();
     expect(model.files.specialTokensMap).toBeDefined();
 
-    // Only the q8 graphs moved; no fp32 graph was ever requested.
-    expect(box.hub.count({ method: "GET", fragment: "/cdn/" })).toBe(4);
+    // Only the q8 graphs the runtime opens moved (encoder, merged decoder): no fp32 graph and no
+    // split decoder pair was ever requested, though the repo has them.
+    expect(box.hub.count({ method: "GET", fragment: "/cdn/" })).toBe(2);
+    expect(box.hub.requests.some((r) => /decoder_(model|with_past_model)(_quantized)?\.onnx/.test(r.url))).toBe(false);
     expect(box.hub.requests.some((r) => /encoder_model\.onnx/.test(r.url))).toBe(false);
     const blobs = (await readdir(join(repoDir, "blobs"))).sort();
     expect(blobs.every((name) => /^[0-9a-f]{40}([0-9a-f]{24})?$/.test(name))).toBe(true);
-    expect(blobs).toHaveLength(9); // 5 small files + 4 q8 graphs
+    expect(blobs).toHaveLength(7); // 5 small files + 2 q8 graphs (encoder, merged decoder)
 
     // Progress: every file ends "done", bytes add up.
     const done = progress.filter((p) => p.status === "done");
@@ -98,8 +100,6 @@ describe("resolveModel: a fresh download", () => {
         "config.json",
         "generation_config.json",
         "onnx/decoder_model_merged_quantized.onnx",
-        "onnx/decoder_model_quantized.onnx",
-        "onnx/decoder_with_past_model_quantized.onnx",
         "onnx/encoder_model_quantized.onnx",
         "special_tokens_map.json",
         "tokenizer.json",
@@ -245,18 +245,15 @@ describe("resolveModel: the cache", () => {
     expect(box.hub.requests).toHaveLength(1); // the HEAD on main
   });
 
-  it("accepts a seq2seq repo with only the merged decoder, or only the split pair", async () => {
+  it("accepts a seq2seq repo with only the merged decoder, and names it as missing from one with only the split pair", async () => {
     await publish("a/merged-only", { kind: "seq2seq", splitDecoder: false, dtypes: ["q8"] });
     const merged = await resolveModel("a/merged-only", { kind: "seq2seq", dtype: "q8", hub: FAST });
     if (merged.files.kind !== "seq2seq") throw new Error("expected seq2seq");
-    expect(merged.files.decoderMerged).toBeDefined();
-    expect(merged.files.splitDecoder).toBeUndefined();
+    expect(merged.files.decoderMerged.endsWith("decoder_model_merged_quantized.onnx")).toBe(true);
 
     await publish("a/split-only", { kind: "seq2seq", mergedDecoder: false, dtypes: ["q8"] });
-    const split = await resolveModel("a/split-only", { kind: "seq2seq", dtype: "q8", hub: FAST });
-    if (split.files.kind !== "seq2seq") throw new Error("expected seq2seq");
-    expect(split.files.decoderMerged).toBeUndefined();
-    expect(split.files.splitDecoder?.decoderWithPast.endsWith("decoder_with_past_model_quantized.onnx")).toBe(true);
+    const error = await expectNotAvailable(resolveModel("a/split-only", { kind: "seq2seq", dtype: "q8", hub: FAST }));
+    expect(error.message).toContain("onnx/decoder_model_merged_quantized.onnx");
   });
 
   it("fails naming the file when the repo lacks a required one (no q8 graphs)", async () => {
@@ -264,7 +261,7 @@ describe("resolveModel: the cache", () => {
     const error = await expectNotAvailable(resolveModel(CLASSIFIER, { kind: "classifier", dtype: "q8", hub: FAST }));
     expect(error.message).toContain("onnx/model_quantized.onnx");
     expect(error.message).toContain("not found (HTTP 404)");
-    expect(error.message).toContain(`news-moe models pull ${CLASSIFIER} --dtype q8`);
+    expect(describeModelNotAvailable(error)).toContain(`news-moe models pull ${CLASSIFIER} --dtype q8`);
     await expect(stat(join(cacheRepoDir(CLASSIFIER), "refs", "main"))).rejects.toThrow();
   });
 });
@@ -294,8 +291,8 @@ describe("resolveModel: offline", () => {
     expect(error.message).toContain("offline mode is on");
     expect(error.message).toContain(join(cacheRepoDir(SUMMARIZER), "refs", "main"));
     expect(error.message).toContain("onnx/encoder_model_quantized.onnx");
-    expect(error.message).toContain(`news-moe models pull ${SUMMARIZER} --dtype q8`);
-    expect(error.message).toContain("--summarizer-model DIR");
+    expect(describeModelNotAvailable(error)).toContain(`news-moe models pull ${SUMMARIZER} --dtype q8`);
+    expect(describeModelNotAvailable(error)).toContain("--summarizer-model DIR");
     expect(error.message).toContain("TRANSFORMERS_OFFLINE=1");
     expect(error.lookedIn).toContain(`${join(cacheRepoDir(SUMMARIZER), "refs", "main")} (no such ref)`);
   });
@@ -306,14 +303,14 @@ describe("resolveModel: offline", () => {
     box.hub.resetLog();
 
     const error = await expectNotAvailable(
-      resolveModel(CLASSIFIER, { kind: "classifier", dtype: "q8", offline: true, hub: FAST }),
+      resolveModel(CLASSIFIER, { kind: "classifier", dtype: "q8", offline: true, offlineLabel: "--offline", hub: FAST }),
     );
 
     expect(box.hub.requests).toHaveLength(0);
     expect(error.missing).toEqual(["onnx/model_quantized.onnx"]);
     expect(error.message).toContain(`${fp32.dir} (incomplete)`);
-    expect(error.message).toContain("--sentiment-model DIR");
-    expect(error.message).toContain("--offline");
+    expect(describeModelNotAvailable(error)).toContain("--sentiment-model DIR");
+    expect(describeModelNotAvailable(error)).toContain("--offline");
   });
 });
 
@@ -438,7 +435,7 @@ describe("resolveModel: failures on the wire", () => {
     expect(Date.now() - started).toBeLessThan(3_000);
     expect(error.message).toContain("cannot reach 127.0.0.1");
     expect(error.message).toContain("ECONNREFUSED");
-    expect(error.message).toContain(`news-moe models pull ${SUMMARIZER}`);
+    expect(describeModelNotAvailable(error)).toContain(`news-moe models pull ${SUMMARIZER}`);
   });
 
   it("gives up on a hub that accepts connections but never answers, within the timeout", async () => {
@@ -507,8 +504,9 @@ describe("resolveModel: failures on the wire", () => {
     ]);
     expect(a.files).toEqual(b.files);
     const gets = box.hub.requests.filter((r) => r.method === "GET" && r.url.startsWith("/cdn/")).map((r) => r.url);
-    expect(new Set(gets).size).toBe(4);
-    expect(gets).toHaveLength(4);
+    // The two graphs of the plan (encoder, merged decoder), each fetched once.
+    expect(new Set(gets).size).toBe(2);
+    expect(gets).toHaveLength(2);
   });
 
   it("stops on abort with the abort reason, not a model error", async () => {
@@ -548,11 +546,9 @@ describe("resolveModel: local directories", () => {
 
     const dir = join(box.work, "partial");
     await writeFakeModelRepo(dir, { kind: "seq2seq", dtypes: ["fp32"], mergedDecoder: false });
-    await rm(join(dir, "onnx", "decoder_with_past_model.onnx"));
+    // The split pair alone does not make a usable model: the runtime opens the merged decoder.
     const incomplete = await expectNotAvailable(resolveModel(dir, { kind: "seq2seq", dtype: "fp32" }));
-    expect(incomplete.missing).toEqual([
-      "onnx/decoder_model_merged.onnx (or onnx/decoder_model.onnx + onnx/decoder_with_past_model.onnx)",
-    ]);
+    expect(incomplete.missing).toEqual(["onnx/decoder_model_merged.onnx"]);
     expect(incomplete.message).toContain(dir);
     expect(box.hub.requests).toHaveLength(0);
   });

@@ -1,3 +1,5 @@
+import { describeModelNotAvailable } from "../src/cli/model-messages.js";
+import { ModelNotAvailableError } from "../src/models/model-errors.js";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -194,7 +196,10 @@ describe("NeuralSentimentExpert availability", () => {
     const reason = (error as ExpertUnavailableError).reason;
     expect(reason).toContain(missingDir);
     expect(reason).toMatch(/does not exist/);
-    expect(reason).toMatch(/To get it/);
+    // The typed cause carries what a front end needs to say how to get the model; the CLI says it.
+    const cause = (error as ExpertUnavailableError).cause;
+    expect(cause).toBeInstanceOf(ModelNotAvailableError);
+    expect(describeModelNotAvailable(cause as ModelNotAvailableError)).toMatch(/To get it/);
   });
 
   it("probe(): a local model is available, a missing one is not", async () => {

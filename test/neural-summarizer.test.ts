@@ -1,3 +1,5 @@
+import { describeModelNotAvailable } from "../src/cli/model-messages.js";
+import { ModelNotAvailableError } from "../src/models/model-errors.js";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -187,7 +189,10 @@ describe("NeuralSummarizerExpert availability", () => {
     expect((error as ExpertUnavailableError).expert).toBe("NewsSummarizationLLMExpert");
     const reason = (error as ExpertUnavailableError).reason;
     expect(reason).toContain(missingDir);
-    expect(reason).toMatch(/To get it/);
+    // The typed cause carries what a front end needs to say how to get the model; the CLI says it.
+    const cause = (error as ExpertUnavailableError).cause;
+    expect(cause).toBeInstanceOf(ModelNotAvailableError);
+    expect(describeModelNotAvailable(cause as ModelNotAvailableError)).toMatch(/To get it/);
   });
 
   it("probe(): the fixture is available, a missing directory is not", async () => {

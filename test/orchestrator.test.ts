@@ -1,7 +1,8 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
 import type { AnalysisRecord } from "../src/core/analysis-record.js";
-import { ExpertUnavailableError, type Expert, type ExpertOutput, type SentimentOutput } from "../src/core/expert.js";
+import { ExpertUnavailableError, type Expert, type ExpertOutput, type LoadContext, type SentimentOutput } from "../src/core/expert.js";
+import type { RouteContext, RouteRequest, Router, RoutingDecision } from "../src/core/router.js";
 import type { NewsItem } from "../src/core/news-item.js";
 import { Orchestrator, type PipelineInput } from "../src/core/orchestrator.js";
 import { ExpertRegistry } from "../src/core/registry.js";
@@ -31,7 +32,7 @@ class ProbeExpert implements Expert {
     private readonly loadError?: string,
   ) {}
 
-  async load(): Promise<void> {
+  async load(_context?: LoadContext): Promise<void> {
     if (this.loadError) throw new ExpertUnavailableError(this.name, this.loadError);
   }
 
@@ -237,5 +238,92 @@ describe("Orchestrator", () => {
     expect(record?.analyses.ExtractiveSummarizerExpert).toHaveProperty("summary");
     expect(record?.analyses.LexiconSentimentExpert).toMatchObject({ sentiment_label: "POSITIVE" });
     expect(record?.routing?.router).toBe("auto");
+  });
+});
+
+/**
+ * A router as a learned gate would be: it loads once (seeing the load context), scores whole
+ * batches asynchronously, reads injected features, and can fail one item alone.
+ */
+class BatchGate implements Router {
+  readonly name = "batch-gate";
+  readonly maxBatchSize = 8;
+  readonly batches: number[] = [];
+  loads = 0;
+  sawSignal = false;
+
+  async load(context: LoadContext): Promise<void> {
+    this.loads++;
+    this.sawSignal = context.signal !== undefined;
+    context.warn?.("gate weights are a test stub");
+  }
+
+  async route(batch: readonly RouteRequest[], context: RouteContext): Promise<Array<RoutingDecision | Error>> {
+    this.batches.push(batch.length);
+    await sleep(5);
+    return batch.map(({ item, features }) => {
+      if (item.content.includes("UNROUTABLE")) return new Error("no score for this one");
+      const expert = context.experts.find((e) => e.task === "summarization" && e.available)!;
+      return { router: this.name, experts: [{ expert: expert.name, task: expert.task, weight: 1, reason: `length ${String(features.length)}` }] };
+    });
+  }
+}
+
+describe("Orchestrator with an asynchronous, batched router and injected features", () => {
+  it("loads the router once, routes in batches up to its size, and uses the injected features", async () => {
+    const a = new ProbeExpert("A", "summarization", 16, 0);
+    const registry = new ExpertRegistry().register(a);
+    const gate = new BatchGate();
+    const warnings: unknown[] = [];
+    const entries = news(30);
+    const poisoned = entries[7] as { index: number; item: NewsItem };
+    poisoned.item = { ...poisoned.item, content: "UNROUTABLE item" };
+    const orchestrator = new Orchestrator({
+      registry,
+      experts: ["A"],
+      router: gate,
+      features: async (item) => ({ ...computeFeatures(item), length: item.content.length }),
+      signal: new AbortController().signal,
+      onEvent: (event) => warnings.push(event),
+    });
+    const records = await collect(orchestrator, entries);
+    expect(records.map((r) => r.id)).toEqual(entries.map((e) => ("item" in e ? e.item.id : null)));
+    expect(gate.loads).toBe(1);
+    expect(gate.sawSignal).toBe(true);
+    expect(warnings).toContainEqual({ type: "warning", source: "router batch-gate", message: "gate weights are a test stub" });
+    expect(Math.max(...gate.batches)).toBeLessThanOrEqual(8);
+    expect(gate.batches.reduce((sum, n) => sum + n, 0)).toBe(30);
+    expect(gate.batches.length).toBeLessThan(30);
+    expect(records[0]?.routing?.experts[0]?.reason).toBe(`length ${entries[0] && "item" in entries[0] ? entries[0].item.content.length : 0}`);
+    expect(records[7]).toMatchObject({ analyses: {}, routing: null, error: "routing failed: no score for this one" });
+  });
+
+  it("passes each expert a load context and names the stand-in the gate chose in the notice", async () => {
+    const contexts: LoadContext[] = [];
+    const broken = new ProbeExpert("Broken", "summarization", 4, 0, "model files missing");
+    const original = broken.load.bind(broken);
+    broken.load = async (context: LoadContext) => {
+      contexts.push(context);
+      return original();
+    };
+    const registry = new ExpertRegistry().register(broken).register(new ProbeExpert("Second", "summarization", 4)).register(new ProbeExpert("Third", "summarization", 4));
+    const events: unknown[] = [];
+    // The rules prefer Third over Second: the notice must name Third, the gate's choice, not the next registered.
+    const router = new RulesRouter(parseRulesConfig({ priors: { Broken: 2, Third: 1 } }, "test"));
+    const orchestrator = new Orchestrator({
+      registry,
+      experts: ["Broken", "Second", "Third"],
+      router,
+      features: computeFeatures,
+      onEvent: (event) => events.push(event),
+    });
+    const records = await collect(orchestrator, news(3));
+    expect(contexts).toHaveLength(1);
+    expect(typeof contexts[0]?.warn).toBe("function");
+    expect(typeof contexts[0]?.progress).toBe("function");
+    expect(records.every((r) => Object.keys(r.analyses).join() === "Third")).toBe(true);
+    expect(events.filter((e) => (e as { type: string }).type === "expert-unavailable")).toEqual([
+      { type: "expert-unavailable", expert: "Broken", task: "summarization", standIn: "Third", reason: "model files missing", error: expect.any(ExpertUnavailableError) },
+    ]);
   });
 });

@@ -4,14 +4,14 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { NewsItem } from "../src/core/news-item.js";
 import { ExpertRegistry } from "../src/core/registry.js";
-import { createRouter } from "../src/engine/create-router.js";
+import { createRouter, RulesRequiredError } from "../src/engine/create-router.js";
 import { AllRouter } from "../src/routing/all-router.js";
 import { DEFAULT_RULES } from "../src/routing/default-rules.js";
 import { computeFeatures } from "../src/routing/features.js";
 import { gate } from "../src/routing/gate.js";
 import { loadRulesConfig, parseRulesConfig } from "../src/routing/rules-config.js";
 import { RulesRouter } from "../src/routing/rules-router.js";
-import type { ExpertProfile } from "../src/routing/types.js";
+import type { ExpertProfile, RoutingDecision } from "../src/core/router.js";
 import { ExtractiveSummarizerExpert, LexiconSentimentExpert } from "../src/experts/embedded/index.js";
 
 const PROFILES: ExpertProfile[] = [
@@ -31,9 +31,36 @@ function item(overrides: Partial<NewsItem> = {}): NewsItem {
   return { id: "t1", headline: "Derby win", content: ENGLISH_MATCH_REPORT, topics: ["Football"], ...overrides };
 }
 
-function route(router: { route: RulesRouter["route"] }, news: NewsItem, profiles = PROFILES) {
-  return router.route(news, computeFeatures(news), profiles);
+function route(router: { decide: RulesRouter["decide"] }, news: NewsItem, profiles = PROFILES) {
+  return router.decide(news, computeFeatures(news), profiles);
 }
+
+describe("the router contract: a batch of items and features in, decisions out", () => {
+  it("routes a batch asynchronously, one decision per item in order, the same as item by item", async () => {
+    const auto = new RulesRouter(DEFAULT_RULES, "auto");
+    const brief = item({ id: "brief", content: "A short brief of a few words about the match." });
+    const batch = [item(), brief].map((news) => ({ item: news, features: computeFeatures(news) }));
+    const decisions = await auto.route(batch, { experts: PROFILES });
+    expect(decisions).toEqual([route(auto, item()), route(auto, brief)]);
+  });
+
+  it("reads injected features: a rule on words sees the router's features, not the text", async () => {
+    const auto = new RulesRouter(DEFAULT_RULES, "auto");
+    const news = item();
+    const [decision] = await auto.route([{ item: news, features: { ...computeFeatures(news), words: 5 } }], { experts: PROFILES });
+    expect((decision as RoutingDecision).experts.find((c) => c.task === "summarization")?.expert).toBe("ExtractiveSummarizerExpert");
+  });
+
+  it("reports each fallback with the stand-in the gate actually chose", async () => {
+    const profiles = PROFILES.map((p) => (p.name === "NewsSummarizationLLMExpert" ? { ...p, available: false, unavailableReason: "no model" } : p));
+    const fallbacks: unknown[] = [];
+    await new AllRouter().route([{ item: item(), features: computeFeatures(item()) }], {
+      experts: profiles,
+      onFallback: (f) => fallbacks.push(f),
+    });
+    expect(fallbacks).toEqual([{ task: "summarization", unavailable: ["NewsSummarizationLLMExpert"], standIn: "ExtractiveSummarizerExpert" }]);
+  });
+});
 
 describe("gate", () => {
   it("softmaxes per task, keeps top-k and renormalises the kept weights", () => {
@@ -214,7 +241,8 @@ describe("rules router", () => {
     const registry = new ExpertRegistry().register(new ExtractiveSummarizerExpert()).register(new LexiconSentimentExpert());
     const typo = parseRulesConfig({ priors: { LexiconSentimentExpertt: 1 } }, "typo.json");
     await expect(createRouter("rules", registry, typo)).rejects.toThrow(/unknown experts: LexiconSentimentExpertt/);
-    await expect(createRouter("rules", registry)).rejects.toThrow(/--rules FILE/);
+    await expect(createRouter("rules", registry)).rejects.toBeInstanceOf(RulesRequiredError);
+    await expect(createRouter("learned", registry, undefined, ["learned-gate"])).rejects.toMatchObject({ router: "learned", choices: ["auto", "all", "rules", "learned-gate"] });
   });
 
   it("accepts the bundled example rules", async () => {

@@ -1,18 +1,17 @@
 import { Command, InvalidArgumentError, Option } from "commander";
 import { resolve } from "node:path";
-import type { AnalysisRecord } from "../core/analysis-record.js";
-import { isExpertError } from "../core/analysis-record.js";
-import { Orchestrator, type RunStats } from "../core/orchestrator.js";
-import { createRouter, ROUTER_NAMES, type RouterName } from "../engine/create-router.js";
-import { selectExperts } from "../engine/expert-selection.js";
-import { toPipelineInput } from "../engine/pipeline-input.js";
-import { createDefaultRegistry, EXPERT_GROUPS, type DefaultRegistryOptions } from "../experts/default-registry.js";
-import { openInput } from "../io/input-reader.js";
-import { finalizeFromJournal, Journal } from "../io/journal.js";
-import { writeJsonlLine } from "../io/output-writer.js";
-import { computeFeatures } from "../routing/features.js";
+import type { Sink } from "../core/sink.js";
+import { ROUTER_NAMES } from "../engine/create-router.js";
+import { loadPlugins } from "../engine/plugins.js";
+import { journalPathFor, run, RunAbortedError, type EngineEvent, type RunSummary } from "../engine/run.js";
+import { createDefaultRegistry, type DefaultRegistryOptions } from "../experts/default-registry.js";
+import type { InputReader } from "../io/input-reader.js";
+import { FileSink } from "../sinks/file-sink.js";
+import { StreamSink } from "../sinks/stream-sink.js";
 import { ExitCode, UsageError } from "./exit-codes.js";
-import { loadPlugins } from "./plugins.js";
+import { describeFatalError } from "./fatal-error.js";
+import { describeUnavailableCause } from "./model-messages.js";
+import { createProgressView } from "./models-command.js";
 import { createProgressReporter } from "./progress.js";
 
 export const DEFAULT_OUTPUT = "analyzed_news_data.json";
@@ -21,7 +20,7 @@ interface AnalyzeFlags {
   output: string;
   format?: "json" | "jsonl";
   inputFormat: "auto" | "json" | "jsonl";
-  router?: RouterName;
+  router?: string;
   rules?: string;
   experts?: string[];
   plugin: string[];
@@ -60,10 +59,6 @@ function commaList(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), ...value.split(",").map((s) => s.trim()).filter(Boolean)];
 }
 
-function recordFailed(record: AnalysisRecord): boolean {
-  return record.error !== undefined || Object.values(record.analyses).some(isExpertError);
-}
-
 export function registerAnalyzeCommand(program: Command): void {
   program
     .command("analyze")
@@ -76,10 +71,10 @@ export function registerAnalyzeCommand(program: Command): void {
         .choices(["auto", "json", "jsonl"])
         .default("auto"),
     )
-    .addOption(new Option("--router <router>", "gating network: auto (built-in rules), rules (--rules FILE) or all").choices([...ROUTER_NAMES]))
+    .option("--router <router>", `gating network: ${ROUTER_NAMES.join(", ")} (auto: built-in rules, rules: --rules FILE), or one a --plugin adds`)
     .option("--rules <file>", "routing rules (JSON); implies --router rules")
     .option("--experts <list>", "experts to use: names, tasks, 'embedded', 'neural' or 'all' (comma-separated)", commaList)
-    .option("--plugin <file>", "load extra experts from a JavaScript module (repeatable)", (v: string, p: string[]) => [...p, v], [])
+    .option("--plugin <file>", "load experts, routers or sinks from a JavaScript module (repeatable)", (v: string, p: string[]) => [...p, v], [])
     .option("--resume", "continue an interrupted run: skip items already in the journal", false)
     .option("--overwrite", "discard an interrupted run's journal and start over", false)
     .option("--concurrency <n>", "batches each expert may run at once", positiveInteger("--concurrency"), 1)
@@ -112,96 +107,121 @@ Exit status: 0 all items done, 1 done but some items or experts failed, 2 bad us
 
 function registryOptions(flags: AnalyzeFlags): DefaultRegistryOptions {
   // HF_HUB_OFFLINE / TRANSFORMERS_OFFLINE are read by the model store itself, so its messages name the switch the user set.
-  const offline = flags.offline;
+  const model = {
+    offline: flags.offline,
+    offlineLabel: "--offline",
+    dtype: flags.dtype,
+    ...(flags.threads !== undefined ? { threads: flags.threads } : {}),
+    ...(flags.cacheDir !== undefined ? { cacheDir: flags.cacheDir } : {}),
+  };
   return {
-    neural: {
-      offline,
-      dtype: flags.dtype,
+    summarizer: {
+      ...model,
       long: flags.long,
       ...(flags.summarizerModel !== undefined ? { summarizerModel: flags.summarizerModel } : {}),
-      ...(flags.sentimentModel !== undefined ? { sentimentModel: flags.sentimentModel } : {}),
-      ...(flags.threads !== undefined ? { threads: flags.threads } : {}),
-      ...(flags.cacheDir !== undefined ? { cacheDir: flags.cacheDir } : {}),
-      ...(flags.neutralThreshold !== undefined ? { neutralThreshold: flags.neutralThreshold } : {}),
       generation: {
         ...(flags.maxLength !== undefined ? { maxLength: flags.maxLength } : {}),
         ...(flags.minLength !== undefined ? { minLength: flags.minLength } : {}),
         ...(flags.numBeams !== undefined ? { numBeams: flags.numBeams } : {}),
       },
     },
+    sentiment: {
+      ...model,
+      ...(flags.sentimentModel !== undefined ? { sentimentModel: flags.sentimentModel } : {}),
+      ...(flags.neutralThreshold !== undefined ? { neutralThreshold: flags.neutralThreshold } : {}),
+    },
   };
 }
 
+/** Parses flags into one `run()` and words what it reports; the engine does the rest. */
 async function runAnalyze(input: string, flags: AnalyzeFlags): Promise<number> {
   const toStdout = flags.output === "-";
   const format = flags.format ?? (toStdout ? "jsonl" : "json");
   if (toStdout && format !== "jsonl") throw new UsageError("-o - streams JSON Lines; --format json needs a file");
   if (toStdout && flags.resume) throw new UsageError("--resume needs an output file (the journal lives next to it)");
   if (flags.resume && flags.overwrite) throw new UsageError("--resume and --overwrite contradict each other");
-  const routerName: RouterName = flags.router ?? (flags.rules ? "rules" : "auto");
 
   const registry = createDefaultRegistry(registryOptions(flags));
-  await loadPlugins(flags.plugin, registry);
-  const experts = selectExperts(registry, flags.experts, EXPERT_GROUPS);
-  const router = await createRouter(routerName, registry, flags.rules);
-
+  const plugins = await loadPlugins(flags.plugin, registry);
   const outputPath = toStdout ? null : resolve(flags.output);
-  const journal = outputPath
-    ? await Journal.open(`${outputPath}.journal`, { resume: flags.resume, overwrite: flags.overwrite, input })
-    : null;
-  const resumed = journal?.count ?? 0;
+  const sinks: Sink[] = [outputPath ? new FileSink(outputPath, format) : new StreamSink(process.stdout), ...plugins.sinks];
 
-  const reader = openInput(input, { format: flags.inputFormat });
+  let reader: InputReader | undefined;
   const progress = createProgressReporter(
-    { bytesRead: () => reader.bytesRead, totalBytes: () => reader.totalBytes },
+    { bytesRead: () => reader?.bytesRead ?? 0, totalBytes: () => reader?.totalBytes },
     { quiet: flags.quiet },
   );
   const notice = (message: string) => progress.log(`news-moe: ${message}`);
-  if (resumed > 0) notice(`resuming: ${resumed} items already done in ${journal?.path}`);
-
-  const orchestrator = new Orchestrator({
-    registry,
-    experts,
-    router,
-    features: computeFeatures,
-    concurrency: flags.concurrency,
-    onNotice: notice,
-  });
-
-  const interrupt = () => {
-    progress.stop();
-    journal?.close();
-    process.stderr.write(
-      `\nnews-moe: interrupted; ${journal ? `${journal.count} finished items are kept in ${journal.path}; rerun with --resume` : "partial output above"}\n`,
-    );
-    process.exit(ExitCode.Interrupted);
+  // Created on the first download only: a run with every model at hand draws no download bars.
+  let downloadView: ReturnType<typeof createProgressView> | undefined;
+  const downloads = {
+    onProgress: (p: Parameters<ReturnType<typeof createProgressView>["onProgress"]>[0]) =>
+      (downloadView ??= createProgressView(process.stderr)).onProgress(p),
+    stop: () => downloadView?.stop(),
   };
-  process.once("SIGINT", interrupt);
-  process.once("SIGTERM", interrupt);
-
-  const started = performance.now();
-  let failedNow = 0;
-  let stoppedByReader = false;
-  const skip = journal ? journal.resumeFilter() : undefined;
-  try {
-    for await (const { index, record } of orchestrator.run(toPipelineInput(reader, skip ? { skip } : {}))) {
-      journal?.append(record, index);
-      if (toStdout && !(await writeJsonlLine(process.stdout, record))) {
-        // The reader went away (`| head`): nothing more can be delivered, so stop quietly.
-        stoppedByReader = true;
+  const onEvent = (event: EngineEvent) => {
+    switch (event.type) {
+      case "record":
+        progress.itemDone(event.failed);
         break;
-      }
-      const failed = recordFailed(record);
-      if (failed) failedNow++;
-      progress.itemDone(failed);
+      case "resumed":
+        notice(`resuming: ${event.records} items already done in ${event.journal}`);
+        break;
+      case "warning":
+        notice(`${event.source}: ${event.message}`);
+        break;
+      case "load-progress":
+        // Files already cached, or optional and absent, are not news during an analysis.
+        if (event.progress.status === "downloading" || event.progress.status === "done") {
+          downloads.onProgress({ repoId: event.progress.source, ...event.progress });
+        }
+        break;
+      case "expert-unavailable":
+        // What happens comes first; the reason (often several lines: where we looked, how to fix it) after.
+        notice(
+          `${event.expert} is unavailable, ` +
+            (event.standIn ? `so its ${event.task} work goes to ${event.standIn}` : `and no other ${event.task} expert is active`) +
+            `.\n  Why: ${describeUnavailableCause(event.reason, event.error).replace(/\n/g, "\n  ")}`,
+        );
+        break;
     }
+  };
+
+  // Ctrl-C stops the run through its signal: nothing more is admitted or journaled, the journal is
+  // kept. A second Ctrl-C does not wait for the experts to notice.
+  const controller = new AbortController();
+  const interrupt = () => {
+    if (controller.signal.aborted) process.exit(ExitCode.Interrupted);
+    controller.abort(new Error("interrupted"));
+  };
+  process.on("SIGINT", interrupt);
+  process.on("SIGTERM", interrupt);
+
+  let summary: RunSummary;
+  try {
+    summary = await run({
+      input,
+      inputFormat: flags.inputFormat,
+      registry,
+      ...(flags.experts ? { experts: flags.experts } : {}),
+      ...(flags.router ? { router: flags.router } : {}),
+      routers: plugins.routers,
+      ...(flags.rules ? { rules: flags.rules } : {}),
+      concurrency: flags.concurrency,
+      sinks,
+      ...(outputPath ? { journal: journalPathFor(outputPath), resume: flags.resume, overwrite: flags.overwrite } : {}),
+      signal: controller.signal,
+      onEvent,
+      onInput: (opened) => {
+        reader = opened;
+      },
+    });
   } catch (error) {
     progress.stop();
-    journal?.close();
-    if (journal && journal.count > 0) {
-      process.stderr.write(
-        `news-moe: ${journal.count} finished items are kept in ${journal.path}; fix the input and rerun with --resume\n`,
-      );
+    downloads.stop();
+    if (error instanceof RunAbortedError) {
+      process.stderr.write(`\nnews-moe: ${describeFatalError(error)}\n`);
+      return ExitCode.Interrupted;
     }
     throw error;
   } finally {
@@ -209,40 +229,24 @@ async function runAnalyze(input: string, flags: AnalyzeFlags): Promise<number> {
     process.off("SIGTERM", interrupt);
   }
   progress.stop();
-  if (stoppedByReader) {
-    await disposeExperts(registry.list());
-    return ExitCode.Ok;
-  }
-
-  let failedBefore = 0;
-  if (journal && outputPath) {
-    journal.close();
-    const summary = await finalizeFromJournal(journal.path, outputPath, format);
-    failedBefore = Math.max(0, summary.failed - failedNow);
-  }
-  await disposeExperts(registry.list());
-  if (!flags.quiet) reportSummary(orchestrator.stats, { resumed, failedBefore, outputPath, seconds: (performance.now() - started) / 1000 });
-  return failedNow + failedBefore > 0 ? ExitCode.PartialFailure : ExitCode.Ok;
+  downloads.stop();
+  if (summary.stoppedBySink) return ExitCode.Ok;
+  if (!flags.quiet) reportSummary(summary, outputPath);
+  return summary.failed + summary.failedBefore > 0 ? ExitCode.PartialFailure : ExitCode.Ok;
 }
 
-async function disposeExperts(experts: ReadonlyArray<{ dispose?: () => Promise<void> }>): Promise<void> {
-  await Promise.all(experts.map((expert) => expert.dispose?.().catch(() => undefined)));
-}
-
-function reportSummary(
-  stats: RunStats,
-  context: { resumed: number; failedBefore: number; outputPath: string | null; seconds: number },
-): void {
+function reportSummary(summary: RunSummary, outputPath: string | null): void {
+  const { stats } = summary;
   const lines = [
-    `news-moe: ${stats.items} items analysed in ${context.seconds.toFixed(1)}s` +
-      (context.resumed ? ` (+${context.resumed} from the journal)` : "") +
+    `news-moe: ${stats.items} items analysed in ${summary.seconds.toFixed(1)}s` +
+      (summary.resumed ? ` (+${summary.resumed} from the journal)` : "") +
       `: ${stats.succeeded} ok, ${stats.withExpertErrors} with expert errors, ${stats.invalid} invalid` +
-      (context.failedBefore ? `; ${context.failedBefore} earlier items had errors` : ""),
+      (summary.failedBefore ? `; ${summary.failedBefore} earlier items had errors` : ""),
   ];
   for (const [name, s] of Object.entries(stats.experts)) {
     if (s.items === 0 && s.errors === 0) continue;
     lines.push(`  ${name}: ${s.items} items in ${s.batches} batches, ${s.errors} errors, ${(s.busyMs / 1000).toFixed(1)}s busy`);
   }
-  if (context.outputPath) lines.push(`  written to ${context.outputPath}`);
+  if (outputPath) lines.push(`  written to ${outputPath}`);
   process.stderr.write(`${lines.join("\n")}\n`);
 }

@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import type { Expert } from "../core/expert.js";
 import { createDefaultRegistry } from "../experts/default-registry.js";
 import { ExitCode } from "./exit-codes.js";
-import { loadPlugins } from "./plugins.js";
+import { loadPlugins } from "../engine/plugins.js";
 
 async function availabilityOf(expert: Expert): Promise<string> {
   try {
@@ -10,7 +10,7 @@ async function availabilityOf(expert: Expert): Promise<string> {
       const result = await expert.probe();
       return result.available ? "available" : `unavailable: ${result.reason}`;
     }
-    await expert.load();
+    await expert.load({});
     return "available";
   } catch (error) {
     return `unavailable: ${(error as Error).message}`;
@@ -26,7 +26,8 @@ export function registerExpertsCommand(program: Command): void {
     .option("--json", "print JSON instead of a table", false)
     .action(async (flags: { plugin: string[]; offline: boolean; json: boolean }) => {
       // HF_HUB_OFFLINE / TRANSFORMERS_OFFLINE are read by the model store, which then names them.
-      const registry = createDefaultRegistry({ neural: { offline: flags.offline } });
+      const model = { offline: flags.offline, offlineLabel: "--offline" };
+      const registry = createDefaultRegistry({ summarizer: model, sentiment: model });
       await loadPlugins(flags.plugin, registry);
       const rows = await Promise.all(
         registry.list().map(async (expert) => ({

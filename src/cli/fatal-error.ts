@@ -1,18 +1,51 @@
 /**
- * Errors the user can act on carry their own complete message (which file, which position, what
- * to do); anything else is a bug in news-moe or an expert, so its stack goes along for the report.
+ * The CLI's words for the engine's typed errors: the lower layers say what went wrong and carry
+ * the data; only here does it become advice naming the command's flags. Anything not recognised is
+ * a bug in news-moe or an expert, so its stack goes along for the report.
  */
+import { UnknownRouterError, RulesRequiredError } from "../engine/create-router.js";
+import { PluginError } from "../engine/plugins.js";
+import { RunAbortedError, RunFailedError } from "../engine/run.js";
+import { JournalExistsError, JournalInputMismatchError } from "../io/journal.js";
+import { ModelNotAvailableError } from "../models/model-errors.js";
+import { describeModelNotAvailable } from "./model-messages.js";
+
 const USER_FACING = new Set([
   "UsageError",
   "InputFormatError",
   "RulesConfigError",
-  "JournalExistsError",
   "JournalCorruptError",
   "ExpertSelectionError",
-  "ModelNotAvailableError",
+  "OutputWriteError",
 ]);
 
 export function describeFatalError(error: unknown): string {
+  if (error instanceof RunFailedError) {
+    const kept = error.journal && error.journal.records > 0
+      ? `\nnews-moe: ${error.journal.records} finished items are kept in ${error.journal.path}; fix the input and rerun with --resume`
+      : "";
+    return describeFatalError(error.cause) + kept;
+  }
+  if (error instanceof RunAbortedError) {
+    return error.journal
+      ? `interrupted; ${error.journal.records} finished items are kept in ${error.journal.path}; rerun with --resume`
+      : "interrupted; partial output above";
+  }
+  if (error instanceof RulesRequiredError) return "--router rules needs a rules file: --rules FILE";
+  if (error instanceof UnknownRouterError) {
+    return `--router ${error.router}: no such router; choose from: ${error.choices.join(", ")} (a --plugin can add routers)`;
+  }
+  if (error instanceof PluginError) return `--plugin ${error.message}`;
+  if (error instanceof JournalExistsError) {
+    return (
+      `${error.file} holds ${error.finishedItems} finished item${error.finishedItems === 1 ? "" : "s"} from an interrupted run; ` +
+      "pass --resume to continue that run or --overwrite to start over"
+    );
+  }
+  if (error instanceof JournalInputMismatchError) {
+    return `${error.file} belongs to a run on ${error.journalInput}, not ${error.requestedInput}; resume with the same input, or pass --overwrite to start over`;
+  }
+  if (error instanceof ModelNotAvailableError) return describeModelNotAvailable(error);
   if (error instanceof Error) {
     if (USER_FACING.has(error.name) || USER_FACING.has(error.constructor.name)) return error.message;
     return `internal error: ${error.stack ?? error.message}`;

@@ -11,6 +11,7 @@ import {
   resolveModel,
 } from "../models/model-store.js";
 import { UsageError } from "./exit-codes.js";
+import { describeModelNotAvailable } from "./model-messages.js";
 import { compileBart } from "../runtime/onnx/open-bart.js";
 import { compiledCacheDir } from "../experts/neural/seq2seq-loader.js";
 import { readModelJson } from "../experts/neural/model-access.js";
@@ -196,7 +197,7 @@ export function registerModelsCommand(program: Command, io: ModelsCommandIO = {}
                 const model = await resolveModel(target.spec, {
                   kind: target.kind,
                   dtype,
-                  ...(flags.offline ? { offline: true } : {}),
+                  ...(flags.offline ? { offline: true, offlineLabel: "--offline" } : {}),
                   ...(flags.cacheDir ? { cacheDir: flags.cacheDir } : {}),
                   hub,
                   signal,
@@ -209,7 +210,7 @@ export function registerModelsCommand(program: Command, io: ModelsCommandIO = {}
                 if (isAbort(error, signal)) throw error;
                 if (!(error instanceof ModelNotAvailableError)) throw error;
                 failures++;
-                stderr.write(`${error.message}\n`);
+                stderr.write(`${describeModelNotAvailable(error)}\n`);
               }
             }
           }
@@ -277,7 +278,7 @@ export function registerModelsCommand(program: Command, io: ModelsCommandIO = {}
         process.exitCode = 0;
       } catch (error) {
         if (!(error instanceof ModelNotAvailableError)) throw error;
-        stderr.write(`${error.message}\n`);
+        stderr.write(`${describeModelNotAvailable(error)}\n`);
         process.exitCode = EXIT_MODEL_UNAVAILABLE;
       }
     });

@@ -1,5 +1,5 @@
 import type { ExpertOutput } from "./expert.js";
-import type { RoutingDecision } from "../routing/types.js";
+import type { RoutingDecision } from "./router.js";
 
 export interface ExpertError {
   error: string;

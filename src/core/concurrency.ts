@@ -34,6 +34,11 @@ export class AsyncQueue<T> implements AsyncIterable<T> {
   private closed = false;
   private failure: { error: unknown } | null = null;
 
+  /** True once closed or failed: later pushes would throw. */
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
   push(value: T): void {
     if (this.closed) throw new Error("push after close");
     if (this.waiting) {

@@ -30,14 +30,41 @@ export interface ExpertContext {
   warn(message: string): void;
 }
 
+/** A step of `load()` the user may want to see: a model file being downloaded, mostly. */
+export interface LoadProgress {
+  /** Where it comes from (a hub repo id, a URL). */
+  source: string;
+  /** The file, relative to its source. */
+  file: string;
+  bytesDone: number;
+  bytesTotal: number | undefined;
+  /** `downloading` while bytes flow, `done` once stored, `cached` already there, `absent` optional and missing. */
+  status: "downloading" | "done" | "cached" | "absent";
+}
+
+/** What `load()` (of an expert, a router, a sink) may use: a stop signal, warnings and progress. */
+export interface LoadContext {
+  /** Aborted when the run is being stopped; a download should give up (and keep what it has). */
+  signal?: AbortSignal;
+  /** Something the user should know that does not stop the load (a cached model used offline). */
+  warn?(message: string): void;
+  /** Download progress, for a progress display. */
+  progress?(progress: LoadProgress): void;
+}
+
 export type Availability = { available: true } | { available: false; reason: string };
 
+/**
+ * An expert cannot run here. `reason` is a library-level sentence; `cause` keeps the typed error
+ * behind it (a ModelNotAvailableError with its data) so a front end can say more, in its own terms.
+ */
 export class ExpertUnavailableError extends Error {
   constructor(
     readonly expert: string,
     readonly reason: string,
+    options?: { cause?: unknown },
   ) {
-    super(`${expert} is unavailable: ${reason}`);
+    super(`${expert} is unavailable: ${reason}`, options);
     this.name = "ExpertUnavailableError";
   }
 }
@@ -66,9 +93,12 @@ export interface Expert<O extends ExpertOutput = ExpertOutput> {
    * Optional: when absent, availability is only known after `load()`.
    */
   probe?(): Promise<Availability>;
-  /** Makes the expert ready. Idempotent. Throws ExpertUnavailableError when it cannot be had. */
-  load(): Promise<void>;
+  /**
+   * Makes the expert ready. Idempotent. Throws ExpertUnavailableError when it cannot be had. The
+   * context carries the run's stop signal, a warning channel and download progress.
+   */
+  load(context: LoadContext): Promise<void>;
   analyze(items: readonly NewsItem[], context: ExpertContext): Promise<Array<O | Error>>;
-  /** Releases native resources (ONNX sessions). */
+  /** Releases native resources (ONNX sessions). After it, `load()` may be called again. */
   dispose?(): Promise<void>;
 }

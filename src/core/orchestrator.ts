@@ -1,10 +1,10 @@
 import type { AnalysisRecord, ExpertError } from "./analysis-record.js";
 import { AsyncQueue, Semaphore } from "./concurrency.js";
-import { ExpertUnavailableError, type Expert, type ExpertOutput } from "./expert.js";
+import { ExpertUnavailableError, type Expert, type ExpertOutput, type LoadProgress } from "./expert.js";
 import { CombinerRegistry, type Contribution } from "./mixture.js";
 import type { NewsItem } from "./news-item.js";
 import type { ExpertRegistry } from "./registry.js";
-import type { ExpertProfile, ItemFeatures, RoutingDecision, Router } from "../routing/types.js";
+import type { ExpertProfile, FeatureExtractor, ItemFeatures, RouteContext, RoutingDecision, Router } from "./router.js";
 
 /** An item that failed validation: it still gets an output entry, with the reason. */
 export interface InvalidItem {
@@ -22,19 +22,35 @@ export interface IndexedRecord {
   record: AnalysisRecord;
 }
 
+/**
+ * What happened during a run that a front end may want to show, as data; the CLI words them.
+ * - `expert-unavailable`: an expert could not load; `standIn` is the expert the gate actually gave
+ *   its work to (reported on the first item that fell back), or null when no expert of the task is
+ *   active (reported once loading is done).
+ * - `warning`: something an expert or the router said while loading or analysing.
+ * - `load-progress`: a download or other long step of a `load()`.
+ */
+export type RunEvent =
+  | { type: "expert-unavailable"; expert: string; task: string; standIn: string | null; reason: string; error: unknown }
+  | { type: "warning"; source: string; message: string }
+  | { type: "load-progress"; source: string; progress: LoadProgress };
+
 export interface OrchestratorOptions {
   registry: ExpertRegistry;
   /** Names of the experts this run may use, in preference order within each task. */
   experts: readonly string[];
   router: Router;
-  features: (item: NewsItem) => ItemFeatures;
+  /** Computes each item's features before routing (the engine's default: word count, language, ...). */
+  features: FeatureExtractor;
   combiners?: CombinerRegistry;
   /** Batches one expert may have running at once (default 1: neural experts already use every core). */
   concurrency?: number;
   /** Items admitted but not yet handed out; bounds memory on any input size. */
   maxInFlight?: number;
-  /** Messages the user should see once per run (an expert that can't load, where its work goes). */
+  /** Messages the user should see once per run (an expert that can't load, where its work goes), in words. */
   onNotice?: (message: string) => void;
+  /** The same happenings as data, plus load progress; for front ends that word them their own way. */
+  onEvent?: (event: RunEvent) => void;
   signal?: AbortSignal;
 }
 
@@ -79,6 +95,9 @@ export class Orchestrator {
   private readonly maxInFlight: number;
   private profiles: ExpertProfile[] | null = null;
   private readonly dispatchers = new Map<string, ExpertDispatcher>();
+  private routing: RoutingDispatcher | null = null;
+  private readonly loadErrors = new Map<string, unknown>();
+  private readonly announced = new Set<string>();
   readonly stats: RunStats = { items: 0, succeeded: 0, withExpertErrors: 0, invalid: 0, experts: {} };
 
   constructor(private readonly options: OrchestratorOptions) {
@@ -90,40 +109,48 @@ export class Orchestrator {
   }
 
   /**
-   * Loads every active expert (concurrently). One that cannot load is marked unavailable, the user is
-   * told once where its work goes, and routing falls back around it.
+   * Loads the router and every active expert (concurrently). An expert that cannot load is marked
+   * unavailable and routing falls back around it; the user is told where its work went as soon as
+   * the gate first sends it elsewhere (or at once, when no expert of its task is active).
    */
   async prepare(): Promise<ExpertProfile[]> {
     if (this.profiles) return this.profiles;
     const experts = this.options.experts.map((name) => this.options.registry.get(name));
+    const signal = this.options.signal;
+    const contextFor = (source: string) => ({
+      ...(signal ? { signal } : {}),
+      warn: (message: string) => this.warn(source, message),
+      progress: (progress: LoadProgress) => this.options.onEvent?.({ type: "load-progress", source, progress }),
+    });
+    const routerLoad = this.options.router.load?.(contextFor(`router ${this.options.router.name}`));
     const outcomes = await Promise.all(
       experts.map(async (expert) => {
         try {
-          await expert.load();
+          await expert.load(contextFor(expert.name));
           return { available: true as const };
         } catch (error) {
+          if (signal?.aborted) throw error;
           const reason =
             error instanceof ExpertUnavailableError ? error.reason : `failed to load: ${toError(error).message}`;
-          return { available: false as const, reason };
+          return { available: false as const, reason, error };
         }
       }),
     );
+    await routerLoad;
     this.profiles = experts.map((expert, i) => {
       const outcome = outcomes[i] ?? { available: true as const };
       const profile: ExpertProfile = { name: expert.name, task: expert.task, available: outcome.available };
       if (expert.languages) profile.languages = expert.languages;
-      if (!outcome.available) profile.unavailableReason = outcome.reason;
+      if (!outcome.available) {
+        profile.unavailableReason = outcome.reason;
+        this.loadErrors.set(expert.name, outcome.error);
+      }
       return profile;
     });
     for (const profile of this.profiles) {
       if (profile.available) continue;
-      const standIn = this.profiles.find((p) => p.task === profile.task && p.available);
-      this.options.onNotice?.(
-        // What happens comes first; the reason (often several lines: where we looked, how to fix it) after.
-        `${profile.name} is unavailable, ` +
-          (standIn ? `so its ${profile.task} work goes to ${standIn.name}` : `and no other ${profile.task} expert is active`) +
-          `.\n  Why: ${(profile.unavailableReason ?? "unknown").replace(/\n/g, "\n  ")}`,
-      );
+      if (this.profiles.some((p) => p.task === profile.task && p.available)) continue;
+      this.announceUnavailable(profile.name, null);
     }
     for (const expert of experts) {
       this.stats.experts[expert.name] = { items: 0, errors: 0, batches: 0, busyMs: 0 };
@@ -133,12 +160,56 @@ export class Orchestrator {
           expert,
           this.concurrency,
           this.stats.experts[expert.name] as ExpertStats,
-          (message) => this.options.onNotice?.(message),
+          (message) => this.warn(expert.name, message),
           this.options.signal,
         ),
       );
     }
+    this.routing = new RoutingDispatcher(this.options.router, this.options.features, {
+      experts: this.profiles,
+      ...(signal ? { signal } : {}),
+      onFallback: ({ unavailable, standIn }) => {
+        for (const name of unavailable) this.announceUnavailable(name, standIn);
+      },
+    });
     return this.profiles;
+  }
+
+  private warn(source: string, message: string): void {
+    this.options.onEvent?.({ type: "warning", source, message });
+    this.options.onNotice?.(`${source}: ${message}`);
+  }
+
+  /** Tells the user, once per expert, that it could not load and which expert took its work. */
+  private announceUnavailable(name: string, standIn: string | null): void {
+    if (this.announced.has(name)) return;
+    this.announced.add(name);
+    const profile = this.profiles?.find((p) => p.name === name);
+    if (!profile) return;
+    const reason = profile.unavailableReason ?? "unknown";
+    this.options.onEvent?.({
+      type: "expert-unavailable",
+      expert: name,
+      task: profile.task,
+      standIn,
+      reason,
+      error: this.loadErrors.get(name),
+    });
+    this.options.onNotice?.(
+      // What happens comes first; the reason (often several lines: where we looked, how to fix it) after.
+      `${name} is unavailable, ` +
+        (standIn ? `so its ${profile.task} work goes to ${standIn}` : `and no other ${profile.task} expert is active`) +
+        `.\n  Why: ${reason.replace(/\n/g, "\n  ")}`,
+    );
+  }
+
+  /** Releases the router's and the experts' resources. */
+  async dispose(): Promise<void> {
+    const experts = this.options.experts.map((name) => this.options.registry.get(name));
+    await Promise.all([
+      this.options.router.dispose?.().catch(() => undefined),
+      ...experts.map((expert) => expert.dispose?.().catch(() => undefined)),
+    ]);
   }
 
   async *run(source: AsyncIterable<PipelineInput>): AsyncGenerator<IndexedRecord> {
@@ -154,9 +225,9 @@ export class Orchestrator {
       for (let record = finished.get(nextToEmit); record !== undefined; record = finished.get(nextToEmit)) {
         finished.delete(nextToEmit);
         nextToEmit++;
-        output.push(record);
+        if (!output.isClosed) output.push(record);
       }
-      if (inputDone && nextToEmit === admitted) output.close();
+      if (inputDone && nextToEmit === admitted && !output.isClosed) output.close();
     };
     const indexOf = new Map<number, number>();
     const complete = (seq: number, record: AnalysisRecord) => {
@@ -190,11 +261,19 @@ export class Orchestrator {
       inputDone = true;
       emitReady();
     };
+    // An abort ends the stream at once (what is queued still comes out first): waiting for a
+    // source blocked on a pipe, or for experts to notice, would keep an interrupted run hanging.
+    const signal = this.options.signal;
+    const onAbort = () => output.fail(signal?.reason ?? new Error("aborted"));
+    signal?.addEventListener("abort", onAbort, { once: true });
     const producer = produce();
-
-    for await (const record of output) {
-      yield record;
-      window.release();
+    try {
+      for await (const record of output) {
+        yield record;
+        window.release();
+      }
+    } finally {
+      signal?.removeEventListener("abort", onAbort);
     }
     await producer;
     if (sourceError) throw (sourceError as { error: unknown }).error;
@@ -206,21 +285,30 @@ export class Orchestrator {
     profiles: readonly ExpertProfile[],
     complete: (seq: number, record: AnalysisRecord) => void,
   ): void {
-    let decision: RoutingDecision;
-    try {
-      decision = this.options.router.route(item, this.options.features(item), profiles);
-    } catch (error) {
-      this.stats.withExpertErrors++;
-      complete(seq, {
-        id: item.id,
-        headline: item.headline ?? null,
-        url: item.url ?? null,
-        analyses: {},
-        routing: null,
-        error: `routing failed: ${toError(error).message}`,
-      });
-      return;
-    }
+    (this.routing as RoutingDispatcher).enqueue(item, (decision) => {
+      if (decision instanceof Error) {
+        this.stats.withExpertErrors++;
+        complete(seq, {
+          id: item.id,
+          headline: item.headline ?? null,
+          url: item.url ?? null,
+          analyses: {},
+          routing: null,
+          error: `routing failed: ${decision.message}`,
+        });
+        return;
+      }
+      this.dispatch(seq, item, decision, profiles, complete);
+    });
+  }
+
+  private dispatch(
+    seq: number,
+    item: NewsItem,
+    decision: RoutingDecision,
+    profiles: readonly ExpertProfile[],
+    complete: (seq: number, record: AnalysisRecord) => void,
+  ): void {
     const pending: PendingItem = { seq, item, decision, outputs: new Map(), remaining: decision.experts.length };
     const finishOne = (expert: string, result: ExpertOutput | Error) => {
       pending.outputs.set(expert, result);
@@ -379,12 +467,80 @@ class ExpertDispatcher {
 
   private async analyze(items: NewsItem[]): Promise<Array<ExpertOutput | Error>> {
     const results = await this.expert.analyze(items, {
-      warn: (message) => this.warn(`${this.expert.name}: ${message}`),
+      warn: (message) => this.warn(message),
       ...(this.signal ? { signal: this.signal } : {}),
     });
     if (!Array.isArray(results) || results.length !== items.length) {
       throw new Error(`${this.expert.name} returned ${Array.isArray(results) ? results.length : "no"} results for ${items.length} items`);
     }
     return results;
+  }
+}
+
+/** Default largest batch handed to a router that does not say. */
+const DEFAULT_ROUTE_BATCH = 64;
+
+/**
+ * The router's queue: features are computed as items arrive, and whenever the router is free it
+ * gets everything waiting (up to its batch size) as one batch, so batches grow while it is busy.
+ */
+class RoutingDispatcher {
+  private readonly queue: Array<{ item: NewsItem; done: (decision: RoutingDecision | Error) => void }> = [];
+  private running = false;
+  private scheduled = false;
+  private readonly maxBatch: number;
+
+  constructor(
+    private readonly router: Router,
+    private readonly features: FeatureExtractor,
+    private readonly context: RouteContext,
+  ) {
+    this.maxBatch = Math.max(1, Math.floor(router.maxBatchSize ?? DEFAULT_ROUTE_BATCH));
+  }
+
+  enqueue(item: NewsItem, done: (decision: RoutingDecision | Error) => void): void {
+    this.queue.push({ item, done });
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => {
+        this.scheduled = false;
+        this.pump();
+      });
+    }
+  }
+
+  private pump(): void {
+    if (this.running || this.queue.length === 0) return;
+    const batch = this.queue.splice(0, this.maxBatch);
+    this.running = true;
+    void this.routeBatch(batch).finally(() => {
+      this.running = false;
+      this.pump();
+    });
+  }
+
+  private async routeBatch(batch: Array<{ item: NewsItem; done: (decision: RoutingDecision | Error) => void }>): Promise<void> {
+    const requests: Array<{ item: NewsItem; features: ItemFeatures }> = [];
+    const entries: typeof batch = [];
+    for (const entry of batch) {
+      try {
+        requests.push({ item: entry.item, features: await this.features(entry.item) });
+        entries.push(entry);
+      } catch (error) {
+        entry.done(new Error(`features: ${toError(error).message}`));
+      }
+    }
+    if (entries.length === 0) return;
+    let decisions: Array<RoutingDecision | Error>;
+    try {
+      decisions = await this.router.route(requests, this.context);
+      if (!Array.isArray(decisions) || decisions.length !== requests.length) {
+        throw new Error(`router ${this.router.name} returned ${Array.isArray(decisions) ? decisions.length : "no"} decisions for ${requests.length} items`);
+      }
+    } catch (error) {
+      const failure = toError(error);
+      decisions = requests.map(() => failure);
+    }
+    entries.forEach((entry, i) => entry.done(decisions[i] ?? new Error("no decision")));
   }
 }

@@ -1,68 +1,66 @@
 import type { AnalysisRecord } from "../core/analysis-record.js";
-import type { CombinerRegistry } from "../core/mixture.js";
-import { Orchestrator, type RunStats } from "../core/orchestrator.js";
-import type { ExpertRegistry } from "../core/registry.js";
-import { createDefaultRegistry, EXPERT_GROUPS, type DefaultRegistryOptions } from "../experts/default-registry.js";
-import { openInput } from "../io/input-reader.js";
-import type { RulesConfig } from "../routing/rules-config.js";
-import { computeFeatures } from "../routing/features.js";
-import type { Router } from "../routing/types.js";
-import { createRouter, type RouterName } from "./create-router.js";
-import { selectExperts } from "./expert-selection.js";
-import { enumerate, toPipelineInput } from "./pipeline-input.js";
+import { AsyncQueue } from "../core/concurrency.js";
+import type { RunStats } from "../core/orchestrator.js";
+import type { Sink } from "../core/sink.js";
+import { run, type RunInput, type RunOptions, type RunSummary } from "./run.js";
 
-export interface AnalyzeOptions extends DefaultRegistryOptions {
-  /** Experts to route between; default: the built-ins (`createDefaultRegistry`). */
-  registry?: ExpertRegistry;
-  /** Expert names, tasks or groups ("embedded", "neural", "all"); default: every registered expert. */
-  experts?: string[];
-  /** Gating network; default "auto" (built-in rules with fallback). */
-  router?: RouterName | Router;
-  /** Rules for the "rules" router: a JSON file path or a parsed config. */
-  rules?: string | RulesConfig;
-  combiners?: CombinerRegistry;
-  /** Batches each expert may run at once (default 1). */
-  concurrency?: number;
-  /** Input format when `input` is a path (default: detected). */
-  inputFormat?: "auto" | "json" | "jsonl";
-  /** One-off messages (an expert that cannot load, where its work goes). Default: stderr. */
-  onNotice?: (message: string) => void;
-  signal?: AbortSignal;
+export interface AnalyzeOptions extends Omit<RunOptions, "input"> {
   /** Receives the run's statistics when the stream ends. */
   onStats?: (stats: RunStats) => void;
+  /** Receives the whole run summary when the stream ends. */
+  onSummary?: (summary: RunSummary) => void;
 }
 
 /**
  * Analyses news items as a stream: records come out in input order while later items are still
- * being read, so any input size runs in bounded memory. `input` is a file path (JSON array or
- * JSON Lines, `-` for stdin) or any (async) iterable of raw items, which are validated here.
+ * being read, so any input size runs in bounded memory (the run waits while the consumer is busy).
+ * `input` is a file path (JSON array or JSON Lines, `-` for stdin) or any (async) iterable of raw
+ * items, which are validated here. This is `run()` with the caller as one more sink: with a
+ * `journal`, a resumed run yields the interrupted run's records first, so the stream is the whole
+ * output. Stopping early (`break`) stops the run, and keeps its journal.
  */
-export async function* analyzeStream(
-  input: string | Iterable<unknown> | AsyncIterable<unknown>,
-  options: AnalyzeOptions = {},
-): AsyncGenerator<AnalysisRecord> {
-  const registry = options.registry ?? createDefaultRegistry(options);
-  const router = await createRouter(options.router ?? (options.rules ? "rules" : "auto"), registry, options.rules);
-  const orchestrator = new Orchestrator({
-    registry,
-    experts: selectExperts(registry, options.experts, EXPERT_GROUPS),
-    router,
-    features: computeFeatures,
-    onNotice: options.onNotice ?? ((message) => process.stderr.write(`news-moe: ${message}\n`)),
-    ...(options.combiners ? { combiners: options.combiners } : {}),
-    ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
-    ...(options.signal ? { signal: options.signal } : {}),
-  });
-  const raw = typeof input === "string" ? openInput(input, { format: options.inputFormat ?? "auto" }) : enumerate(input);
-  for await (const { record } of orchestrator.run(toPipelineInput(raw))) yield record;
-  options.onStats?.(orchestrator.stats);
+export async function* analyzeStream(input: RunInput, options: AnalyzeOptions = {}): AsyncGenerator<AnalysisRecord> {
+  const queue = new AsyncQueue<AnalysisRecord>();
+  const taken: Array<(more: boolean) => void> = [];
+  let consumerGone = false;
+  const channel: Sink = {
+    name: "analyzeStream",
+    write(record) {
+      if (consumerGone) return false;
+      queue.push(record);
+      return new Promise<boolean>((resolve) => taken.push(resolve));
+    },
+    async close() {},
+  };
+  // A library caller who listens to nothing still hears about an expert that could not load.
+  const quietByDefault = options.onNotice === undefined && options.onEvent === undefined;
+  const finished = run({
+    ...options,
+    ...(quietByDefault ? { onNotice: (message: string) => void process.stderr.write(`news-moe: ${message}\n`) } : {}),
+    input,
+    sinks: [...(options.sinks ?? []), channel],
+  }).then(
+    (summary) => {
+      options.onStats?.(summary.stats);
+      options.onSummary?.(summary);
+      queue.close();
+    },
+    (error: unknown) => queue.fail(error),
+  );
+  try {
+    for await (const record of queue) {
+      yield record;
+      taken.shift()?.(true);
+    }
+  } finally {
+    consumerGone = true;
+    for (const resolve of taken.splice(0)) resolve(false);
+    await finished;
+  }
 }
 
 /** Analyses every item and returns the records in input order. For large inputs prefer `analyzeStream`. */
-export async function analyze(
-  input: string | Iterable<unknown> | AsyncIterable<unknown>,
-  options: AnalyzeOptions = {},
-): Promise<AnalysisRecord[]> {
+export async function analyze(input: RunInput, options: AnalyzeOptions = {}): Promise<AnalysisRecord[]> {
   const records: AnalysisRecord[] = [];
   for await (const record of analyzeStream(input, options)) records.push(record);
   return records;

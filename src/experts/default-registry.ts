@@ -5,11 +5,14 @@ import {
   NEURAL_SUMMARIZER_NAME,
   NeuralSentimentExpert,
   NeuralSummarizerExpert,
-  type NeuralExpertOptions,
+  type NeuralSentimentOptions,
+  type NeuralSummarizerOptions,
 } from "./neural/index.js";
 
+/** Options of the built-in experts, one object per expert that has any. */
 export interface DefaultRegistryOptions {
-  neural?: Partial<NeuralExpertOptions>;
+  summarizer?: Partial<NeuralSummarizerOptions>;
+  sentiment?: Partial<NeuralSentimentOptions>;
 }
 
 /** Names usable in `--experts` besides expert names and tasks. */
@@ -25,8 +28,8 @@ export const EXPERT_GROUPS: Readonly<Record<string, readonly string[]>> = {
  */
 export function createDefaultRegistry(options: DefaultRegistryOptions = {}): ExpertRegistry {
   return new ExpertRegistry()
-    .register(new NeuralSummarizerExpert(options.neural ?? {}))
+    .register(new NeuralSummarizerExpert(options.summarizer ?? {}))
     .register(new ExtractiveSummarizerExpert())
-    .register(new NeuralSentimentExpert(options.neural ?? {}))
+    .register(new NeuralSentimentExpert(options.sentiment ?? {}))
     .register(new LexiconSentimentExpert());
 }

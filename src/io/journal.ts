@@ -45,7 +45,7 @@ export class JournalExistsError extends Error {
   ) {
     super(
       `${file} holds ${finishedItems} finished item${finishedItems === 1 ? "" : "s"} from an interrupted run; ` +
-        "pass --resume to continue that run or --overwrite to start over",
+        "resume that run or overwrite it to start over",
     );
     this.name = "JournalExistsError";
   }
@@ -60,7 +60,7 @@ export class JournalInputMismatchError extends Error {
   ) {
     super(
       `${file} belongs to a run on ${journalInput}, not ${requestedInput}; ` +
-        "resume with the same input, or pass --overwrite to start over",
+        "resume with the same input, or overwrite the journal to start over",
     );
     this.name = "JournalInputMismatchError";
   }
@@ -209,6 +209,13 @@ export class Journal {
       this.syncTimer = setTimeout(() => this.sync(), SYNC_INTERVAL_MS);
       this.syncTimer.unref();
     }
+  }
+
+  /** Closes and deletes the journal: its run is complete and delivered. */
+  async discard(): Promise<void> {
+    this.close();
+    await fs.promises.rm(this.path, { force: true });
+    await syncDirectoryOf(this.path);
   }
 
   /** Syncs and closes the file. Idempotent. */

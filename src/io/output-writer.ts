@@ -25,6 +25,36 @@ export function temporaryPathFor(targetPath: string): string {
   return `${targetPath}.tmp-${process.pid}`;
 }
 
+function processIsAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * Removes the temporary files of `targetPath` left by writers that were killed (`kill -9` of a run
+ * writing its output as it goes): those whose process is gone. Best effort.
+ */
+export async function removeStaleTemporaries(targetPath: string): Promise<void> {
+  const directory = path.dirname(path.resolve(targetPath));
+  const prefix = `${path.basename(targetPath)}.tmp-`;
+  let names: string[];
+  try {
+    names = await fs.promises.readdir(directory);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    const pid = Number(name.slice(prefix.length));
+    if (!Number.isSafeInteger(pid) || pid <= 0 || pid === process.pid || processIsAlive(pid)) continue;
+    await fs.promises.rm(path.join(directory, name), { force: true });
+  }
+}
+
 /**
  * Writes a file so that readers see either the old content or the complete new one, never a
  * prefix: the text goes to `<target>.tmp-<pid>`, is fsynced, then renamed over the target, and the
@@ -130,21 +160,50 @@ const JSON_LINES: FileLayout = {
   element: (record) => `${recordToJsonLine(record)}\n`,
 };
 
-async function writeAtomically(targetPath: string, records: AsyncIterable<AnalysisRecord>, layout: FileLayout): Promise<number> {
+/**
+ * A records file being written atomically: records go to a temporary file next to the target as
+ * they come, `commit()` makes the target appear complete, `abort()` leaves it as it was.
+ */
+export interface RecordFileWriter {
+  write(record: AnalysisRecord): Promise<void>;
+  /** Finishes the file and renames it into place; returns how many records it holds. */
+  commit(): Promise<number>;
+  abort(): Promise<void>;
+}
+
+/** Opens `targetPath` for records in `format` (see {@link writeRecordsAtomically} for the layouts). */
+export async function openRecordFile(targetPath: string, format: OutputFormat): Promise<RecordFileWriter> {
+  const layout = format === "json" ? PRETTY_JSON_ARRAY : JSON_LINES;
   const writer = await AtomicFileWriter.open(targetPath);
   let count = 0;
-  try {
-    for await (const record of records) {
+  return {
+    async write(record) {
       await writer.write((count === 0 ? layout.start : layout.separator) + layout.element(record));
       count += 1;
-    }
-    await writer.write(count === 0 ? layout.empty : layout.end);
+    },
+    async commit() {
+      try {
+        await writer.write(count === 0 ? layout.empty : layout.end);
+      } catch (error) {
+        await writer.abort();
+        throw error;
+      }
+      await writer.commit();
+      return count;
+    },
+    abort: () => writer.abort(),
+  };
+}
+
+async function writeAtomically(targetPath: string, records: AsyncIterable<AnalysisRecord>, format: OutputFormat): Promise<number> {
+  const file = await openRecordFile(targetPath, format);
+  try {
+    for await (const record of records) await file.write(record);
   } catch (error) {
-    await writer.abort();
+    await file.abort();
     throw error;
   }
-  await writer.commit();
-  return count;
+  return file.commit();
 }
 
 /**
@@ -154,12 +213,12 @@ async function writeAtomically(targetPath: string, records: AsyncIterable<Analys
  * error is rethrown and the target is untouched.
  */
 export function writeJsonArrayAtomically(targetPath: string, records: AsyncIterable<AnalysisRecord>): Promise<number> {
-  return writeAtomically(targetPath, records, PRETTY_JSON_ARRAY);
+  return writeAtomically(targetPath, records, "json");
 }
 
 /** Streams records into a JSON Lines file at `targetPath`, one compact record per line, atomically. */
 export function writeJsonLinesAtomically(targetPath: string, records: AsyncIterable<AnalysisRecord>): Promise<number> {
-  return writeAtomically(targetPath, records, JSON_LINES);
+  return writeAtomically(targetPath, records, "jsonl");
 }
 
 /** Either writer, by format. */
@@ -252,11 +311,6 @@ export async function writeJsonLinesToStream(
     written += 1;
   }
   return { written, consumerClosed: false };
-}
-
-/** {@link writeJsonLinesToStream} on process.stdout, for `-o -`. */
-export function writeJsonLinesToStdout(records: AsyncIterable<AnalysisRecord>): Promise<StreamWriteResult> {
-  return writeJsonLinesToStream(process.stdout, records);
 }
 
 function reasonOf(error: unknown): string {

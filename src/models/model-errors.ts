@@ -18,16 +18,11 @@ export interface ModelNotAvailableDetails {
   cause?: unknown;
 }
 
-function modelFlagFor(kind: ModelKind | "auto" | undefined): string {
-  if (kind === "seq2seq") return "--summarizer-model DIR";
-  if (kind === "classifier") return "--sentiment-model DIR";
-  return "--summarizer-model DIR / --sentiment-model DIR";
-}
-
 /**
  * A model could not be had: not on disk, not in the cache, and not downloadable right now. The
- * message is meant for the user as is: which model, what is missing, where we looked, and how to
- * get it. Neural experts wrap it into ExpertUnavailableError so the router falls back.
+ * message says which model, what is missing and where we looked; `details` carries the data a
+ * front end needs to say how to get it in its own terms (the CLI names its commands and flags).
+ * Neural experts wrap it into ExpertUnavailableError (as its cause) so the router falls back.
  */
 export class ModelNotAvailableError extends Error {
   readonly spec: string;
@@ -50,21 +45,6 @@ export class ModelNotAvailableError extends Error {
     if (details.missing && details.missing.length > 0) lines.push(`  Missing: ${details.missing.join(", ")}`);
     if (details.lookedIn.length > 0) {
       lines.push("  Looked in:", ...details.lookedIn.map((place) => `    ${place}`));
-    }
-    lines.push("  To get it:");
-    const flag = modelFlagFor(details.kind);
-    if (details.hubId) {
-      lines.push(`    - with network access: news-moe models pull ${details.hubId} --dtype ${details.dtype}`);
-      lines.push(`      (downloads into the Hugging Face cache; HF_HOME / HF_HUB_CACHE choose where)`);
-      lines.push(`    - or use a local directory in the transformers.js ONNX layout: ${flag}`);
-      if (details.offlineBecause) {
-        lines.push(`    - offline mode is on (${details.offlineBecause}); without it, missing models are downloaded`);
-      }
-    } else {
-      lines.push(
-        `    - put the missing files into that directory (config.json, tokenizer.json, tokenizer_config.json, onnx/*.onnx)`,
-        `    - or name a hub id instead (e.g. Xenova/distilbart-cnn-6-6) and run news-moe models pull <id>`,
-      );
     }
     return lines.join("\n");
   }

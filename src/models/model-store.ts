@@ -71,9 +71,11 @@ export interface ResolveModelOptions {
   /**
    * Why `offline` is set when it is the caller's rule rather than the user's switch, for the
    * error message ("`news-moe models path` never downloads"); without it the message blames
-   * --offline and tells how to turn it off.
+   * the offline switch (see `offlineLabel`) and tells how to turn it off.
    */
   offlineReason?: string;
+  /** How the caller's front end names the switch behind `offline` ("--offline"); default "offline option". */
+  offlineLabel?: string;
   /**
    * Cache root instead of `$HF_HUB_CACHE` / `$HF_HOME/hub` / `~/.cache/huggingface/hub`. Downloads
    * go there in the hub layout; models already there in the transformers.js layout
@@ -142,7 +144,7 @@ function wholePlan(kind: ModelKind | "auto", dtype: ModelDtype): string[] {
     return ["config.json", "tokenizer.json", "tokenizer_config.json", "the onnx/ graphs (which ones depends on config.json)"];
   }
   const plan = modelFilePlan(kind, dtype);
-  return [...plan.required, ...(plan.anyOf.length > 0 ? [plan.anyOf.map((g) => g.join(" + ")).join(" or ")] : [])];
+  return [...plan.required];
 }
 
 async function isDirectory(path: string): Promise<boolean> {
@@ -264,7 +266,7 @@ async function resolveFromHub(
   const { hit } = lookup;
   const envVar = offlineEnvVar();
   const offlineBecause = options.offline
-    ? "--offline"
+    ? (options.offlineLabel ?? "offline option")
     : envVar
       ? `${envVar}=${process.env[envVar] ?? ""}`
       : undefined;

@@ -1,5 +1,5 @@
 import { gateWithFallback } from "./fallback.js";
-import type { ExpertProfile, ItemFeatures, RoutingDecision, Router } from "./types.js";
+import type { ExpertProfile, ItemFeatures, RouteContext, RouteRequest, RoutingDecision, Router } from "../core/router.js";
 import type { NewsItem } from "../core/news-item.js";
 
 /**
@@ -10,7 +10,17 @@ import type { NewsItem } from "../core/news-item.js";
 export class AllRouter implements Router {
   readonly name = "all";
 
-  route(_item: NewsItem, _features: ItemFeatures, experts: readonly ExpertProfile[]): RoutingDecision {
+  async route(batch: readonly RouteRequest[], context: RouteContext): Promise<RoutingDecision[]> {
+    return batch.map(({ item, features }) => this.decide(item, features, context.experts, context.onFallback));
+  }
+
+  /** The decision for one item. */
+  decide(
+    _item: NewsItem,
+    _features: ItemFeatures,
+    experts: readonly ExpertProfile[],
+    onFallback?: RouteContext["onFallback"],
+  ): RoutingDecision {
     const perTask = new Map<string, number>();
     for (const expert of experts) perTask.set(expert.task, (perTask.get(expert.task) ?? 0) + 1);
     const candidates = experts.map((expert) => ({
@@ -21,7 +31,7 @@ export class AllRouter implements Router {
     }));
     return {
       router: this.name,
-      experts: gateWithFallback(candidates, experts, { topK: (task) => perTask.get(task) ?? 0 }),
+      experts: gateWithFallback(candidates, experts, { topK: (task) => perTask.get(task) ?? 0 }, onFallback),
     };
   }
 }

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { NewsItem } from "../core/news-item.js";
-import type { ItemFeatures } from "./types.js";
+import type { ItemFeatures } from "../core/router.js";
 
 const numberComparison = z
   .strictObject({

@@ -1,6 +1,6 @@
 import type { Task } from "../core/expert.js";
 import { gate, type GateCandidate, type GateOptions } from "./gate.js";
-import type { ExpertProfile, RouteChoice } from "./types.js";
+import type { ExpertProfile, RouteChoice, RouteContext } from "../core/router.js";
 
 /**
  * Availability-aware gating. The gate first runs as if every expert could load; any chosen expert
@@ -13,6 +13,7 @@ export function gateWithFallback(
   candidates: readonly GateCandidate[],
   experts: readonly ExpertProfile[],
   options: GateOptions,
+  onFallback?: RouteContext["onFallback"],
 ): RouteChoice[] {
   const intended = gate(candidates, options);
   const profile = new Map(experts.map((expert) => [expert.name, expert]));
@@ -36,6 +37,8 @@ export function gateWithFallback(
       continue;
     }
     const missing = original.filter((choice) => !isAvailable(choice.expert));
+    const heaviest = replacement[0];
+    if (heaviest) onFallback?.({ task, unavailable: missing.map((choice) => choice.expert), standIn: heaviest.expert });
     const standIns = missing
       // First line only: the full reason (where we looked, how to fix it) is printed once on stderr.
       .map((choice) => `${choice.expert} is unavailable (${(profile.get(choice.expert)?.unavailableReason ?? "failed to load").split("\n")[0]})`)

@@ -1,6 +1,6 @@
 import type { NewsItem } from "../core/news-item.js";
 import { countWords, detectLanguage } from "../text/index.js";
-import type { ItemFeatures } from "./types.js";
+import type { ItemFeatures } from "../core/router.js";
 
 /** Computed once per item, before routing; cheap enough for millions of items. */
 export function computeFeatures(item: NewsItem): ItemFeatures {

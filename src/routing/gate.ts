@@ -1,5 +1,5 @@
 import type { Task } from "../core/expert.js";
-import type { RouteChoice } from "./types.js";
+import type { RouteChoice } from "../core/router.js";
 
 export interface GateCandidate {
   expert: string;

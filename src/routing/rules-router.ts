@@ -4,7 +4,7 @@ import { describeCondition, evaluateCondition } from "./conditions.js";
 import { gateWithFallback } from "./fallback.js";
 import type { GateCandidate } from "./gate.js";
 import type { RulesConfig } from "./rules-config.js";
-import type { ExpertProfile, ItemFeatures, RoutingDecision, Router } from "./types.js";
+import type { ExpertProfile, ItemFeatures, RouteContext, RouteRequest, RoutingDecision, Router } from "../core/router.js";
 
 function formatNumber(value: number): string {
   return Number.isInteger(value) ? String(value) : value.toFixed(2);
@@ -21,7 +21,23 @@ export class RulesRouter implements Router {
     readonly name: string = "rules",
   ) {}
 
-  route(item: NewsItem, features: ItemFeatures, experts: readonly ExpertProfile[]): RoutingDecision {
+  async route(batch: readonly RouteRequest[], context: RouteContext): Promise<Array<RoutingDecision | Error>> {
+    return batch.map(({ item, features }) => {
+      try {
+        return this.decide(item, features, context.experts, context.onFallback);
+      } catch (error) {
+        return error instanceof Error ? error : new Error(String(error));
+      }
+    });
+  }
+
+  /** The decision for one item, with the arithmetic behind every choice. */
+  decide(
+    item: NewsItem,
+    features: ItemFeatures,
+    experts: readonly ExpertProfile[],
+    onFallback?: RouteContext["onFallback"],
+  ): RoutingDecision {
     const matched = this.config.rules.filter((rule) => evaluateCondition(rule.when, item, features));
     const topK = new Map<Task, number>(Object.entries(this.config.topK));
     const skipped = new Map<Task, string>();
@@ -59,7 +75,7 @@ export class RulesRouter implements Router {
     const choices = gateWithFallback(candidates, experts, {
       topK: (task) => topK.get(task) ?? 1,
       temperature: this.config.temperature,
-    });
+    }, onFallback);
     const decision: RoutingDecision = { router: this.name, experts: choices };
     if (skipped.size > 0) decision.skipped = [...skipped].map(([task, reason]) => ({ task, reason }));
     return decision;

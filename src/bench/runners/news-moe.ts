@@ -28,22 +28,22 @@ async function main(): Promise<void> {
   const config = JSON.parse(readFileSync(join(spec.summarizerModel, "config.json"), "utf8")) as { eos_token_id?: number };
   const capture = captureSummaryIds(config.eos_token_id ?? 2);
   const registry = lib.createDefaultRegistry({
-    neural: {
+    summarizer: {
       summarizerModel: spec.summarizerModel,
-      sentimentModel: spec.sentimentModel!,
       dtype: spec.dtype,
       offline: true,
       threads: spec.threads,
       generation: { maxLength: spec.maxLength, minLength: spec.minLength },
     },
+    sentiment: { sentimentModel: spec.sentimentModel!, dtype: spec.dtype, offline: true, threads: spec.threads },
   });
   const summarizer = registry.get(names.NEURAL_SUMMARIZER_NAME);
   const sentiment = registry.get(names.NEURAL_SENTIMENT_NAME);
   let t = performance.now();
-  await summarizer.load();
+  await summarizer.load({});
   const summarizerLoadS = seconds(t);
   t = performance.now();
-  await sentiment.load();
+  await sentiment.load({});
   const sentimentLoadS = seconds(t);
   const rssAfterLoad = procStatusKb("VmRSS");
   log(spec.system, `models loaded (summariser ${summarizerLoadS.toFixed(1)} s, sentiment ${sentimentLoadS.toFixed(1)} s)`);

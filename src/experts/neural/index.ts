@@ -10,9 +10,16 @@ export {
   DEFAULT_NEUTRAL_THRESHOLD,
   TUTORIAL_MAX_LENGTH,
   TUTORIAL_MIN_LENGTH,
-  resolveNeuralOptions,
+  resolveSentimentOptions,
+  resolveSummarizerOptions,
 } from "./options.js";
-export type { NeuralExpertOptions, NeuralGenerationOverrides, LongArticleStrategy } from "./options.js";
+export type {
+  NeuralModelOptions,
+  NeuralSentimentOptions,
+  NeuralSummarizerOptions,
+  NeuralGenerationOverrides,
+  LongArticleStrategy,
+} from "./options.js";
 export { NeuralSummarizerExpert, MAX_REDUCE_LEVELS, DEFAULT_SUMMARY_TOKEN_BUDGET } from "./neural-summarizer-expert.js";
 export type { NeuralSummaryOutput, LongArticleReport } from "./neural-summarizer-expert.js";
 export { NeuralSentimentExpert, DEFAULT_SENTIMENT_TOKEN_BUDGET } from "./neural-sentiment-expert.js";

@@ -4,7 +4,7 @@
  * probe that never downloads.
  */
 import { readFile } from "node:fs/promises";
-import { type Availability, ExpertUnavailableError } from "../../core/expert.js";
+import { type Availability, ExpertUnavailableError, type LoadContext } from "../../core/expert.js";
 import { offlineEnvVar } from "../../models/hub-env.js";
 import { InvalidModelSpecError, parseModelSpec } from "../../models/model-spec.js";
 import {
@@ -13,36 +13,47 @@ import {
   type ResolvedModel,
   resolveModel,
 } from "../../models/model-store.js";
-import type { NeuralExpertOptions } from "./options.js";
+import type { NeuralModelOptions } from "./options.js";
 
-function isOffline(options: NeuralExpertOptions): boolean {
+function isOffline(options: NeuralModelOptions): boolean {
   return options.offline || offlineEnvVar() !== undefined;
 }
 
-function storeOptions(options: NeuralExpertOptions, kind: ModelKind) {
+function storeOptions(options: NeuralModelOptions, kind: ModelKind) {
   return {
     kind,
     dtype: options.dtype,
     offline: options.offline,
+    ...(options.offlineLabel !== undefined ? { offlineLabel: options.offlineLabel } : {}),
     ...(options.cacheDir !== undefined ? { cacheDir: options.cacheDir } : {}),
-    ...(options.onDownloadProgress !== undefined ? { onProgress: options.onDownloadProgress } : {}),
   };
 }
 
-/** Resolves (and if allowed downloads) the model; any failure becomes ExpertUnavailableError. */
+/**
+ * Resolves (and if allowed downloads) the model, reporting download progress and the store's
+ * warnings through the load context; any failure becomes ExpertUnavailableError, with the typed
+ * error (ModelNotAvailableError and its data) as its cause. An abort is rethrown as it is.
+ */
 export async function resolveExpertModel(
   expert: string,
   spec: string,
   kind: ModelKind,
-  options: NeuralExpertOptions,
-  warn?: (message: string) => void,
+  options: NeuralModelOptions,
+  context: LoadContext = {},
 ): Promise<ResolvedModel> {
   try {
-    return await resolveModel(spec, { ...storeOptions(options, kind), ...(warn ? { warn } : {}) });
+    return await resolveModel(spec, {
+      ...storeOptions(options, kind),
+      ...(context.signal ? { signal: context.signal } : {}),
+      ...(context.warn ? { warn: (message: string) => context.warn?.(message) } : {}),
+      ...(context.progress
+        ? { onProgress: (p) => context.progress?.({ source: p.repoId, file: p.file, bytesDone: p.bytesDone, bytesTotal: p.bytesTotal, status: p.status }) }
+        : {}),
+    });
   } catch (error) {
-    // ModelNotAvailableError's message already says which model, where we looked and how to get it.
+    if (context.signal?.aborted) throw error;
     const reason = error instanceof Error ? error.message : String(error);
-    throw new ExpertUnavailableError(expert, reason);
+    throw new ExpertUnavailableError(expert, reason, { cause: error });
   }
 }
 
@@ -53,7 +64,7 @@ export async function resolveExpertModel(
 export async function probeExpertModel(
   spec: string,
   kind: ModelKind,
-  options: NeuralExpertOptions,
+  options: NeuralModelOptions,
 ): Promise<Availability> {
   try {
     // Offline by the user's choice: the store's message then names that switch. Otherwise offline

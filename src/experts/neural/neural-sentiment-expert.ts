@@ -10,14 +10,14 @@
  * length-sorted sub-batches bounded by a padded-token budget. See sentiment-decision.ts for how
  * window probabilities become one label, and for what NEUTRAL means here.
  */
-import type { Availability, Expert, ExpertContext, SentimentLabel, SentimentOutput } from "../../core/expert.js";
+import type { Availability, Expert, ExpertContext, LoadContext, SentimentLabel, SentimentOutput } from "../../core/expert.js";
 import type { NewsItem } from "../../core/news-item.js";
 import { OnnxSequenceClassifier } from "../../runtime/onnx/sequence-classifier.js";
 import { HfTokenizer } from "../../runtime/tokenizer.js";
 import { emptyContentError, isBlank, itemFailure } from "../embedded/item-errors.js";
 import { lengthBatches } from "./length-batches.js";
 import { asUnavailable, probeExpertModel, readModelJson, resolveExpertModel } from "./model-access.js";
-import { NEURAL_SENTIMENT_NAME, type NeuralExpertOptions, resolveNeuralOptions } from "./options.js";
+import { NEURAL_SENTIMENT_NAME, type NeuralSentimentOptions, resolveSentimentOptions } from "./options.js";
 import { aggregateProbabilities, decideSentiment, sentimentLabels, type WindowLogits } from "./sentiment-decision.js";
 import { packWindows, tokenizePieces } from "./token-windows.js";
 
@@ -54,11 +54,11 @@ export class NeuralSentimentExpert implements Expert<NeuralSentimentOutput> {
   readonly maxBatchSize = 16;
   readonly languages = ["eng"] as const;
 
-  readonly options: NeuralExpertOptions;
+  readonly options: NeuralSentimentOptions;
   #loading: Promise<LoadedClassifier> | undefined;
 
-  constructor(options: Partial<NeuralExpertOptions> = {}) {
-    this.options = resolveNeuralOptions(options);
+  constructor(options: Partial<NeuralSentimentOptions> = {}) {
+    this.options = resolveSentimentOptions(options);
     this.requires = `model ${this.options.sentimentModel} (${this.options.dtype})`;
   }
 
@@ -66,20 +66,20 @@ export class NeuralSentimentExpert implements Expert<NeuralSentimentOutput> {
     return probeExpertModel(this.options.sentimentModel, "classifier", this.options);
   }
 
-  async load(): Promise<void> {
-    await this.#loaded();
+  async load(context: LoadContext = {}): Promise<void> {
+    await this.#loaded(context);
   }
 
-  #loaded(): Promise<LoadedClassifier> {
-    this.#loading ??= this.#load().catch((error: unknown) => {
+  #loaded(context: LoadContext = {}): Promise<LoadedClassifier> {
+    this.#loading ??= this.#load(context).catch((error: unknown) => {
       this.#loading = undefined; // a later call may succeed (files pulled meanwhile)
       throw error;
     });
     return this.#loading;
   }
 
-  async #load(): Promise<LoadedClassifier> {
-    const model = await resolveExpertModel(this.name, this.options.sentimentModel, "classifier", this.options);
+  async #load(context: LoadContext): Promise<LoadedClassifier> {
+    const model = await resolveExpertModel(this.name, this.options.sentimentModel, "classifier", this.options, context);
     if (model.files.kind !== "classifier") throw new Error("model store returned a non-classifier");
     const files = model.files;
     return asUnavailable(this.name, `cannot load ${this.options.sentimentModel} from ${model.dir}`, async () => {

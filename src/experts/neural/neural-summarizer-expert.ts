@@ -20,7 +20,7 @@
  * length-sorted sub-batches bounded by a padded-token budget, so short and long articles, and the
  * windows of one article, share generate calls.
  */
-import type { Availability, Expert, ExpertContext, SummaryOutput } from "../../core/expert.js";
+import type { Availability, Expert, ExpertContext, LoadContext, SummaryOutput } from "../../core/expert.js";
 import type { NewsItem } from "../../core/news-item.js";
 import type { GenerationOptions } from "../../runtime/generation/index.js";
 import type { GenerationTiming } from "../../runtime/worker/seq2seq-protocol.js";
@@ -28,7 +28,7 @@ import { HfTokenizer } from "../../runtime/tokenizer.js";
 import { emptyContentError, isBlank, itemFailure } from "../embedded/item-errors.js";
 import { lengthBatches } from "./length-batches.js";
 import { asUnavailable, probeExpertModel, readModelJson, resolveExpertModel } from "./model-access.js";
-import { type LongArticleStrategy, NEURAL_SUMMARIZER_NAME, type NeuralExpertOptions, resolveNeuralOptions } from "./options.js";
+import { type LongArticleStrategy, NEURAL_SUMMARIZER_NAME, type NeuralSummarizerOptions, resolveSummarizerOptions } from "./options.js";
 import { loadSeq2SeqModel, type Seq2SeqRunner } from "./seq2seq-loader.js";
 import { summarizationPipelineDefaults, summarizationPrefix } from "./summarization-settings.js";
 import { type EncoderPlan, encoderIds, planEncoderInputs, type SummaryInputContext } from "./summary-windows.js";
@@ -84,11 +84,11 @@ export class NeuralSummarizerExpert implements Expert<NeuralSummaryOutput> {
   // (bench/), while the padded-token budget below bounds the cross-attention cache.
   readonly maxBatchSize = 12;
 
-  readonly options: NeuralExpertOptions;
+  readonly options: NeuralSummarizerOptions;
   #loading: Promise<LoadedSummarizer> | undefined;
 
-  constructor(options: Partial<NeuralExpertOptions> = {}) {
-    this.options = resolveNeuralOptions(options);
+  constructor(options: Partial<NeuralSummarizerOptions> = {}) {
+    this.options = resolveSummarizerOptions(options);
     this.requires = `model ${this.options.summarizerModel} (${this.options.dtype})`;
   }
 
@@ -96,20 +96,20 @@ export class NeuralSummarizerExpert implements Expert<NeuralSummaryOutput> {
     return probeExpertModel(this.options.summarizerModel, "seq2seq", this.options);
   }
 
-  async load(): Promise<void> {
-    await this.#loaded();
+  async load(context: LoadContext = {}): Promise<void> {
+    await this.#loaded(context);
   }
 
-  #loaded(): Promise<LoadedSummarizer> {
-    this.#loading ??= this.#load().catch((error: unknown) => {
+  #loaded(context: LoadContext = {}): Promise<LoadedSummarizer> {
+    this.#loading ??= this.#load(context).catch((error: unknown) => {
       this.#loading = undefined;
       throw error;
     });
     return this.#loading;
   }
 
-  async #load(): Promise<LoadedSummarizer> {
-    const resolved = await resolveExpertModel(this.name, this.options.summarizerModel, "seq2seq", this.options);
+  async #load(context: LoadContext): Promise<LoadedSummarizer> {
+    const resolved = await resolveExpertModel(this.name, this.options.summarizerModel, "seq2seq", this.options, context);
     if (resolved.files.kind !== "seq2seq") throw new Error("model store returned a non-seq2seq model");
     const files = resolved.files;
     return asUnavailable(this.name, `cannot load ${this.options.summarizerModel} from ${resolved.dir}`, async () => {

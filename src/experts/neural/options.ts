@@ -1,4 +1,4 @@
-import type { DownloadProgress, ModelDtype } from "../../models/model-store.js";
+import type { ModelDtype } from "../../models/model-store.js";
 import { DEFAULT_SENTIMENT_MODEL, DEFAULT_SUMMARIZER_MODEL } from "../../models/model-store.js";
 
 export const NEURAL_SUMMARIZER_NAME = "NewsSummarizationLLMExpert";
@@ -30,27 +30,20 @@ export interface NeuralGenerationOverrides {
   numBeams?: number;
 }
 
-export interface NeuralExpertOptions {
-  /** Hub id (`owner/name[@revision]`) or local directory in the transformers.js ONNX layout. */
-  summarizerModel: string;
-  sentimentModel: string;
+/** What both neural experts need to get and run a model. */
+export interface NeuralModelOptions {
   dtype: ModelDtype;
   /** Never touch the network; the models must be on disk or in the cache. */
   offline: boolean;
+  /**
+   * How the front end names the switch that set `offline` ("--offline" for the CLI), for messages
+   * about a model that offline mode kept from being downloaded. Default: "offline option".
+   */
+  offlineLabel?: string;
   /** Model cache root instead of the Hugging Face default. */
   cacheDir?: string;
   /** Intra-op threads per ONNX session; default all cores. */
   threads?: number;
-  /** Articles longer than the summariser's window: summarise every window (map-reduce) or the first. */
-  long: LongArticleStrategy;
-  /** Sentiment: NEUTRAL when the top class probability is below this (see DEFAULT_NEUTRAL_THRESHOLD). */
-  neutralThreshold: number;
-  generation: NeuralGenerationOverrides;
-  onDownloadProgress?: (progress: DownloadProgress) => void;
-  /** One-line notices while loading (decoder compilation, fallback to the published graphs); default stderr. */
-  onNotice?: (message: string) => void;
-  /** Summariser decoder: "auto" (compiled, else published), or force one. */
-  decoderEngine?: "auto" | "compiled" | "published";
   /**
    * Padded tokens (rows × longest row) per ONNX run; sub-batches are cut to fit. Bounds memory and
    * keeps one very long article from padding many short ones. Defaults: see each expert.
@@ -58,51 +51,81 @@ export interface NeuralExpertOptions {
   tokenBudget?: number;
 }
 
-export function resolveNeuralOptions(options: Partial<NeuralExpertOptions>): NeuralExpertOptions {
-  const resolved: NeuralExpertOptions = {
-    summarizerModel: options.summarizerModel ?? DEFAULT_SUMMARIZER_MODEL,
-    sentimentModel: options.sentimentModel ?? DEFAULT_SENTIMENT_MODEL,
+export interface NeuralSummarizerOptions extends NeuralModelOptions {
+  /** Hub id (`owner/name[@revision]`) or local directory in the transformers.js ONNX layout. */
+  summarizerModel: string;
+  /** Articles longer than the summariser's window: summarise every window (map-reduce) or the first. */
+  long: LongArticleStrategy;
+  generation: NeuralGenerationOverrides;
+  /** One-line notices while loading (decoder compilation, fallback to the published graphs); default stderr. */
+  onNotice?: (message: string) => void;
+  /** Summariser decoder: "auto" (compiled, else published), or force one. */
+  decoderEngine?: "auto" | "compiled" | "published";
+}
+
+export interface NeuralSentimentOptions extends NeuralModelOptions {
+  /** Hub id (`owner/name[@revision]`) or local directory in the transformers.js ONNX layout. */
+  sentimentModel: string;
+  /** NEUTRAL when the top class probability is below this (see DEFAULT_NEUTRAL_THRESHOLD). */
+  neutralThreshold: number;
+}
+
+function resolveModelOptions(options: Partial<NeuralModelOptions>, expert: string): NeuralModelOptions {
+  const resolved: NeuralModelOptions = {
     dtype: options.dtype ?? "fp32",
     offline: options.offline ?? false,
+    ...(options.offlineLabel !== undefined ? { offlineLabel: options.offlineLabel } : {}),
+    ...(options.cacheDir !== undefined ? { cacheDir: options.cacheDir } : {}),
+    ...(options.threads !== undefined ? { threads: options.threads } : {}),
+    ...(options.tokenBudget !== undefined ? { tokenBudget: options.tokenBudget } : {}),
+  };
+  if (resolved.dtype !== "fp32" && resolved.dtype !== "q8") {
+    throw new RangeError(`${expert}: dtype must be fp32 or q8, got ${String(resolved.dtype)}`);
+  }
+  positiveInteger(expert, "threads", resolved.threads);
+  positiveInteger(expert, "tokenBudget", resolved.tokenBudget);
+  return resolved;
+}
+
+function positiveInteger(expert: string, name: string, value: number | undefined): void {
+  if (value !== undefined && !(Number.isInteger(value) && value > 0)) {
+    throw new RangeError(`${expert}: ${name} must be a positive integer, got ${value}`);
+  }
+}
+
+export function resolveSummarizerOptions(options: Partial<NeuralSummarizerOptions>): NeuralSummarizerOptions {
+  const resolved: NeuralSummarizerOptions = {
+    ...resolveModelOptions(options, NEURAL_SUMMARIZER_NAME),
+    summarizerModel: options.summarizerModel ?? DEFAULT_SUMMARIZER_MODEL,
     long: options.long ?? "chunk",
-    neutralThreshold: options.neutralThreshold ?? DEFAULT_NEUTRAL_THRESHOLD,
     generation: {
       maxLength: options.generation?.maxLength ?? TUTORIAL_MAX_LENGTH,
       minLength: options.generation?.minLength ?? TUTORIAL_MIN_LENGTH,
       ...(options.generation?.numBeams !== undefined ? { numBeams: options.generation.numBeams } : {}),
     },
-    ...(options.cacheDir !== undefined ? { cacheDir: options.cacheDir } : {}),
-    ...(options.threads !== undefined ? { threads: options.threads } : {}),
-    ...(options.onDownloadProgress !== undefined ? { onDownloadProgress: options.onDownloadProgress } : {}),
     ...(options.onNotice !== undefined ? { onNotice: options.onNotice } : {}),
     ...(options.decoderEngine !== undefined ? { decoderEngine: options.decoderEngine } : {}),
-    ...(options.tokenBudget !== undefined ? { tokenBudget: options.tokenBudget } : {}),
   };
-  validate(resolved);
+  if (resolved.long !== "chunk" && resolved.long !== "truncate") {
+    throw new RangeError(`${NEURAL_SUMMARIZER_NAME}: long must be chunk or truncate, got ${String(resolved.long)}`);
+  }
+  positiveInteger(NEURAL_SUMMARIZER_NAME, "generation.maxLength", resolved.generation.maxLength);
+  positiveInteger(NEURAL_SUMMARIZER_NAME, "generation.numBeams", resolved.generation.numBeams);
+  const minLength = resolved.generation.minLength;
+  if (minLength !== undefined && !(Number.isInteger(minLength) && minLength >= 0)) {
+    throw new RangeError(`${NEURAL_SUMMARIZER_NAME}: generation.minLength must be a non-negative integer, got ${minLength}`);
+  }
   return resolved;
 }
 
-function validate(options: NeuralExpertOptions): void {
-  const positiveInteger = (name: string, value: number | undefined) => {
-    if (value !== undefined && !(Number.isInteger(value) && value > 0)) {
-      throw new RangeError(`neural experts: ${name} must be a positive integer, got ${value}`);
-    }
+export function resolveSentimentOptions(options: Partial<NeuralSentimentOptions>): NeuralSentimentOptions {
+  const resolved: NeuralSentimentOptions = {
+    ...resolveModelOptions(options, NEURAL_SENTIMENT_NAME),
+    sentimentModel: options.sentimentModel ?? DEFAULT_SENTIMENT_MODEL,
+    neutralThreshold: options.neutralThreshold ?? DEFAULT_NEUTRAL_THRESHOLD,
   };
-  if (options.dtype !== "fp32" && options.dtype !== "q8") {
-    throw new RangeError(`neural experts: dtype must be fp32 or q8, got ${String(options.dtype)}`);
+  if (!(resolved.neutralThreshold >= 0 && resolved.neutralThreshold <= 1)) {
+    throw new RangeError(`${NEURAL_SENTIMENT_NAME}: neutralThreshold must be in [0, 1], got ${resolved.neutralThreshold}`);
   }
-  if (options.long !== "chunk" && options.long !== "truncate") {
-    throw new RangeError(`neural experts: long must be chunk or truncate, got ${String(options.long)}`);
-  }
-  if (!(options.neutralThreshold >= 0 && options.neutralThreshold <= 1)) {
-    throw new RangeError(`neural experts: neutralThreshold must be in [0, 1], got ${options.neutralThreshold}`);
-  }
-  positiveInteger("threads", options.threads);
-  positiveInteger("tokenBudget", options.tokenBudget);
-  positiveInteger("generation.maxLength", options.generation.maxLength);
-  positiveInteger("generation.numBeams", options.generation.numBeams);
-  const minLength = options.generation.minLength;
-  if (minLength !== undefined && !(Number.isInteger(minLength) && minLength >= 0)) {
-    throw new RangeError(`neural experts: generation.minLength must be a non-negative integer, got ${minLength}`);
-  }
+  return resolved;
 }

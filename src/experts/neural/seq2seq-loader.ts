@@ -51,9 +51,10 @@ export async function loadSeq2SeqModel(
   const client = await Seq2SeqWorkerClient.start(
     {
       files: {
+        // The model store's plan (models/model-files.ts) chose the dtype's files: the encoder and
+        // the merged decoder, the one decoder graph the runtime opens or compiles.
         encoder: files.encoder,
-        ...(files.decoderMerged ? { decoderMerged: files.decoderMerged } : {}),
-        ...(files.splitDecoder ? { splitDecoder: files.splitDecoder } : {}),
+        decoderMerged: files.decoderMerged,
         config,
         ...(generationConfig ? { generationConfig } : {}),
       },

@@ -1,0 +1,250 @@
+import type { AnalysisRecord } from "../core/analysis-record.js";
+import type { CombinerRegistry } from "../core/mixture.js";
+import { Orchestrator, type RunEvent, type RunStats } from "../core/orchestrator.js";
+import type { ExpertRegistry } from "../core/registry.js";
+import type { FeatureExtractor, Router } from "../core/router.js";
+import type { Sink, SinkWrite } from "../core/sink.js";
+import { createDefaultRegistry, EXPERT_GROUPS, type DefaultRegistryOptions } from "../experts/default-registry.js";
+import { openInput, type InputReader } from "../io/input-reader.js";
+import { journalPathFor } from "../io/journal.js";
+import { recordHasErrors } from "../io/output-record.js";
+import type { RulesConfig } from "../routing/rules-config.js";
+import { computeFeatures } from "../routing/features.js";
+import { JournalSink } from "../sinks/journal-sink.js";
+import { createRouter, type RouterName } from "./create-router.js";
+import { selectExperts } from "./expert-selection.js";
+import { enumerate, toPipelineInput } from "./pipeline-input.js";
+
+export type RunInput = string | Iterable<unknown> | AsyncIterable<unknown>;
+
+/**
+ * What a run tells its front end as it goes, as data (the CLI words it): the orchestrator's
+ * events, plus the resumed journal and each finished record.
+ */
+export type EngineEvent =
+  | RunEvent
+  | { type: "resumed"; journal: string; records: number }
+  | { type: "record"; record: AnalysisRecord; index: number; failed: boolean };
+
+export interface RunOptions extends DefaultRegistryOptions {
+  /** A file path (JSON array or JSON Lines; `-` for stdin) or any (async) iterable of raw items. */
+  input: RunInput;
+  /** Input format when `input` is a path (default: detected). */
+  inputFormat?: "auto" | "json" | "jsonl";
+  /** Experts to route between; default: the built-ins (`createDefaultRegistry`). */
+  registry?: ExpertRegistry;
+  /** Expert names, tasks or groups ("embedded", "neural", "all"); default: every registered expert. */
+  experts?: readonly string[];
+  /** Gating network: a built-in's name, a registered router's name, or a Router; default "auto". */
+  router?: RouterName | string | Router;
+  /** Routers besides the built-ins, selectable by name (plugins register here). */
+  routers?: ReadonlyMap<string, Router>;
+  /** Rules for the "rules" router: a JSON file path or a parsed config. */
+  rules?: string | RulesConfig;
+  /** Item features for the router; default: words, characters, language, headline, topics. */
+  features?: FeatureExtractor;
+  combiners?: CombinerRegistry;
+  /** Batches each expert may run at once (default 1). */
+  concurrency?: number;
+  /** Where records go, besides the journal. */
+  sinks?: readonly Sink[];
+  /**
+   * Crash safety: every finished record is appended to this journal file the moment it is done,
+   * and a run that is killed can be resumed from it (`resume`). Default: none.
+   */
+  journal?: string;
+  /** Continue the interrupted run the journal belongs to: its items are skipped, its records replayed to the sinks. */
+  resume?: boolean;
+  /** Replace a journal that holds an interrupted run's items instead of refusing (JournalExistsError). */
+  overwrite?: boolean;
+  /** How the journal names a non-file input (default "-"). */
+  inputName?: string;
+  /** Stops the run: nothing more is admitted or journaled, the journal is kept and RunAbortedError thrown. */
+  signal?: AbortSignal;
+  onEvent?: (event: EngineEvent) => void;
+  /** Called with the input reader when `input` is a path, for progress displays (bytes read of total). */
+  onInput?: (reader: InputReader) => void;
+  /** One-off messages in words (an expert that cannot load, where its work goes). */
+  onNotice?: (message: string) => void;
+}
+
+export interface RunSummary {
+  stats: RunStats;
+  /** Records an interrupted run had finished, taken from the journal. */
+  resumed: number;
+  /** Of those, records with errors. */
+  failedBefore: number;
+  /** Records of this run with an item or expert error. */
+  failed: number;
+  /** A sink's destination went away (a closed pipe) and the run stopped early, quietly. */
+  stoppedBySink: boolean;
+  /** The journal, when one was kept (a run stopped early keeps it). */
+  keptJournal?: string;
+  seconds: number;
+}
+
+/** The run was stopped by its signal. Finished items are in the journal, if there is one. */
+export class RunAbortedError extends Error {
+  constructor(
+    /** The journal that keeps the finished items, and how many. */
+    readonly journal: { path: string; records: number } | undefined,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      journal ? `interrupted; ${journal.records} finished items are kept in ${journal.path}` : "interrupted",
+      options,
+    );
+    this.name = "RunAbortedError";
+  }
+}
+
+/** The run failed (malformed input, a sink that cannot write); what was finished is in the journal. */
+export class RunFailedError extends Error {
+  constructor(
+    readonly journal: { path: string; records: number } | undefined,
+    options: { cause: unknown },
+  ) {
+    super(
+      `${options.cause instanceof Error ? options.cause.message : String(options.cause)}` +
+        (journal && journal.records > 0 ? ` (${journal.records} finished items are kept in ${journal.path})` : ""),
+      options,
+    );
+    this.name = "RunFailedError";
+  }
+}
+
+/** The journal file of an output path: `<output>.journal`. */
+export { journalPathFor };
+
+/**
+ * The engine's one entry point, used by the CLI and the library alike:
+ * source -> validation -> features -> gate -> experts -> mixture -> sinks, with the journal
+ * (crash safety, resume), abort and statistics inside. Records reach every sink in input order;
+ * on success every sink is closed (the journal last, which deletes it), otherwise every sink is
+ * aborted and the journal kept.
+ */
+export async function run(options: RunOptions): Promise<RunSummary> {
+  const started = performance.now();
+  const registry = options.registry ?? createDefaultRegistry(options);
+  const router = await resolveRouter(options, registry);
+  const experts = selectExperts(registry, options.experts, EXPERT_GROUPS);
+  const signal = options.signal;
+  signal?.throwIfAborted();
+
+  const journal = options.journal
+    ? new JournalSink(options.journal, {
+        resume: options.resume ?? false,
+        overwrite: options.overwrite ?? false,
+        input: typeof options.input === "string" ? options.input : (options.inputName ?? "-"),
+      })
+    : undefined;
+  const sinks: Sink[] = [...(journal ? [journal] : []), ...(options.sinks ?? [])];
+  const journalState = () => (journal ? { path: journal.path, records: journal.count } : undefined);
+
+  const orchestrator = new Orchestrator({
+    registry,
+    experts,
+    router,
+    features: options.features ?? computeFeatures,
+    ...(options.combiners ? { combiners: options.combiners } : {}),
+    ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
+    ...(options.onNotice ? { onNotice: options.onNotice } : {}),
+    ...(options.onEvent ? { onEvent: options.onEvent } : {}),
+    ...(signal ? { signal } : {}),
+  });
+
+  const opened: Sink[] = [];
+  const summary: RunSummary = {
+    stats: orchestrator.stats,
+    resumed: 0,
+    failedBefore: 0,
+    failed: 0,
+    stoppedBySink: false,
+    seconds: 0,
+  };
+  const deliver = async (record: AnalysisRecord, info: SinkWrite): Promise<boolean> => {
+    for (const sink of sinks) {
+      if ((await sink.write(record, info)) === false) return false;
+    }
+    return true;
+  };
+
+  try {
+    for (const sink of sinks) {
+      await sink.open?.(signal ? { signal } : {});
+      opened.push(sink);
+    }
+    if (journal && journal.resumed > 0) {
+      summary.resumed = journal.resumed;
+      options.onEvent?.({ type: "resumed", journal: journal.path, records: journal.resumed });
+      for await (const { record, index } of journal.replay()) {
+        if (recordHasErrors(record)) summary.failedBefore++;
+        if (!(await deliver(record, { index, replayed: true }))) {
+          summary.stoppedBySink = true;
+          break;
+        }
+      }
+    }
+    const skip = journal?.resumeFilter();
+    let raw: AsyncIterable<{ index: number; value: unknown }>;
+    if (typeof options.input === "string") {
+      const reader = openInput(options.input, { format: options.inputFormat ?? "auto" });
+      options.onInput?.(reader);
+      raw = reader;
+    } else {
+      raw = enumerate(options.input);
+    }
+    if (!summary.stoppedBySink) {
+      for await (const { index, record } of orchestrator.run(toPipelineInput(raw, skip ? { skip } : {}))) {
+        // After an abort, experts fail what they were doing: those records are not finished work.
+        if (signal?.aborted) break;
+        const failed = recordHasErrors(record);
+        if (!(await deliver(record, { index, replayed: false }))) {
+          summary.stoppedBySink = true;
+          break;
+        }
+        if (failed) summary.failed++;
+        options.onEvent?.({ type: "record", record, index, failed });
+      }
+    }
+    if (signal?.aborted) throw new RunAbortedError(journalState(), { cause: signal.reason });
+  } catch (error) {
+    const kept = journalState();
+    await Promise.all(opened.map((sink) => sink.abort?.(error).catch(() => undefined)));
+    await orchestrator.dispose();
+    if (error instanceof RunAbortedError) throw error;
+    if (signal?.aborted) throw new RunAbortedError(kept, { cause: error });
+    throw new RunFailedError(kept, { cause: error });
+  }
+
+  if (summary.stoppedBySink) {
+    // The reader went away: nothing more can be delivered. The journal stays for a resume.
+    const kept = journalState();
+    await Promise.all(opened.map((sink) => sink.abort?.(new Error("a sink stopped the run")).catch(() => undefined)));
+    if (kept) summary.keptJournal = kept.path;
+  } else {
+    const records = summary.resumed + orchestrator.stats.items;
+    try {
+      // The journal last: it is deleted only once every other sink has made its output durable.
+      for (const sink of [...sinks.filter((s) => s !== journal), ...(journal ? [journal] : [])]) {
+        await sink.close({ records });
+      }
+    } catch (error) {
+      const kept = journalState();
+      await Promise.all(opened.map((sink) => sink.abort?.(error).catch(() => undefined)));
+      await orchestrator.dispose();
+      throw new RunFailedError(kept, { cause: error });
+    }
+  }
+  await orchestrator.dispose();
+  summary.seconds = (performance.now() - started) / 1000;
+  return summary;
+}
+
+async function resolveRouter(options: RunOptions, registry: ExpertRegistry): Promise<Router> {
+  const choice = options.router ?? (options.rules ? "rules" : "auto");
+  if (typeof choice !== "string") return choice;
+  const registered = options.routers?.get(choice);
+  if (registered) return registered;
+  return createRouter(choice, registry, options.rules, options.routers ? [...options.routers.keys()] : []);
+}
