@@ -130,7 +130,8 @@ export class NeuralSummarizerExpert implements Expert<NeuralSummaryOutput> {
         ...(this.options.threads !== undefined ? { threads: this.options.threads } : {}),
         ...(this.options.cacheDir !== undefined ? { cacheDir: this.options.cacheDir } : {}),
         ...(this.options.decoderEngine !== undefined ? { engine: this.options.decoderEngine } : {}),
-        onNotice: this.options.onNotice ?? ((message) => process.stderr.write(`news-moe: ${message}\n`)),
+        // The load context's warning channel (the CLI prints it on stderr); a bare library call, stderr.
+        onNotice: this.options.onNotice ?? (context.warn ? (message) => context.warn!(message) : (message) => process.stderr.write(`news-moe: ${message}\n`)),
       });
       const maxLength = typeof generation.maxLength === "number" ? generation.maxLength : positions;
       return {
