@@ -3,10 +3,10 @@
  * percentiles, and the token-identity tally (including batch padding after EOS).
  */
 import { describe, expect, it } from "vitest";
-import { buildReport, markdownTable } from "../src/bench/report.js";
-import { percentile } from "../src/bench/stats.js";
-import { compareTokens, unpadSequence } from "../src/bench/token-identity.js";
-import type { RunnerResult } from "../src/bench/types.js";
+import { buildReport, markdownTable } from "../bench/src/report.js";
+import { percentile } from "../bench/src/stats.js";
+import { compareTokens, unpadSequence } from "../bench/src/token-identity.js";
+import type { RunnerResult } from "../bench/src/types.js";
 
 function result(system: string, runS: number, rows: Array<{ id: string; ids?: number[]; latency: number }>, vmhwmKb: number): RunnerResult {
   return {

@@ -1,7 +1,7 @@
 /**
  * Bench runner for transformers.js' own pipelines (system d, for reference), in a child process.
  *
- *   node dist/bench/runners/transformers-js.js SPEC.json
+ *   node bench/dist/runners/transformers-js.js SPEC.json
  *
  * What a TypeScript user would write today: `pipeline("summarization", dir)` from
  * @huggingface/transformers on the same exported ONNX directory (offline: `env.allowRemoteModels =

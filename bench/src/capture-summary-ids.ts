@@ -11,7 +11,7 @@
  * Costs one array copy per decoded summary; nothing in the timed path changes otherwise. A hook in
  * the expert itself (ids in its output on request) would make this unnecessary.
  */
-import { HfTokenizer } from "../runtime/tokenizer.js";
+import { HfTokenizer } from "../../dist/runtime/tokenizer.js";
 import { unpadSequence } from "./token-identity.js";
 
 export interface SummaryIdCapture {

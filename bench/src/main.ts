@@ -120,7 +120,7 @@ async function runSystem(system: SystemName, spec: Omit<RunnerSpec, "system" | "
     const specPath = join(work, `${system}.spec.json`);
     writeFileSync(specPath, JSON.stringify(full, null, 2));
     const runner = system === "transformers-js" ? "transformers-js.js" : "news-moe.js";
-    code = await run(process.execPath, [join(ROOT, "dist", "bench", "runners", runner), specPath]);
+    code = await run(process.execPath, [join(ROOT, "bench", "dist", "runners", runner), specPath]);
   }
   log(`${system}: exit ${code} after ${((performance.now() - started) / 1000).toFixed(0)} s`);
   if (code !== 0 || !existsSync(out)) return { system, label, error: `runner exited with code ${code}` };

@@ -1,7 +1,7 @@
 /**
  * Bench runner for news-moe (systems b and c): the real library path, in a child process of its own.
  *
- *   node dist/bench/runners/news-moe.js SPEC.json
+ *   node bench/dist/runners/news-moe.js SPEC.json
  *
  * The built-in registry's two neural experts (the tutorial's models on ONNX Runtime) are loaded
  * explicitly first, so model load time is measured on its own, and then each phase's articles go
@@ -21,8 +21,8 @@ import { articlesById, log, packageVersion, PEAK_RSS_SOURCE, procStatusKb, readA
 async function main(): Promise<void> {
   const spec = readSpec();
   const started = performance.now();
-  const lib = await import("../../index.js");
-  const names = await import("../../experts/neural/options.js");
+  const lib = await import("../../../dist/index.js");
+  const names = await import("../../../dist/experts/neural/options.js");
   const importS = seconds(started);
 
   const config = JSON.parse(readFileSync(join(spec.summarizerModel, "config.json"), "utf8")) as { eos_token_id?: number };
