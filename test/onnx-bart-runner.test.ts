@@ -183,6 +183,17 @@ describe("loading", () => {
     await expect(loadBartOnnx("/nonexistent-model-dir")).rejects.toThrow(/encoder_model\.onnx not found/);
   });
 
+  it("prefers the merged decoder, and uses the split pair when only that is given", async () => {
+    const merged = await loadBartOnnx(MODEL_DIR, { intraOpNumThreads: 1 });
+    expect(merged.merged).toBe(true);
+    await merged.dispose();
+    const splitOnly = bartFilesInDirectory(MODEL_DIR);
+    delete splitOnly.decoderMerged;
+    const split = await loadBartOnnx(splitOnly, { intraOpNumThreads: 1 });
+    expect(split.merged).toBe(false);
+    await split.dispose();
+  });
+
   it("falls back to the merged decoder when the split pair is not given", async () => {
     const files = bartFilesInDirectory(MODEL_DIR);
     delete files.decoder;
@@ -202,7 +213,7 @@ describe("loading", () => {
   it("reads the model's generation defaults from generation_config.json", async () => {
     const model = await loadBartOnnx(MODEL_DIR, { intraOpNumThreads: 1 });
     try {
-      expect(model.merged).toBe(false);
+      expect(model.merged).toBe(true);
       expect(model.generationDefaults).toMatchObject({ numBeams: 4, lengthPenalty: 2, maxLength: 142, minLength: 56, noRepeatNgramSize: 3, earlyStopping: true, forcedBosTokenId: 0, forcedEosTokenId: 2 });
     } finally {
       await model.dispose();

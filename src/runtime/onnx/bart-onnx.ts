@@ -13,7 +13,8 @@
  *   decoder_with_past_model  input_ids, encoder_attention_mask, past_key_values.N.{decoder,encoder}.*
  *                              -> logits, present.N.decoder.*
  *   decoder_model_merged     both of the above behind `use_cache_branch` (bool[1])
- * `decoder: "auto"` (default) uses the split pair when both files exist and the merged graph otherwise.
+ * `decoder: "auto"` (default) uses the merged graph when it exists (the one the model plan downloads, with
+ * the decoder weights resident once) and the split pair otherwise.
  * The split pair holds the decoder weights twice in memory; the merged graph once, at the price of
  * zero-length dummy pasts on the first step and a dummy `encoder_hidden_states` afterwards. In the
  * merged graph's with-past branch the `present.N.encoder.*` outputs are empty constants
@@ -58,7 +59,7 @@ export interface BartOnnxFiles {
 export interface LoadBartOptions extends OrtSessionOptions {
   /** Use the `*_quantized.onnx` files of a directory. Default false. */
   quantized?: boolean;
-  /** Which decoder graphs to use. Default "auto": the split pair when present, else the merged graph. */
+  /** Which decoder graphs to use. Default "auto": the merged graph when present, else the split pair. */
   decoder?: DecoderLayout;
 }
 
@@ -208,7 +209,7 @@ export class BartOnnxModel implements Seq2SeqModel<BartDecoderState> {
     };
     const layout = options.decoder ?? "auto";
     const split = files.decoder !== undefined && files.decoderWithPast !== undefined;
-    const useMerged = layout === "merged" || (layout === "auto" && !split);
+    const useMerged = layout === "merged" || (layout === "auto" && files.decoderMerged !== undefined);
     if (useMerged && files.decoderMerged === undefined) {
       throw new BartOnnxError("decoder_model_merged.onnx is required (no split decoder pair, or decoder: \"merged\")");
     }
