@@ -11,7 +11,8 @@ export { LexiconSentimentExpert, LEXICON_SENTIMENT_NAME } from "./lexicon-sentim
 export type { LexiconSentimentOptions, LexiconSentimentOutput } from "./lexicon-sentiment.js";
 export { decideSentiment, labelForCompound, DEFAULT_NEUTRAL_BAND, DEFAULT_SHARPNESS } from "./sentiment-probabilities.js";
 export type { SentimentDecision } from "./sentiment-probabilities.js";
-export { scoreSentence, prepareForVader, SPORT_NEUTRAL_TERMS } from "./vader.js";
+export { scoreSentence, asciiQuotes, vaderLexicon, SPORT_NEUTRAL_TERMS, NEWS_NEUTRAL_TERMS } from "./vader.js";
+export type { SentenceScore, ScoreOptions } from "./vader.js";
 export { isSportItem } from "./sport-context.js";
 
 export interface EmbeddedExpertsOptions {
