@@ -211,6 +211,12 @@ describe("detectLanguage", () => {
     expect(typeof guess.runnerUp).toBe("string");
   });
 
+  it("tells Portuguese from Galician and Spanish, and answers ISO 639-3 codes", () => {
+    expect(detectLanguage("O governo anunciou novas medidas para a economia nesta segunda-feira.").language).toBe("por");
+    expect(detectLanguage("Die Mannschaft war großartig und hat das Spiel verdient gewonnen.").language).toBe("deu");
+    expect(detectLanguage("比赛在最后一分钟才决出胜负，主队以二比一获胜。").language).toBe("cmn");
+  });
+
   it("can be restricted to the languages a caller serves", () => {
     expect(detectLanguage("The keeper made a string of fine saves late on.", { only: ["eng", "fra"] }).language).toBe("eng");
   });
