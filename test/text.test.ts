@@ -163,6 +163,12 @@ describe("words", () => {
       "สวัสดีครับ ทีมชนะแล้ว",
     ];
     for (const text of samples) expect(countWords(text)).toBe(icuCount(text));
+    // And the same words, with the same offsets, as ICU's word-like segments.
+    const icuWords = (text: string) =>
+      [...new Intl.Segmenter("en", { granularity: "word" }).segment(text)]
+        .filter((s) => s.isWordLike)
+        .map((s) => ({ text: s.segment, start: s.index, end: s.index + s.segment.length }));
+    for (const text of samples) expect(segmentWords(text)).toEqual(icuWords(text));
   });
 
   it("gives word offsets into the text", () => {
