@@ -29,6 +29,7 @@ import { emptyContentError, isBlank, itemFailure } from "./item-errors.js";
 import { leadPriorAt } from "./lead-prior.js";
 import { personalisedPageRank } from "./pagerank.js";
 import { cosine, similarityGraph, tfidfVectors } from "./sentence-graph.js";
+import { analyzeOnPool, sharedEmbeddedPool, type EmbeddedWorkerPool } from "./worker-pool.js";
 
 export const EXTRACTIVE_SUMMARIZER_NAME = "ExtractiveSummarizerExpert";
 
@@ -45,6 +46,11 @@ export interface ExtractiveSummarizerOptions {
   damping?: number;
   /** Similarities below this are not edges (noise from one shared common word). Default 0.05. */
   minSimilarity?: number;
+  /**
+   * Worker threads: true (default) for the process-wide pool (see worker-pool.ts), false to run
+   * on the calling thread, or a pool of your own.
+   */
+  workers?: boolean | EmbeddedWorkerPool;
 }
 
 export interface ExtractiveSummaryOutput extends SummaryOutput {
@@ -84,8 +90,14 @@ export class ExtractiveSummarizerExpert implements Expert<ExtractiveSummaryOutpu
   private readonly maxCandidates: number;
   private readonly damping: number;
   private readonly minSimilarity: number;
+  private readonly workers: boolean | EmbeddedWorkerPool;
+  /** The options a worker needs to build the same expert. */
+  private readonly portableOptions: ExtractiveSummarizerOptions;
 
   constructor(options: ExtractiveSummarizerOptions = {}) {
+    const { workers, ...portable } = options;
+    this.workers = workers ?? true;
+    this.portableOptions = portable;
     this.sentenceCount = options.sentences ?? 3;
     this.leadBias = options.leadBias ?? 0.8;
     this.redundancyThreshold = options.redundancyThreshold ?? 0.5;
@@ -117,9 +129,16 @@ export class ExtractiveSummarizerExpert implements Expert<ExtractiveSummaryOutpu
   async load(): Promise<void> {}
 
   async analyze(items: readonly NewsItem[], context: ExpertContext): Promise<Array<ExtractiveSummaryOutput | Error>> {
+    const pool = this.workers === true ? sharedEmbeddedPool() : this.workers || null;
+    if (pool) return analyzeOnPool(pool, "summarize", this.portableOptions, items, context.signal);
+    return this.analyzeInline(items, context.signal);
+  }
+
+  /** The batch on the calling thread (what each worker runs on its chunk). */
+  analyzeInline(items: readonly NewsItem[], signal?: AbortSignal): Array<ExtractiveSummaryOutput | Error> {
     const results: Array<ExtractiveSummaryOutput | Error> = [];
     for (const item of items) {
-      context.signal?.throwIfAborted();
+      signal?.throwIfAborted();
       if (isBlank(item.content)) {
         results.push(emptyContentError(item));
         continue;

@@ -30,6 +30,7 @@ import { decideSentiment, DEFAULT_SHARPNESS, NEWS_NEUTRAL_BAND } from "./sentime
 import { emptyContentError, isBlank, itemFailure } from "./item-errors.js";
 import { isSportItem } from "./sport-context.js";
 import { scoreSentence } from "./vader.js";
+import { analyzeOnPool, sharedEmbeddedPool, type EmbeddedWorkerPool } from "./worker-pool.js";
 
 export const LEXICON_SENTIMENT_NAME = "LexiconSentimentExpert";
 
@@ -47,6 +48,11 @@ export interface LexiconSentimentOptions {
   sportTerms?: "auto" | "always" | "never";
   /** How much more a negative sentence counts than a positive one of the same length (≥ 1). Default NEGATIVE_SENTENCE_WEIGHT. */
   negativeWeight?: number;
+  /**
+   * Worker threads: true (default) for the process-wide pool (see worker-pool.ts), false to run
+   * on the calling thread, or a pool of your own.
+   */
+  workers?: boolean | EmbeddedWorkerPool;
 }
 
 export interface LexiconSentimentOutput extends SentimentOutput {
@@ -70,8 +76,14 @@ export class LexiconSentimentExpert implements Expert<LexiconSentimentOutput> {
   private readonly sharpness: number;
   private readonly sportTerms: "auto" | "always" | "never";
   private readonly negativeWeight: number;
+  private readonly workers: boolean | EmbeddedWorkerPool;
+  /** The options a worker needs to build the same expert. */
+  private readonly portableOptions: LexiconSentimentOptions;
 
   constructor(options: LexiconSentimentOptions = {}) {
+    const { workers, ...portable } = options;
+    this.workers = workers ?? true;
+    this.portableOptions = portable;
     this.band = options.neutralBand ?? NEWS_NEUTRAL_BAND;
     this.sharpness = options.sharpness ?? DEFAULT_SHARPNESS;
     this.sportTerms = options.sportTerms ?? "auto";
@@ -95,9 +107,16 @@ export class LexiconSentimentExpert implements Expert<LexiconSentimentOutput> {
   async load(): Promise<void> {}
 
   async analyze(items: readonly NewsItem[], context: ExpertContext): Promise<Array<LexiconSentimentOutput | Error>> {
+    const pool = this.workers === true ? sharedEmbeddedPool() : this.workers || null;
+    if (pool) return analyzeOnPool(pool, "sentiment", this.portableOptions, items, context.signal);
+    return this.analyzeInline(items, context.signal);
+  }
+
+  /** The batch on the calling thread (what each worker runs on its chunk). */
+  analyzeInline(items: readonly NewsItem[], signal?: AbortSignal): Array<LexiconSentimentOutput | Error> {
     const results: Array<LexiconSentimentOutput | Error> = [];
     for (const item of items) {
-      context.signal?.throwIfAborted();
+      signal?.throwIfAborted();
       if (isBlank(item.content)) {
         results.push(emptyContentError(item));
         continue;
