@@ -66,6 +66,31 @@ describe("news-moe analyze (real process, embedded experts through fallback)", (
     expect(lines.map((l) => (JSON.parse(l) as AnalysisRecord).id)).toEqual(good.map((g) => g.id));
   });
 
+  it("cleans scraped HTML and boilerplate before the experts and records what it removed; --no-clean does not", async () => {
+    const dir = await tempDir();
+    const content =
+      "<p>Northbridge beat Eastmoor by six wickets at the County Ground to go top of the table &amp; stay there.</p>" +
+      "<script>window.ads = [];</script><p>Opener Sam Okafor made an unbeaten 88 as the hosts chased down their target.</p>" +
+      "Advertisement <p>Eastmoor captain Ravi Menon said his side had been outplayed on a slow pitch.</p>";
+    await writeFile(join(dir, "in.json"), JSON.stringify([{ id: "h1", url: "https://example.com/a", content }]));
+    const run = async (extra: string[]) => {
+      const result = await runCli(["analyze", "in.json", "-o", "out.json", "--experts", "embedded", "--quiet", "--overwrite", ...extra], {
+        cwd: dir,
+        env: isolatedEnv(dir),
+      });
+      expect(result.code).toBe(0);
+      return (JSON.parse(await readFile(join(dir, "out.json"), "utf8")) as AnalysisRecord[])[0] as AnalysisRecord;
+    };
+    const cleaned = await run([]);
+    expect(cleaned.cleaning).toEqual({ html_tags: 7, html_entities: 1, boilerplate: ["Advertisement"] });
+    const summary = (cleaned.analyses.ExtractiveSummarizerExpert as { summary: string }).summary;
+    expect(summary).not.toMatch(/<|&amp;|window\.ads|Advertisement/);
+    expect(Object.keys(cleaned)).toEqual(["id", "headline", "url", "analyses", "routing", "cleaning"]);
+    const raw = await run(["--no-clean"]);
+    expect(raw.cleaning).toBeUndefined();
+    expect((raw.analyses.ExtractiveSummarizerExpert as { summary: string }).summary).toContain("<");
+  });
+
   it("turns schema errors into entries naming the item and the problem, and goes on (exit 1)", async () => {
     const dir = await tempDir();
     const input = join(dir, "mixed.jsonl");

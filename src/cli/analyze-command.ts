@@ -3,6 +3,7 @@ import { resolve } from "node:path";
 import type { AnalysisRecord } from "../core/analysis-record.js";
 import { isExpertError } from "../core/analysis-record.js";
 import { Orchestrator, type RunStats } from "../core/orchestrator.js";
+import type { NewsItem } from "../core/news-item.js";
 import { createRouter, ROUTER_NAMES, type RouterName } from "../engine/create-router.js";
 import { selectExperts } from "../engine/expert-selection.js";
 import { toPipelineInput } from "../engine/pipeline-input.js";
@@ -11,6 +12,7 @@ import { openInput } from "../io/input-reader.js";
 import { finalizeFromJournal, Journal } from "../io/journal.js";
 import { writeJsonlLine } from "../io/output-writer.js";
 import { computeFeatures } from "../routing/features.js";
+import { cleanItem } from "../text/clean.js";
 import { ExitCode, UsageError } from "./exit-codes.js";
 import { loadPlugins } from "./plugins.js";
 import { createProgressReporter } from "./progress.js";
@@ -28,6 +30,7 @@ interface AnalyzeFlags {
   resume: boolean;
   overwrite: boolean;
   concurrency: number;
+  clean: boolean;
   quiet: boolean;
   offline: boolean;
   summarizerModel?: string;
@@ -83,6 +86,7 @@ export function registerAnalyzeCommand(program: Command): void {
     .option("--resume", "continue an interrupted run: skip items already in the journal", false)
     .option("--overwrite", "discard an interrupted run's journal and start over", false)
     .option("--concurrency <n>", "batches each expert may run at once", positiveInteger("--concurrency"), 1)
+    .option("--no-clean", "hand experts the content as scraped (default: strip HTML and scraper boilerplate first)")
     .option("-q, --quiet", "no progress output", false)
     .option("--offline", "never touch the network (also HF_HUB_OFFLINE=1)", false)
     .option("--summarizer-model <id|dir>", "summarisation model: hub id or local directory in the ONNX layout")
@@ -164,6 +168,7 @@ async function runAnalyze(input: string, flags: AnalyzeFlags): Promise<number> {
     experts,
     router,
     features: computeFeatures,
+    ...(flags.clean ? { clean: (item: NewsItem) => cleanItem(item) } : {}),
     concurrency: flags.concurrency,
     onNotice: notice,
   });

@@ -1,5 +1,6 @@
 import type { ExpertOutput } from "./expert.js";
 import type { RoutingDecision } from "../routing/types.js";
+import type { CleaningReport } from "../text/clean.js";
 
 export interface ExpertError {
   error: string;
@@ -15,6 +16,8 @@ export interface AnalysisRecord {
   url: string | null;
   analyses: Record<string, ExpertOutput | ExpertError>;
   routing: RoutingDecision | null;
+  /** What the text-cleaning step removed from `content` before routing and experts; absent when nothing. */
+  cleaning?: CleaningReport;
   mixture?: Record<string, ExpertOutput>;
   /** Set when the item itself was unusable (failed validation); `analyses` is then empty. */
   error?: string;

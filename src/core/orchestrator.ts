@@ -5,6 +5,7 @@ import { CombinerRegistry, type Contribution } from "./mixture.js";
 import type { NewsItem } from "./news-item.js";
 import type { ExpertRegistry } from "./registry.js";
 import type { ExpertProfile, ItemFeatures, RoutingDecision, Router } from "../routing/types.js";
+import type { CleaningReport } from "../text/clean.js";
 
 /** An item that failed validation: it still gets an output entry, with the reason. */
 export interface InvalidItem {
@@ -28,6 +29,11 @@ export interface OrchestratorOptions {
   experts: readonly string[];
   router: Router;
   features: (item: NewsItem) => ItemFeatures;
+  /**
+   * Text cleaning applied to each item before features, routing and experts (see text/clean.ts);
+   * its report, when it removed something, goes into the record as `cleaning`.
+   */
+  clean?: (item: NewsItem) => { item: NewsItem; report?: CleaningReport };
   combiners?: CombinerRegistry;
   /** Batches one expert may have running at once (default 1: neural experts already use every core). */
   concurrency?: number;
@@ -59,6 +65,7 @@ export interface RunStats {
 interface PendingItem {
   seq: number;
   item: NewsItem;
+  cleaning?: CleaningReport;
   decision: RoutingDecision;
   outputs: Map<string, ExpertOutput | Error>;
   remaining: number;
@@ -202,12 +209,15 @@ export class Orchestrator {
 
   private admit(
     seq: number,
-    item: NewsItem,
+    raw: NewsItem,
     profiles: readonly ExpertProfile[],
     complete: (seq: number, record: AnalysisRecord) => void,
   ): void {
+    let item = raw;
+    let cleaning: CleaningReport | undefined;
     let decision: RoutingDecision;
     try {
+      if (this.options.clean) ({ item, report: cleaning } = this.options.clean(raw));
       decision = this.options.router.route(item, this.options.features(item), profiles);
     } catch (error) {
       this.stats.withExpertErrors++;
@@ -222,6 +232,7 @@ export class Orchestrator {
       return;
     }
     const pending: PendingItem = { seq, item, decision, outputs: new Map(), remaining: decision.experts.length };
+    if (cleaning) pending.cleaning = cleaning;
     const finishOne = (expert: string, result: ExpertOutput | Error) => {
       pending.outputs.set(expert, result);
       pending.remaining--;
@@ -269,6 +280,7 @@ export class Orchestrator {
       analyses,
       routing: decision,
     };
+    if (pending.cleaning) record.cleaning = pending.cleaning;
     const mixture = this.mix(decision, pending.outputs);
     if (mixture) record.mixture = mixture;
     return record;

@@ -1,5 +1,6 @@
 import type { AnalysisRecord } from "../core/analysis-record.js";
 import type { CombinerRegistry } from "../core/mixture.js";
+import type { NewsItem } from "../core/news-item.js";
 import { Orchestrator, type RunStats } from "../core/orchestrator.js";
 import type { ExpertRegistry } from "../core/registry.js";
 import { createDefaultRegistry, EXPERT_GROUPS, type DefaultRegistryOptions } from "../experts/default-registry.js";
@@ -7,6 +8,7 @@ import { openInput } from "../io/input-reader.js";
 import type { RulesConfig } from "../routing/rules-config.js";
 import { computeFeatures } from "../routing/features.js";
 import type { Router } from "../routing/types.js";
+import { cleanItem, type CleaningOptions } from "../text/clean.js";
 import { createRouter, type RouterName } from "./create-router.js";
 import { selectExperts } from "./expert-selection.js";
 import { enumerate, toPipelineInput } from "./pipeline-input.js";
@@ -21,6 +23,11 @@ export interface AnalyzeOptions extends DefaultRegistryOptions {
   /** Rules for the "rules" router: a JSON file path or a parsed config. */
   rules?: string | RulesConfig;
   combiners?: CombinerRegistry;
+  /**
+   * Text cleaning before routing and experts (HTML, scraper boilerplate; see text/clean.ts):
+   * options, or false to hand experts the content as it came. Default: on, built-in rules.
+   */
+  cleaning?: false | CleaningOptions;
   /** Batches each expert may run at once (default 1). */
   concurrency?: number;
   /** Input format when `input` is a path (default: detected). */
@@ -48,6 +55,7 @@ export async function* analyzeStream(
     experts: selectExperts(registry, options.experts, EXPERT_GROUPS),
     router,
     features: computeFeatures,
+    ...(options.cleaning !== false ? { clean: (item: NewsItem) => cleanItem(item, options.cleaning || {}) } : {}),
     onNotice: options.onNotice ?? ((message) => process.stderr.write(`news-moe: ${message}\n`)),
     ...(options.combiners ? { combiners: options.combiners } : {}),
     ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
