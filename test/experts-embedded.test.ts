@@ -6,6 +6,8 @@ import {
   createEmbeddedExperts,
   decideSentiment,
   ExtractiveSummarizerExpert,
+  hasBalancedQuotes,
+  hasDanglingPronoun,
   isSportItem,
   LexiconSentimentExpert,
   scoreSentence,
@@ -214,6 +216,64 @@ describe("ExtractiveSummarizerExpert", () => {
     await expect(summarizer.analyze([item("a", CUP_REPORT)], { ...context, signal: controller.signal })).rejects.toThrow(
       "stopping",
     );
+  });
+});
+
+describe("ExtractiveSummarizerExpert: summaries that read cleanly", () => {
+  const expert = new ExtractiveSummarizerExpert({ workers: false });
+  const examples = JSON.parse(readFileSync(new URL("../examples/news-data.json", import.meta.url), "utf8")) as NewsItem[];
+
+  it("recognises half-quotes and back-referring pronouns", () => {
+    expect(hasBalancedQuotes("“I am heartbroken,” Ferrer wrote.")).toBe(true);
+    expect(hasBalancedQuotes("“I worked so hard this spring.")).toBe(false);
+    expect(hasBalancedQuotes("Now I have to stop.”")).toBe(false);
+    expect(hasBalancedQuotes('He said "no" twice.')).toBe(true);
+    expect(hasDanglingPronoun("“He was ready,” she said.")).toBe(true);
+    expect(hasDanglingPronoun("Their rise is remarkable.")).toBe(true);
+    expect(hasDanglingPronoun("“We let people down,” said Sofia Sharma.")).toBe(false);
+    expect(hasDanglingPronoun("Theirs was a late goal in the derby.")).toBe(false);
+  });
+
+  it("keeps the lead sentence, whole quotes and no orphaned pronoun on every example article", () => {
+    let withLead = 0;
+    const articles = examples.filter((e) => e.content.trim() !== "");
+    for (const news of articles) {
+      const summary = expert.summarize(news.content);
+      const sentences = splitSentences(news.content);
+      if (summary.sentence_indices[0] === 0) withLead++;
+      for (const index of summary.sentence_indices) {
+        const text = sentences[index]?.text ?? "";
+        expect(hasBalancedQuotes(text), `${news.id} #${index}`).toBe(true);
+        if (index > 0 && hasDanglingPronoun(text)) expect(summary.sentence_indices, `${news.id} #${index}`).toContain(index - 1);
+      }
+    }
+    // The lead prior's documented effect (14 of 15): the title-race feature opens with its second sentence.
+    expect(articles).toHaveLength(15);
+    expect(withLead).toBe(14);
+  });
+
+  it("swaps a central sentence quoting a pronoun for the next one, and a half-quote too", () => {
+    const article = [
+      "Owen Pryce-Llewellyn won the 200m medley final in a British record time at the world championships on Tuesday.",
+      "The 22-year-old led the medley final from the butterfly leg and held off the American champion on the freestyle leg.",
+      "His coach Maria Santos watched the medley final from the stands with the British team.",
+      "Santos was not surprised by the record.",
+      "“He was ready for the final and the record, and he swam the medley final perfectly,” she said.",
+      "“I knew the record would go in the medley final tonight.",
+      "He has worked for it for years,” Santos added.",
+      "Pryce-Llewellyn swims the 200m butterfly heats on Thursday.",
+    ].join(" ");
+    const summary = expert.summarize(article);
+    expect(summary.sentence_indices).not.toContain(4);
+    expect(summary.sentence_indices).not.toContain(5);
+    expect(summary.sentence_indices).not.toContain(6);
+    expect(summary.sentence_indices[0]).toBe(0);
+    expect(summary.sentences).toBe(3);
+  });
+
+  it("still summarises an article made only of half-quotes", () => {
+    const quote = "“We started the season with a young squad and plenty of doubts about the defence. Nobody believed in the defence except the players in the squad.”";
+    expect(expert.summarize(quote).sentences).toBe(1);
   });
 });
 

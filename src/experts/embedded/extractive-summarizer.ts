@@ -15,6 +15,11 @@
  *  4. Take sentences by rank, skipping one whose cosine similarity to an already chosen sentence is
  *     at least `redundancyThreshold` (default 0.5), until `sentences` (2–4, default 3) are chosen;
  *     short articles get fewer: at most a third of their sentences, and at least one.
+ *     Sentences with unbalanced double quotes (one half of a quote that spans sentences) are
+ *     ranked but not picked while any other candidate is left.
+ *     A chosen sentence that opens with a back-referring pronoun ("Their rise...", "“...,” she
+ *     said.") while the sentence before it is not chosen is swapped for the next-ranked candidate,
+ *     unless that would leave the summary shorter.
  *  5. Output the chosen sentences in article order.
  *
  * Cost: sentence splitting and candidate selection are linear in the text; the graph is
@@ -75,6 +80,36 @@ interface Candidate {
   sentence: Sentence;
   words: number;
   terms: string[];
+  /** Opens with a pronoun, or a quote attributed to one: it needs the sentence before. */
+  danglingPronoun: boolean;
+  /** Its double quotes open and close within it. */
+  wholeQuotes: boolean;
+}
+
+/** Pronouns that point back to someone or something named earlier. */
+const BACK_REFERENCE = /^["'“‘«(]?(?:he|she|they|it|his|her|their|its|him|them)\b/i;
+/** "“...,” she said." / "..., he added." : a quote attributed to a pronoun. */
+const PRONOUN_ATTRIBUTION =
+  /[,.!?]["”’»]?\s+(?:he|she|they)\s+(?:said|says|added|adds|explained|admitted|insisted|told|continued|warned|joked|recalled)\b/i;
+
+/**
+ * Double quotation marks that open and close within the sentence. A sentence that opens a quote
+ * the next one closes (or closes one an earlier one opened) reads as a fragment on its own.
+ */
+export function hasBalancedQuotes(text: string): boolean {
+  let open = 0;
+  let close = 0;
+  let straight = 0;
+  for (const ch of text) {
+    if (ch === "\u201c" || ch === "\u00ab" || ch === "\u201e") open++;
+    else if (ch === "\u201d" || ch === "\u00bb") close++;
+    else if (ch === '"') straight++;
+  }
+  return open === close && straight % 2 === 0;
+}
+
+export function hasDanglingPronoun(text: string): boolean {
+  return BACK_REFERENCE.test(text) || PRONOUN_ATTRIBUTION.test(text);
 }
 
 export class ExtractiveSummarizerExpert implements Expert<ExtractiveSummaryOutput> {
@@ -170,16 +205,39 @@ export class ExtractiveSummarizerExpert implements Expert<ExtractiveSummaryOutpu
     const byRank = candidates
       .map((_, i) => i)
       .sort((a, b) => (scores[b] ?? 0) - (scores[a] ?? 0) || a - b);
-    const chosen: number[] = [];
-    for (const i of byRank) {
-      if (chosen.length >= wanted) break;
-      const vector = vectors[i];
-      if (!vector) continue;
-      const redundant = chosen.some((j) => {
-        const other = vectors[j];
-        return other !== undefined && cosine(vector, other) >= this.redundancyThreshold;
+    // Half-quotes stay in the graph (they make their neighbours central) but are not picked while
+    // any whole sentence is left.
+    const halfQuotesOnly = candidates.every((c) => !c.wholeQuotes);
+    const select = (excluded: ReadonlySet<number>): number[] => {
+      const chosen: number[] = [];
+      for (const i of byRank) {
+        if (chosen.length >= wanted) break;
+        const vector = vectors[i];
+        if (!vector || excluded.has(i) || !(candidates[i]?.wholeQuotes || halfQuotesOnly)) continue;
+        const redundant = chosen.some((j) => {
+          const other = vectors[j];
+          return other !== undefined && cosine(vector, other) >= this.redundancyThreshold;
+        });
+        if (!redundant) chosen.push(i);
+      }
+      return chosen;
+    };
+    // A sentence whose pronoun points back ("Their rise...", "“...ready,” she said.") needs the
+    // sentence before it; when that one is not in the summary, take the next-ranked candidate
+    // instead, as long as that does not leave the summary shorter.
+    const excluded = new Set<number>();
+    let chosen = select(excluded);
+    for (;;) {
+      const positions = new Set(chosen.map((i) => candidates[i]?.position));
+      const dangling = chosen.find((i) => {
+        const c = candidates[i];
+        return c !== undefined && c.position > 0 && c.danglingPronoun && !positions.has(c.position - 1);
       });
-      if (!redundant) chosen.push(i);
+      if (dangling === undefined) break;
+      excluded.add(dangling);
+      const alternative = select(excluded);
+      if (alternative.length < chosen.length) break;
+      chosen = alternative;
     }
     const picked = chosen
       .map((i) => candidates[i])
@@ -201,7 +259,8 @@ export class ExtractiveSummarizerExpert implements Expert<ExtractiveSummaryOutpu
     const considered: Candidate[] = sentences.slice(0, this.maxCandidates).map((sentence, position) => {
       const words = segmentWords(sentence.text);
       const terms = words.map((w) => normalizeTerm(w.text)).filter((t) => t.length > 0 && !ENGLISH_STOP_WORDS.has(t));
-      return { position, sentence, words: words.length, terms };
+      const text = sentence.text;
+      return { position, sentence, words: words.length, terms, danglingPronoun: hasDanglingPronoun(text), wholeQuotes: hasBalancedQuotes(text) };
     });
     const withTerms = considered.filter((c) => c.terms.length > 0);
     const wellSized = withTerms.filter((c) => c.words >= MIN_WORDS && c.words <= MAX_WORDS);

@@ -5,7 +5,7 @@
 import { ExtractiveSummarizerExpert, type ExtractiveSummarizerOptions } from "./extractive-summarizer.js";
 import { LexiconSentimentExpert, type LexiconSentimentOptions } from "./lexicon-sentiment.js";
 
-export { ExtractiveSummarizerExpert, EXTRACTIVE_SUMMARIZER_NAME } from "./extractive-summarizer.js";
+export { ExtractiveSummarizerExpert, EXTRACTIVE_SUMMARIZER_NAME, hasBalancedQuotes, hasDanglingPronoun } from "./extractive-summarizer.js";
 export type { ExtractiveSummarizerOptions, ExtractiveSummaryOutput } from "./extractive-summarizer.js";
 export { LexiconSentimentExpert, LEXICON_SENTIMENT_NAME } from "./lexicon-sentiment.js";
 export type { LexiconSentimentOptions, LexiconSentimentOutput } from "./lexicon-sentiment.js";
