@@ -165,7 +165,9 @@ export class ExtractiveSummarizerExpert implements Expert<ExtractiveSummaryOutpu
 
   async analyze(items: readonly NewsItem[], context: ExpertContext): Promise<Array<ExtractiveSummaryOutput | Error>> {
     const pool = this.workers === true ? sharedEmbeddedPool() : this.workers || null;
-    if (pool) return analyzeOnPool(pool, "summarize", this.portableOptions, items, context.signal);
+    if (pool) {
+      return analyzeOnPool(pool, "summarize", this.portableOptions, items, context.signal, (own) => this.analyzeInline(own, context.signal));
+    }
     return this.analyzeInline(items, context.signal);
   }
 

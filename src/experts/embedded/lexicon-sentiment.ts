@@ -108,7 +108,9 @@ export class LexiconSentimentExpert implements Expert<LexiconSentimentOutput> {
 
   async analyze(items: readonly NewsItem[], context: ExpertContext): Promise<Array<LexiconSentimentOutput | Error>> {
     const pool = this.workers === true ? sharedEmbeddedPool() : this.workers || null;
-    if (pool) return analyzeOnPool(pool, "sentiment", this.portableOptions, items, context.signal);
+    if (pool) {
+      return analyzeOnPool(pool, "sentiment", this.portableOptions, items, context.signal, (own) => this.analyzeInline(own, context.signal));
+    }
     return this.analyzeInline(items, context.signal);
   }
 

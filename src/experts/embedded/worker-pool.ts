@@ -3,12 +3,13 @@
  *
  * The embedded experts are pure CPU work on one item at a time, and the orchestrator runs on one
  * thread; without this a 2-core machine kept one core idle. Each expert's batch is split into one
- * chunk per worker and the chunks go to a pool shared by both experts, so while the summariser's
- * chunks run on one core the sentiment expert's run on the other, and the main thread is left
- * with reading, routing and writing.
+ * chunk per worker, plus a smaller one for the calling thread, and the chunks go to a pool shared
+ * by both experts.
  *
- * Size: `NEWS_MOE_EMBEDDED_WORKERS` when set (0 = no workers, everything inline), otherwise
- * `os.availableParallelism()`; on a single core the work stays inline. Workers are created on
+ * Size: `NEWS_MOE_EMBEDDED_WORKERS` when set (0 = no workers, everything inline), otherwise one
+ * fewer than `os.availableParallelism()`, because the calling thread analyses a share of each
+ * batch itself (half a worker's; it also reads, routes and writes); on a single core the work
+ * stays inline. Each worker costs about 35 MB of memory, so this also keeps peak RSS lower. Workers are created on
  * first use, and are unref'd whenever idle, so they never keep a finished process alive. A
  * worker holds its own copy of the lexicon and ICU data, about 25 MB.
  *
@@ -139,7 +140,7 @@ const WORKER_SCRIPT = new URL("./embedded-worker.js", import.meta.url);
 
 let shared: EmbeddedWorkerPool | null | undefined;
 
-/** Workers wanted: NEWS_MOE_EMBEDDED_WORKERS, else the cores there are (none on a single core). */
+/** Workers wanted: NEWS_MOE_EMBEDDED_WORKERS, else one fewer than the cores (none on a single core). */
 export function embeddedWorkerCount(env: NodeJS.ProcessEnv = process.env): number {
   const configured = env.NEWS_MOE_EMBEDDED_WORKERS;
   if (configured !== undefined && configured.trim() !== "") {
@@ -149,8 +150,9 @@ export function embeddedWorkerCount(env: NodeJS.ProcessEnv = process.env): numbe
     }
     return n;
   }
+  // The calling thread takes a share of every batch (analyzeOnPool), so one core is left to it.
   const cores = availableParallelism();
-  return cores >= 2 ? cores : 0;
+  return cores >= 2 ? cores - 1 : 0;
 }
 
 /**
@@ -166,22 +168,29 @@ export function sharedEmbeddedPool(): EmbeddedWorkerPool | null {
 }
 
 /** Runs a batch on the pool, item results in order; an item's error comes back as an Error with its message. */
-export async function analyzeOnPool<O>(
+export async function analyzeOnPool<T extends { id: unknown; content: unknown; url?: unknown; topics?: unknown; keyword?: unknown }, O>(
   pool: EmbeddedWorkerPool,
   kind: EmbeddedTaskKind,
   options: unknown,
-  items: ReadonlyArray<{ id: unknown; content: unknown; url?: unknown; topics?: unknown; keyword?: unknown }>,
+  items: readonly T[],
   signal?: AbortSignal,
+  inline?: (items: readonly T[]) => Array<O | Error>,
 ): Promise<Array<O | Error>> {
   signal?.throwIfAborted();
-  const sent: WorkerItem[] = items.map(({ id, content, url, topics, keyword }) => ({
+  // The calling thread takes a share too (half a worker's): on 2 cores one worker plus the main
+  // thread keep both busy, at one worker's memory. It goes last, after the workers have theirs.
+  const own = inline && items.length >= pool.size + 2 ? Math.floor(items.length / (2 * pool.size + 1)) : 0;
+  const shipped = items.slice(0, items.length - own);
+  const sent: WorkerItem[] = shipped.map(({ id, content, url, topics, keyword }) => ({
     id,
     content: content as string,
     ...(url !== undefined ? { url } : {}),
     ...(topics !== undefined ? { topics } : {}),
     ...(keyword !== undefined ? { keyword } : {}),
   }));
-  const results = await pool.runSplit(kind, options, sent);
+  const pending = pool.runSplit(kind, options, sent);
+  const local = own > 0 && inline ? inline(items.slice(items.length - own)) : [];
+  const results = await pending;
   signal?.throwIfAborted();
-  return results.map((result) => ("error" in result ? new Error(result.error) : (result.ok as O)));
+  return [...results.map((result) => ("error" in result ? new Error(result.error) : (result.ok as O))), ...local];
 }
