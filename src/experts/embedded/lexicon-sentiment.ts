@@ -29,7 +29,7 @@ import { splitSentences } from "../../text/sentences.js";
 import { decideSentiment, DEFAULT_SHARPNESS, NEWS_NEUTRAL_BAND } from "./sentiment-probabilities.js";
 import { emptyContentError, isBlank, itemFailure } from "./item-errors.js";
 import { isSportItem } from "./sport-context.js";
-import { scoreSentence } from "./vader.js";
+import { scoreSentence, vaderLexicon } from "./vader.js";
 import { analyzeOnPool, sharedEmbeddedPool, type EmbeddedWorkerPool } from "./worker-pool.js";
 
 export const LEXICON_SENTIMENT_NAME = "LexiconSentimentExpert";
@@ -103,8 +103,10 @@ export class LexiconSentimentExpert implements Expert<LexiconSentimentOutput> {
     return { available: true };
   }
 
-  /** The lexicon is bundled with the package and loaded on import: nothing to do. */
-  async load(): Promise<void> {}
+  /** Reads the lexicon (data/vader, shipped with the package), so a broken install fails here, once. */
+  async load(): Promise<void> {
+    vaderLexicon();
+  }
 
   async analyze(items: readonly NewsItem[], context: ExpertContext): Promise<Array<LexiconSentimentOutput | Error>> {
     const pool = this.workers === true ? sharedEmbeddedPool() : this.workers || null;
