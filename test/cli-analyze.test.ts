@@ -36,9 +36,14 @@ describe("news-moe analyze (real process, embedded experts through fallback)", (
       expect(record.url).toBe(examples[i]?.url);
       const analyses = Object.values(record.analyses);
       expect(analyses.some((a) => hasOutputOrError(a, "summary"))).toBe(true);
-      expect(analyses.some((a) => hasOutputOrError(a, "sentiment_label"))).toBe(true);
+      // Sentiment, or its error, or (the Spanish item: both sentiment experts are English-only) the
+      // task skipped with the reason.
+      const sentimentSkipped = record.routing?.skipped?.find((s) => s.task === "sentiment");
+      expect(analyses.some((a) => hasOutputOrError(a, "sentiment_label")) || sentimentSkipped !== undefined).toBe(true);
+      if (sentimentSkipped) expect(sentimentSkipped.reason).toMatch(/^language "spa" \(detected\) is not handled by any sentiment expert/);
       expect(record.routing?.experts.length).toBeGreaterThan(0);
     }
+    expect(records.filter((r) => r.routing?.skipped !== undefined).map((r) => r.id)).toEqual(["cn5t2r8ve4jo"]);
     const empty = records.find((r) => r.id === examples.find((e) => e.content === "")?.id);
     expect(Object.values(empty?.analyses ?? {}).every((a) => "error" in a)).toBe(true);
     // The journal is gone once the output is complete, and no temporary file is left behind.
@@ -59,6 +64,31 @@ describe("news-moe analyze (real process, embedded experts through fallback)", (
     expect(result.code).toBe(0);
     const lines = (await readFile(join(dir, "out.jsonl"), "utf8")).trim().split("\n");
     expect(lines.map((l) => (JSON.parse(l) as AnalysisRecord).id)).toEqual(good.map((g) => g.id));
+  });
+
+  it("cleans scraped HTML and boilerplate before the experts and records what it removed; --no-clean does not", async () => {
+    const dir = await tempDir();
+    const content =
+      "<p>Northbridge beat Eastmoor by six wickets at the County Ground to go top of the table &amp; stay there.</p>" +
+      "<script>window.ads = [];</script><p>Opener Sam Okafor made an unbeaten 88 as the hosts chased down their target.</p>" +
+      "Advertisement <p>Eastmoor captain Ravi Menon said his side had been outplayed on a slow pitch.</p>";
+    await writeFile(join(dir, "in.json"), JSON.stringify([{ id: "h1", url: "https://example.com/a", content }]));
+    const run = async (extra: string[]) => {
+      const result = await runCli(["analyze", "in.json", "-o", "out.json", "--experts", "embedded", "--quiet", "--overwrite", ...extra], {
+        cwd: dir,
+        env: isolatedEnv(dir),
+      });
+      expect(result.code).toBe(0);
+      return (JSON.parse(await readFile(join(dir, "out.json"), "utf8")) as AnalysisRecord[])[0] as AnalysisRecord;
+    };
+    const cleaned = await run([]);
+    expect(cleaned.cleaning).toEqual({ html_tags: 7, html_entities: 1, boilerplate: ["Advertisement"] });
+    const summary = (cleaned.analyses.ExtractiveSummarizerExpert as { summary: string }).summary;
+    expect(summary).not.toMatch(/<|&amp;|window\.ads|Advertisement/);
+    expect(Object.keys(cleaned)).toEqual(["id", "headline", "url", "analyses", "routing", "cleaning"]);
+    const raw = await run(["--no-clean"]);
+    expect(raw.cleaning).toBeUndefined();
+    expect((raw.analyses.ExtractiveSummarizerExpert as { summary: string }).summary).toContain("<");
   });
 
   it("turns schema errors into entries naming the item and the problem, and goes on (exit 1)", async () => {

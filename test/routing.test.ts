@@ -168,15 +168,56 @@ describe("auto router (built-in rules)", () => {
     const decision = route(auto, spanish);
     expect(computeFeatures(spanish).language).toBe("spa");
     expect(decision.experts.find((c) => c.task === "summarization")?.expert).toBe("ExtractiveSummarizerExpert");
-    // Both sentiment experts are English-only: a weak answer beats none, and the reason says so.
-    const sentiment = decision.experts.find((c) => c.task === "sentiment");
-    expect(sentiment?.expert).toBe("SentimentAnalysisLLMExpert");
-    expect(sentiment?.reason).toContain('no sentiment expert supports language "spa"');
+    expect(decision.experts.find((c) => c.task === "summarization")?.reason).not.toContain("language");
+    // Both sentiment experts are English-only: the task is skipped, and the reason says why.
+    expect(decision.experts.find((c) => c.task === "sentiment")).toBeUndefined();
+    expect(decision.skipped).toEqual([
+      {
+        task: "sentiment",
+        reason:
+          'language "spa" (detected) is not handled by any sentiment expert that can run ' +
+          "(SentimentAnalysisLLMExpert: eng; LexiconSentimentExpert: eng)",
+      },
+    ]);
+  });
+
+  it("gives a positive German article no English-lexicon sentiment, and summarises it extractively", () => {
+    const german = item({
+      content:
+        "Die Mannschaft war großartig und hat das Spiel verdient gewonnen. Die Fans feierten bis tief in die Nacht, " +
+        "und der Trainer lobte den Einsatz seiner Spieler. Es war der erste Sieg in dieser Saison.",
+    });
+    expect(computeFeatures(german).language).toBe("deu");
+    const decision = route(auto, german);
+    expect(decision.experts.map((c) => c.expert)).toEqual(["ExtractiveSummarizerExpert"]);
+    expect(decision.skipped?.[0]?.task).toBe("sentiment");
+    expect(decision.skipped?.[0]?.reason).toContain('language "deu" (detected) is not handled by any sentiment expert');
+  });
+
+  it("never takes short English reports for another language (franc said Scots or Nynorsk for these)", () => {
+    const reports = [
+      "“Days like this are why you play sport,” said Hannah Moreau. “Enjoy it — they don’t come around often.”",
+      "Eastmoor Saints have now won five of their last 23 matches, their best run in more than a decade. The win was built on a solid defensive display and clinical finishing when it mattered.",
+      "“I can’t explain it, and I’m not going to try,” said Arjun Brannigan. “It wasn’t good enough.”",
+      "Rovers won 2-0 at home. Smith scored twice.",
+    ];
+    for (const content of reports) {
+      expect(computeFeatures(item({ content })).language, content).toBe("eng");
+      expect(route(auto, item({ content })).skipped, content).toBeUndefined();
+    }
+  });
+
+  it("runs English-only experts on other languages when the rules turn language support off", () => {
+    const router = new RulesRouter(parseRulesConfig({ priors: DEFAULT_RULES.priors, respectLanguages: false }, "t"));
+    const german = item({ content: "Die Mannschaft war großartig und hat das Spiel verdient gewonnen. Die Fans feierten lange." });
+    const decision = route(router, german);
+    expect(decision.skipped).toBeUndefined();
+    expect(decision.experts.map((c) => c.task)).toEqual(["summarization", "sentiment"]);
   });
 });
 
 describe("language support meets availability", () => {
-  it("does not exclude the only runnable expert because an unavailable one supports the language", () => {
+  it("skips the task when only an unavailable expert supports the language, and names it", () => {
     const profiles: ExpertProfile[] = [
       { name: "Multilingual", task: "sentiment", available: false, unavailableReason: "no model" },
       { name: "EnglishOnly", task: "sentiment", languages: ["eng"], available: true },
@@ -187,8 +228,15 @@ describe("language support meets availability", () => {
         "El Atlético Ribera ganó el derbi regional con dos goles en la segunda parte y la afición celebró hasta muy tarde.",
     });
     const decision = route(router, spanish, profiles);
-    expect(decision.experts.map((c) => c.expert)).toEqual(["EnglishOnly"]);
-    expect(decision.experts[0]?.reason).toContain('no sentiment expert supports language "spa"');
+    expect(decision.experts).toEqual([]);
+    expect(decision.skipped).toEqual([
+      {
+        task: "sentiment",
+        reason:
+          'language "spa" (detected) is not handled by any sentiment expert that can run (Multilingual: any; EnglishOnly: eng); ' +
+          "Multilingual would handle it but is unavailable",
+      },
+    ]);
   });
 });
 

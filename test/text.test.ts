@@ -163,6 +163,12 @@ describe("words", () => {
       "สวัสดีครับ ทีมชนะแล้ว",
     ];
     for (const text of samples) expect(countWords(text)).toBe(icuCount(text));
+    // And the same words, with the same offsets, as ICU's word-like segments.
+    const icuWords = (text: string) =>
+      [...new Intl.Segmenter("en", { granularity: "word" }).segment(text)]
+        .filter((s) => s.isWordLike)
+        .map((s) => ({ text: s.segment, start: s.index, end: s.index + s.segment.length }));
+    for (const text of samples) expect(segmentWords(text)).toEqual(icuWords(text));
   });
 
   it("gives word offsets into the text", () => {
@@ -209,6 +215,12 @@ describe("detectLanguage", () => {
     expect(guess.confidence).toBeGreaterThan(0);
     expect(guess.confidence).toBeLessThanOrEqual(1);
     expect(typeof guess.runnerUp).toBe("string");
+  });
+
+  it("tells Portuguese from Galician and Spanish, and answers ISO 639-3 codes", () => {
+    expect(detectLanguage("O governo anunciou novas medidas para a economia nesta segunda-feira.").language).toBe("por");
+    expect(detectLanguage("Die Mannschaft war großartig und hat das Spiel verdient gewonnen.").language).toBe("deu");
+    expect(detectLanguage("比赛在最后一分钟才决出胜负，主队以二比一获胜。").language).toBe("cmn");
   });
 
   it("can be restricted to the languages a caller serves", () => {

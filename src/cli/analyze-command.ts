@@ -27,6 +27,7 @@ interface AnalyzeFlags {
   resume: boolean;
   overwrite: boolean;
   concurrency: number;
+  clean: boolean;
   quiet: boolean;
   offline: boolean;
   summarizerModel?: string;
@@ -78,6 +79,7 @@ export function registerAnalyzeCommand(program: Command): void {
     .option("--resume", "continue an interrupted run: skip items already in the journal", false)
     .option("--overwrite", "discard an interrupted run's journal and start over", false)
     .option("--concurrency <n>", "batches each expert may run at once", positiveInteger("--concurrency"), 1)
+    .option("--no-clean", "hand experts the content as scraped (default: strip HTML and scraper boilerplate first)")
     .option("-q, --quiet", "no progress output", false)
     .option("--offline", "never touch the network (also HF_HUB_OFFLINE=1)", false)
     .option("--summarizer-model <id|dir>", "summarisation model: hub id or local directory in the ONNX layout")
@@ -208,6 +210,7 @@ async function runAnalyze(input: string, flags: AnalyzeFlags): Promise<number> {
       routers: plugins.routers,
       ...(flags.rules ? { rules: flags.rules } : {}),
       concurrency: flags.concurrency,
+      ...(flags.clean ? {} : { cleaning: false as const }),
       sinks,
       ...(outputPath ? { journal: journalPathFor(outputPath), resume: flags.resume, overwrite: flags.overwrite } : {}),
       signal: controller.signal,

@@ -4,6 +4,7 @@ import { ExpertUnavailableError, type Expert, type ExpertOutput, type LoadProgre
 import { CombinerRegistry, type Contribution } from "./mixture.js";
 import type { NewsItem } from "./news-item.js";
 import type { ExpertRegistry } from "./registry.js";
+import type { CleaningReport } from "./analysis-record.js";
 import type { ExpertProfile, FeatureExtractor, ItemFeatures, RouteContext, RoutingDecision, Router } from "./router.js";
 
 /** An item that failed validation: it still gets an output entry, with the reason. */
@@ -42,6 +43,11 @@ export interface OrchestratorOptions {
   router: Router;
   /** Computes each item's features before routing (the engine's default: word count, language, ...). */
   features: FeatureExtractor;
+  /**
+   * Text cleaning applied to each item before features, routing and experts (see text/clean.ts);
+   * its report, when it removed something, goes into the record as `cleaning`.
+   */
+  clean?: (item: NewsItem) => { item: NewsItem; report?: CleaningReport };
   combiners?: CombinerRegistry;
   /** Batches one expert may have running at once (default 1: neural experts already use every core). */
   concurrency?: number;
@@ -75,6 +81,7 @@ export interface RunStats {
 interface PendingItem {
   seq: number;
   item: NewsItem;
+  cleaning?: CleaningReport;
   decision: RoutingDecision;
   outputs: Map<string, ExpertOutput | Error>;
   remaining: number;
@@ -281,10 +288,26 @@ export class Orchestrator {
 
   private admit(
     seq: number,
-    item: NewsItem,
+    raw: NewsItem,
     profiles: readonly ExpertProfile[],
     complete: (seq: number, record: AnalysisRecord) => void,
   ): void {
+    let item = raw;
+    let cleaning: CleaningReport | undefined;
+    try {
+      if (this.options.clean) ({ item, report: cleaning } = this.options.clean(raw));
+    } catch (error) {
+      this.stats.withExpertErrors++;
+      complete(seq, {
+        id: raw.id,
+        headline: raw.headline ?? null,
+        url: raw.url ?? null,
+        analyses: {},
+        routing: null,
+        error: `cleaning failed: ${toError(error).message}`,
+      });
+      return;
+    }
     (this.routing as RoutingDispatcher).enqueue(item, (decision) => {
       if (decision instanceof Error) {
         this.stats.withExpertErrors++;
@@ -298,7 +321,7 @@ export class Orchestrator {
         });
         return;
       }
-      this.dispatch(seq, item, decision, profiles, complete);
+      this.dispatch(seq, item, decision, profiles, complete, cleaning);
     });
   }
 
@@ -308,8 +331,10 @@ export class Orchestrator {
     decision: RoutingDecision,
     profiles: readonly ExpertProfile[],
     complete: (seq: number, record: AnalysisRecord) => void,
+    cleaning?: CleaningReport,
   ): void {
     const pending: PendingItem = { seq, item, decision, outputs: new Map(), remaining: decision.experts.length };
+    if (cleaning) pending.cleaning = cleaning;
     const finishOne = (expert: string, result: ExpertOutput | Error) => {
       pending.outputs.set(expert, result);
       pending.remaining--;
@@ -357,6 +382,7 @@ export class Orchestrator {
       analyses,
       routing: decision,
     };
+    if (pending.cleaning) record.cleaning = pending.cleaning;
     const mixture = this.mix(decision, pending.outputs);
     if (mixture) record.mixture = mixture;
     return record;

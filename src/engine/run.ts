@@ -9,6 +9,8 @@ import { openInput, type InputReader } from "../io/input-reader.js";
 import { journalPathFor } from "../io/journal.js";
 import { recordHasErrors } from "../io/output-record.js";
 import type { RulesConfig } from "../routing/rules-config.js";
+import type { NewsItem } from "../core/news-item.js";
+import { cleanItem, type CleaningOptions } from "../text/clean.js";
 import { computeFeatures } from "../routing/features.js";
 import { JournalSink } from "../sinks/journal-sink.js";
 import { createRouter, type RouterName } from "./create-router.js";
@@ -31,6 +33,11 @@ export interface RunOptions extends DefaultRegistryOptions {
   input: RunInput;
   /** Input format when `input` is a path (default: detected). */
   inputFormat?: "auto" | "json" | "jsonl";
+  /**
+   * Text cleaning before routing and experts (HTML, scraper boilerplate; see text/clean.ts):
+   * options, or false to hand experts the content as it came. Default: on, built-in rules.
+   */
+  cleaning?: false | CleaningOptions;
   /** Experts to route between; default: the built-ins (`createDefaultRegistry`). */
   registry?: ExpertRegistry;
   /** Expert names, tasks or groups ("embedded", "neural", "all"); default: every registered expert. */
@@ -146,6 +153,7 @@ export async function run(options: RunOptions): Promise<RunSummary> {
     experts,
     router,
     features: options.features ?? computeFeatures,
+    ...(options.cleaning !== false ? { clean: (item: NewsItem) => cleanItem(item, options.cleaning || {}) } : {}),
     ...(options.combiners ? { combiners: options.combiners } : {}),
     ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
     ...(options.onNotice ? { onNotice: options.onNotice } : {}),

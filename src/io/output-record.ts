@@ -9,7 +9,7 @@ export type AnalysisEntry = ExpertOutput | ExpertError;
 
 /**
  * The record with its fields in the published order (id, headline, url, analyses, routing,
- * mixture, error), whatever order the producer built it in: JSON.stringify follows insertion
+ * cleaning, mixture, error), whatever order the producer built it in: JSON.stringify follows insertion
  * order, and readers diffing outputs across runs should see the same layout.
  */
 export function inPublishedOrder(record: AnalysisRecord): AnalysisRecord {
@@ -20,6 +20,7 @@ export function inPublishedOrder(record: AnalysisRecord): AnalysisRecord {
     analyses: record.analyses,
     routing: record.routing ?? null,
   };
+  if (record.cleaning !== undefined) ordered.cleaning = record.cleaning;
   if (record.mixture !== undefined) ordered.mixture = record.mixture;
   if (record.error !== undefined) ordered.error = record.error;
   return ordered;

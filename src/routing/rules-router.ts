@@ -70,9 +70,13 @@ export class RulesRouter implements Router {
         reason: `${parts.join(", ")} = score ${formatNumber(score)}`,
       });
     }
-    if (this.config.respectLanguages) this.applyLanguageSupport(candidates, experts, features.language);
+    if (this.config.respectLanguages) {
+      for (const [task, reason] of this.applyLanguageSupport(candidates, experts, features.language)) {
+        skipped.set(task, reason);
+      }
+    }
 
-    const choices = gateWithFallback(candidates, experts, {
+    const choices = gateWithFallback(candidates.filter((c) => !skipped.has(c.task)), experts, {
       topK: (task) => topK.get(task) ?? 1,
       temperature: this.config.temperature,
     }, onFallback);
@@ -82,12 +86,19 @@ export class RulesRouter implements Router {
   }
 
   /**
-   * An expert that declares languages not including the item's is made ineligible, but only when
-   * another eligible expert of its task that can actually run does support the language: a weak
-   * answer beats no answer.
+   * An expert that declares languages not including the item's is made ineligible when another
+   * eligible expert of its task that can run does support the language. When none that can run
+   * does, the task is skipped for the item (returned with the reason): an English lexicon's verdict
+   * on a German article is noise, not a weak answer. `und` (too little text to tell) never skips.
+   * Rules files turn this off with `"respectLanguages": false`.
    */
-  private applyLanguageSupport(candidates: GateCandidate[], experts: readonly ExpertProfile[], language: string): void {
-    if (language === "und") return;
+  private applyLanguageSupport(
+    candidates: GateCandidate[],
+    experts: readonly ExpertProfile[],
+    language: string,
+  ): Map<Task, string> {
+    const skip = new Map<Task, string>();
+    if (language === "und") return skip;
     const profiles = new Map(experts.map((expert) => [expert.name, expert]));
     const supports = (name: string) => {
       const languages = profiles.get(name)?.languages;
@@ -97,9 +108,19 @@ export class RulesRouter implements Router {
     const tasks = new Set(candidates.map((c) => c.task));
     for (const task of tasks) {
       const group = candidates.filter((c) => c.task === task && c.score !== -Infinity);
+      if (group.length === 0) continue;
+      // No expert of the task can run at all: leave it to the fallback, so the item shows the error.
+      if (!group.some((c) => runnable(c.expert))) continue;
       const supported = group.filter((c) => supports(c.expert) && runnable(c.expert));
       if (supported.length === 0) {
-        for (const c of group) c.reason += `; no ${task} expert supports language "${language}", used anyway`;
+        const declared = group.map((c) => `${c.expert}: ${profiles.get(c.expert)?.languages?.join(", ") ?? "any"}`);
+        const unavailable = group.filter((c) => supports(c.expert) && !runnable(c.expert)).map((c) => c.expert);
+        skip.set(
+          task,
+          `language "${language}" (detected) is not handled by any ${task} expert that can run ` +
+            `(${declared.join("; ")})` +
+            (unavailable.length > 0 ? `; ${unavailable.join(", ")} would handle it but is unavailable` : ""),
+        );
         continue;
       }
       for (const c of group) {
@@ -109,5 +130,6 @@ export class RulesRouter implements Router {
         }
       }
     }
+    return skip;
   }
 }

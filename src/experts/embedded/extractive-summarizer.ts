@@ -15,6 +15,11 @@
  *  4. Take sentences by rank, skipping one whose cosine similarity to an already chosen sentence is
  *     at least `redundancyThreshold` (default 0.5), until `sentences` (2–4, default 3) are chosen;
  *     short articles get fewer: at most a third of their sentences, and at least one.
+ *     Sentences with unbalanced double quotes (one half of a quote that spans sentences) are
+ *     ranked but not picked while any other candidate is left.
+ *     A chosen sentence that opens with a back-referring pronoun ("Their rise...", "“...,” she
+ *     said.") while the sentence before it is not chosen is swapped for the next-ranked candidate,
+ *     unless that would leave the summary shorter.
  *  5. Output the chosen sentences in article order.
  *
  * Cost: sentence splitting and candidate selection are linear in the text; the graph is
@@ -29,6 +34,7 @@ import { emptyContentError, isBlank, itemFailure } from "./item-errors.js";
 import { leadPriorAt } from "./lead-prior.js";
 import { personalisedPageRank } from "./pagerank.js";
 import { cosine, similarityGraph, tfidfVectors } from "./sentence-graph.js";
+import { analyzeOnPool, sharedEmbeddedPool, type EmbeddedWorkerPool } from "./worker-pool.js";
 
 export const EXTRACTIVE_SUMMARIZER_NAME = "ExtractiveSummarizerExpert";
 
@@ -45,6 +51,11 @@ export interface ExtractiveSummarizerOptions {
   damping?: number;
   /** Similarities below this are not edges (noise from one shared common word). Default 0.05. */
   minSimilarity?: number;
+  /**
+   * Worker threads: true (default) for the process-wide pool (see worker-pool.ts), false to run
+   * on the calling thread, or a pool of your own.
+   */
+  workers?: boolean | EmbeddedWorkerPool;
 }
 
 export interface ExtractiveSummaryOutput extends SummaryOutput {
@@ -69,6 +80,36 @@ interface Candidate {
   sentence: Sentence;
   words: number;
   terms: string[];
+  /** Opens with a pronoun, or a quote attributed to one: it needs the sentence before. */
+  danglingPronoun: boolean;
+  /** Its double quotes open and close within it. */
+  wholeQuotes: boolean;
+}
+
+/** Pronouns that point back to someone or something named earlier. */
+const BACK_REFERENCE = /^["'“‘«(]?(?:he|she|they|it|his|her|their|its|him|them)\b/i;
+/** "“...,” she said." / "..., he added." : a quote attributed to a pronoun. */
+const PRONOUN_ATTRIBUTION =
+  /[,.!?]["”’»]?\s+(?:he|she|they)\s+(?:said|says|added|adds|explained|admitted|insisted|told|continued|warned|joked|recalled)\b/i;
+
+/**
+ * Double quotation marks that open and close within the sentence. A sentence that opens a quote
+ * the next one closes (or closes one an earlier one opened) reads as a fragment on its own.
+ */
+export function hasBalancedQuotes(text: string): boolean {
+  let open = 0;
+  let close = 0;
+  let straight = 0;
+  for (const ch of text) {
+    if (ch === "\u201c" || ch === "\u00ab" || ch === "\u201e") open++;
+    else if (ch === "\u201d" || ch === "\u00bb") close++;
+    else if (ch === '"') straight++;
+  }
+  return open === close && straight % 2 === 0;
+}
+
+export function hasDanglingPronoun(text: string): boolean {
+  return BACK_REFERENCE.test(text) || PRONOUN_ATTRIBUTION.test(text);
 }
 
 export class ExtractiveSummarizerExpert implements Expert<ExtractiveSummaryOutput> {
@@ -84,8 +125,14 @@ export class ExtractiveSummarizerExpert implements Expert<ExtractiveSummaryOutpu
   private readonly maxCandidates: number;
   private readonly damping: number;
   private readonly minSimilarity: number;
+  private readonly workers: boolean | EmbeddedWorkerPool;
+  /** The options a worker needs to build the same expert. */
+  private readonly portableOptions: ExtractiveSummarizerOptions;
 
   constructor(options: ExtractiveSummarizerOptions = {}) {
+    const { workers, ...portable } = options;
+    this.workers = workers ?? true;
+    this.portableOptions = portable;
     this.sentenceCount = options.sentences ?? 3;
     this.leadBias = options.leadBias ?? 0.8;
     this.redundancyThreshold = options.redundancyThreshold ?? 0.5;
@@ -117,9 +164,18 @@ export class ExtractiveSummarizerExpert implements Expert<ExtractiveSummaryOutpu
   async load(): Promise<void> {}
 
   async analyze(items: readonly NewsItem[], context: ExpertContext): Promise<Array<ExtractiveSummaryOutput | Error>> {
+    const pool = this.workers === true ? sharedEmbeddedPool() : this.workers || null;
+    if (pool) {
+      return analyzeOnPool(pool, "summarize", this.portableOptions, items, context.signal, (own) => this.analyzeInline(own, context.signal));
+    }
+    return this.analyzeInline(items, context.signal);
+  }
+
+  /** The batch on the calling thread (what each worker runs on its chunk). */
+  analyzeInline(items: readonly NewsItem[], signal?: AbortSignal): Array<ExtractiveSummaryOutput | Error> {
     const results: Array<ExtractiveSummaryOutput | Error> = [];
     for (const item of items) {
-      context.signal?.throwIfAborted();
+      signal?.throwIfAborted();
       if (isBlank(item.content)) {
         results.push(emptyContentError(item));
         continue;
@@ -151,16 +207,39 @@ export class ExtractiveSummarizerExpert implements Expert<ExtractiveSummaryOutpu
     const byRank = candidates
       .map((_, i) => i)
       .sort((a, b) => (scores[b] ?? 0) - (scores[a] ?? 0) || a - b);
-    const chosen: number[] = [];
-    for (const i of byRank) {
-      if (chosen.length >= wanted) break;
-      const vector = vectors[i];
-      if (!vector) continue;
-      const redundant = chosen.some((j) => {
-        const other = vectors[j];
-        return other !== undefined && cosine(vector, other) >= this.redundancyThreshold;
+    // Half-quotes stay in the graph (they make their neighbours central) but are not picked while
+    // any whole sentence is left.
+    const halfQuotesOnly = candidates.every((c) => !c.wholeQuotes);
+    const select = (excluded: ReadonlySet<number>): number[] => {
+      const chosen: number[] = [];
+      for (const i of byRank) {
+        if (chosen.length >= wanted) break;
+        const vector = vectors[i];
+        if (!vector || excluded.has(i) || !(candidates[i]?.wholeQuotes || halfQuotesOnly)) continue;
+        const redundant = chosen.some((j) => {
+          const other = vectors[j];
+          return other !== undefined && cosine(vector, other) >= this.redundancyThreshold;
+        });
+        if (!redundant) chosen.push(i);
+      }
+      return chosen;
+    };
+    // A sentence whose pronoun points back ("Their rise...", "“...ready,” she said.") needs the
+    // sentence before it; when that one is not in the summary, take the next-ranked candidate
+    // instead, as long as that does not leave the summary shorter.
+    const excluded = new Set<number>();
+    let chosen = select(excluded);
+    for (;;) {
+      const positions = new Set(chosen.map((i) => candidates[i]?.position));
+      const dangling = chosen.find((i) => {
+        const c = candidates[i];
+        return c !== undefined && c.position > 0 && c.danglingPronoun && !positions.has(c.position - 1);
       });
-      if (!redundant) chosen.push(i);
+      if (dangling === undefined) break;
+      excluded.add(dangling);
+      const alternative = select(excluded);
+      if (alternative.length < chosen.length) break;
+      chosen = alternative;
     }
     const picked = chosen
       .map((i) => candidates[i])
@@ -182,7 +261,8 @@ export class ExtractiveSummarizerExpert implements Expert<ExtractiveSummaryOutpu
     const considered: Candidate[] = sentences.slice(0, this.maxCandidates).map((sentence, position) => {
       const words = segmentWords(sentence.text);
       const terms = words.map((w) => normalizeTerm(w.text)).filter((t) => t.length > 0 && !ENGLISH_STOP_WORDS.has(t));
-      return { position, sentence, words: words.length, terms };
+      const text = sentence.text;
+      return { position, sentence, words: words.length, terms, danglingPronoun: hasDanglingPronoun(text), wholeQuotes: hasBalancedQuotes(text) };
     });
     const withTerms = considered.filter((c) => c.terms.length > 0);
     const wellSized = withTerms.filter((c) => c.words >= MIN_WORDS && c.words <= MAX_WORDS);

@@ -9,22 +9,35 @@
  * Why a word-weighted mean of sentence compounds: each word of the article gets the same say, so a
  * one-line caption or a two-word quote fragment cannot outweigh a long paragraph, and the neutral,
  * factual sentences that make up most news copy pull the score towards neutral as a reader's overall
- * impression would. (VADER's own demo for long texts takes the plain mean of sentence compounds;
- * weighting by length differs only in not letting short fragments count as much as full sentences.)
+ * impression would. (VADER's own demo for long texts takes the plain mean of sentence compounds.)
  * The tutorial scored only the first 2,000 characters; here every sentence counts.
+ *
+ * Why negative sentences count twice (`negativeWeight`, default 2): a news report's bad news is
+ * its news. A doping scandal is told with "won four stages last year", "our message is clear",
+ * "ending their agreements" (VADER reads "agreements" as praise) around it, and an equal-weight mean
+ * left it barely negative. Counting negative sentences twice, and a NEUTRAL band of ±0.20 instead of
+ * VADER's ±0.05, were chosen together on team-written text (scripts/calibrate-sentiment.mjs; see
+ * NEWS_NEUTRAL_BAND); a single sentence is scored exactly as VADER does, only the band differs.
+ *
+ * News adaptations of the lexicon (vader.ts): institution and topic words ("party", "United",
+ * "interest rates"), "tested positive", and in sport items sport vocabulary ("attacker", "penalty",
+ * "defending champion", "a top prize", "best of nine frames") are read as neutral.
  */
 import type { Expert, ExpertContext, SentimentOutput } from "../../core/expert.js";
 import type { NewsItem } from "../../core/news-item.js";
 import { splitSentences } from "../../text/sentences.js";
-import { decideSentiment, DEFAULT_NEUTRAL_BAND, DEFAULT_SHARPNESS } from "./sentiment-probabilities.js";
+import { decideSentiment, DEFAULT_SHARPNESS, NEWS_NEUTRAL_BAND } from "./sentiment-probabilities.js";
 import { emptyContentError, isBlank, itemFailure } from "./item-errors.js";
 import { isSportItem } from "./sport-context.js";
-import { scoreSentence } from "./vader.js";
+import { scoreSentence, vaderLexicon } from "./vader.js";
+import { analyzeOnPool, sharedEmbeddedPool, type EmbeddedWorkerPool } from "./worker-pool.js";
 
 export const LEXICON_SENTIMENT_NAME = "LexiconSentimentExpert";
 
+export const NEGATIVE_SENTENCE_WEIGHT = 2;
+
 export interface LexiconSentimentOptions {
-  /** Half-width of the NEUTRAL band around compound 0. Default 0.05, the VADER convention. */
+  /** Half-width of the NEUTRAL band around compound 0. Default NEWS_NEUTRAL_BAND (0.20); VADER's convention is 0.05. */
   neutralBand?: number;
   /** Steepness of the compound → probability mapping (see sentiment-probabilities.ts). Default 3. */
   sharpness?: number;
@@ -33,6 +46,13 @@ export interface LexiconSentimentOptions {
    * topics or keyword say sport (default), "always", or "never".
    */
   sportTerms?: "auto" | "always" | "never";
+  /** How much more a negative sentence counts than a positive one of the same length (≥ 1). Default NEGATIVE_SENTENCE_WEIGHT. */
+  negativeWeight?: number;
+  /**
+   * Worker threads: true (default) for the process-wide pool (see worker-pool.ts), false to run
+   * on the calling thread, or a pool of your own.
+   */
+  workers?: boolean | EmbeddedWorkerPool;
 }
 
 export interface LexiconSentimentOutput extends SentimentOutput {
@@ -48,18 +68,29 @@ export class LexiconSentimentExpert implements Expert<LexiconSentimentOutput> {
   readonly name = LEXICON_SENTIMENT_NAME;
   readonly task = "sentiment";
   readonly description = "VADER lexicon and rules, scored sentence by sentence over the whole article";
-  readonly requires = "nothing: embedded (VADER lexicon from the vader-sentiment package)";
+  readonly requires = "nothing: embedded (VADER lexicon in data/vader)";
   readonly maxBatchSize = 64;
   readonly languages = ["eng"] as const;
 
   private readonly band: number;
   private readonly sharpness: number;
   private readonly sportTerms: "auto" | "always" | "never";
+  private readonly negativeWeight: number;
+  private readonly workers: boolean | EmbeddedWorkerPool;
+  /** The options a worker needs to build the same expert. */
+  private readonly portableOptions: LexiconSentimentOptions;
 
   constructor(options: LexiconSentimentOptions = {}) {
-    this.band = options.neutralBand ?? DEFAULT_NEUTRAL_BAND;
+    const { workers, ...portable } = options;
+    this.workers = workers ?? true;
+    this.portableOptions = portable;
+    this.band = options.neutralBand ?? NEWS_NEUTRAL_BAND;
     this.sharpness = options.sharpness ?? DEFAULT_SHARPNESS;
     this.sportTerms = options.sportTerms ?? "auto";
+    this.negativeWeight = options.negativeWeight ?? NEGATIVE_SENTENCE_WEIGHT;
+    if (!(this.negativeWeight >= 1 && Number.isFinite(this.negativeWeight))) {
+      throw new RangeError(`${this.name}: negativeWeight must be a number of at least 1, got ${this.negativeWeight}`);
+    }
     if (!(this.band >= 0 && this.band < 1)) {
       throw new RangeError(`${this.name}: neutralBand must be in [0, 1), got ${this.band}`);
     }
@@ -72,13 +103,24 @@ export class LexiconSentimentExpert implements Expert<LexiconSentimentOutput> {
     return { available: true };
   }
 
-  /** The lexicon is bundled with the package and loaded on import: nothing to do. */
-  async load(): Promise<void> {}
+  /** Reads the lexicon (data/vader, shipped with the package), so a broken install fails here, once. */
+  async load(): Promise<void> {
+    vaderLexicon();
+  }
 
   async analyze(items: readonly NewsItem[], context: ExpertContext): Promise<Array<LexiconSentimentOutput | Error>> {
+    const pool = this.workers === true ? sharedEmbeddedPool() : this.workers || null;
+    if (pool) {
+      return analyzeOnPool(pool, "sentiment", this.portableOptions, items, context.signal, (own) => this.analyzeInline(own, context.signal));
+    }
+    return this.analyzeInline(items, context.signal);
+  }
+
+  /** The batch on the calling thread (what each worker runs on its chunk). */
+  analyzeInline(items: readonly NewsItem[], signal?: AbortSignal): Array<LexiconSentimentOutput | Error> {
     const results: Array<LexiconSentimentOutput | Error> = [];
     for (const item of items) {
-      context.signal?.throwIfAborted();
+      signal?.throwIfAborted();
       if (isBlank(item.content)) {
         results.push(emptyContentError(item));
         continue;
@@ -99,11 +141,12 @@ export class LexiconSentimentExpert implements Expert<LexiconSentimentOutput> {
     let scored = 0;
     for (const sentence of splitSentences(text)) {
       // Weight = tokens as VADER sees them (whitespace-separated), a cheap and faithful word count.
-      const weight = sentence.text.split(/\s+/).filter(Boolean).length;
+      const weight = countTokens(sentence.text);
       if (weight === 0) continue;
-      const { compound } = scoreSentence(sentence.text, { maskSportTerms });
-      weightedSum += weight * compound;
-      totalWeight += weight;
+      const { compound } = scoreSentence(sentence.text, { maskSportTerms, maskNewsTerms: true });
+      const w = compound < 0 ? this.negativeWeight * weight : weight;
+      weightedSum += w * compound;
+      totalWeight += w;
       scored++;
     }
     const compound = totalWeight > 0 ? weightedSum / totalWeight : 0;
@@ -122,4 +165,17 @@ export class LexiconSentimentExpert implements Expert<LexiconSentimentOutput> {
     const mask = this.sportTerms === "always" || (this.sportTerms === "auto" && isSportItem(item));
     return this.scoreText(item.content, mask);
   }
+}
+
+/** Whitespace-separated tokens, counted without building an array. */
+function countTokens(text: string): number {
+  let count = 0;
+  let inToken = false;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    const space = code === 32 || (code >= 9 && code <= 13) || code === 0xa0 || code === 0x2028 || code === 0x2029;
+    if (!space && !inToken) count++;
+    inToken = !space;
+  }
+  return count;
 }

@@ -77,6 +77,8 @@ interface ArticleState {
 export class NeuralSummarizerExpert implements Expert<NeuralSummaryOutput> {
   readonly name = NEURAL_SUMMARIZER_NAME;
   readonly task = "summarization";
+  /** distilbart-cnn was fine-tuned on English news (CNN/DailyMail) only. */
+  readonly languages = ["eng"] as const;
   readonly description =
     "distilbart-cnn-6-6 abstractive summaries (ONNX), the tutorial's settings; long articles map-reduced over sentence windows";
   readonly requires: string;
