@@ -22,6 +22,8 @@ interface AnalyzeFlags {
   inputFormat: "auto" | "json" | "jsonl";
   router?: string;
   rules?: string;
+  gate?: string;
+  budget?: number;
   experts?: string[];
   plugin: string[];
   resume: boolean;
@@ -73,6 +75,8 @@ export function registerAnalyzeCommand(program: Command): void {
     )
     .option("--router <router>", `gating network: ${ROUTER_NAMES.join(", ")} (auto: built-in rules, rules: --rules FILE), or one a --plugin adds`)
     .option("--rules <file>", "routing rules (JSON); implies --router rules")
+    .option("--gate <file>", "trained gate (news-moe gate train); implies --router learned")
+    .option("--budget <p>", "learned router: most share of items (0..1) each task's neural expert may get, neediest first", probability)
     .option("--experts <list>", "experts to use: names, tasks, 'embedded', 'neural' or 'all' (comma-separated)", commaList)
     .option("--plugin <file>", "load experts, routers or sinks from a JavaScript module (repeatable)", (v: string, p: string[]) => [...p, v], [])
     .option("--resume", "continue an interrupted run: skip items already in the journal", false)
@@ -140,6 +144,9 @@ async function runAnalyze(input: string, flags: AnalyzeFlags): Promise<number> {
   if (toStdout && format !== "jsonl") throw new UsageError("-o - streams JSON Lines; --format json needs a file");
   if (toStdout && flags.resume) throw new UsageError("--resume needs an output file (the journal lives next to it)");
   if (flags.resume && flags.overwrite) throw new UsageError("--resume and --overwrite contradict each other");
+  const learned = flags.router === "learned" || (flags.router === undefined && flags.gate !== undefined);
+  if (flags.budget !== undefined && !learned) throw new UsageError("--budget needs the learned router: --router learned --gate GATE.json");
+  if (flags.gate !== undefined && !learned) throw new UsageError(`--gate is for the learned router, not --router ${flags.router}`);
 
   const registry = createDefaultRegistry(registryOptions(flags));
   const plugins = await loadPlugins(flags.plugin, registry);
@@ -207,6 +214,8 @@ async function runAnalyze(input: string, flags: AnalyzeFlags): Promise<number> {
       ...(flags.router ? { router: flags.router } : {}),
       routers: plugins.routers,
       ...(flags.rules ? { rules: flags.rules } : {}),
+      ...(flags.gate ? { gate: flags.gate } : {}),
+      ...(flags.budget !== undefined ? { budget: flags.budget } : {}),
       concurrency: flags.concurrency,
       sinks,
       ...(outputPath ? { journal: journalPathFor(outputPath), resume: flags.resume, overwrite: flags.overwrite } : {}),

@@ -9,6 +9,7 @@ import { openInput, type InputReader } from "../io/input-reader.js";
 import { journalPathFor } from "../io/journal.js";
 import { recordHasErrors } from "../io/output-record.js";
 import type { RulesConfig } from "../routing/rules-config.js";
+import type { GateModel } from "../gate/gate-file.js";
 import { computeFeatures } from "../routing/features.js";
 import { JournalSink } from "../sinks/journal-sink.js";
 import { createRouter, type RouterName } from "./create-router.js";
@@ -41,6 +42,10 @@ export interface RunOptions extends DefaultRegistryOptions {
   routers?: ReadonlyMap<string, Router>;
   /** Rules for the "rules" router: a JSON file path or a parsed config. */
   rules?: string | RulesConfig;
+  /** Trained gate for the "learned" router: a gate file path or a loaded gate; implies router "learned". */
+  gate?: string | GateModel;
+  /** The learned router's cap on each task's costliest expert, as a share of items (0..1). */
+  budget?: number;
   /** Item features for the router; default: words, characters, language, headline, topics. */
   features?: FeatureExtractor;
   combiners?: CombinerRegistry;
@@ -242,9 +247,12 @@ export async function run(options: RunOptions): Promise<RunSummary> {
 }
 
 async function resolveRouter(options: RunOptions, registry: ExpertRegistry): Promise<Router> {
-  const choice = options.router ?? (options.rules ? "rules" : "auto");
+  const choice = options.router ?? (options.gate ? "learned" : options.rules ? "rules" : "auto");
   if (typeof choice !== "string") return choice;
   const registered = options.routers?.get(choice);
   if (registered) return registered;
-  return createRouter(choice, registry, options.rules, options.routers ? [...options.routers.keys()] : []);
+  return createRouter(choice, registry, options.rules, options.routers ? [...options.routers.keys()] : [], {
+    ...(options.gate !== undefined ? { gate: options.gate } : {}),
+    ...(options.budget !== undefined ? { budget: options.budget } : {}),
+  });
 }
