@@ -6,7 +6,7 @@ import { detectLanguage } from "../text/index.js";
  * cheaper than the routing features' full one, which matters when training on 10,000s of items.
  */
 const GATE_LANGUAGES = ["eng", "fra", "deu", "spa", "ita", "por", "nld", "swe", "pol", "tur", "rus", "ukr", "arb", "hin", "jpn", "cmn", "kor", "ind", "vie"];
-const LANGUAGE_SAMPLE = 300;
+const LANGUAGE_SAMPLE = 200;
 
 /** How a gate turns an item into features; stored in the gate file so routing uses the training's. */
 export interface FeatureSpec {
@@ -18,7 +18,7 @@ export interface FeatureSpec {
   charPrefix: number;
 }
 
-export const DEFAULT_FEATURE_SPEC: FeatureSpec = { dim: 1 << 16, fields: [], charPrefix: 600 };
+export const DEFAULT_FEATURE_SPEC: FeatureSpec = { dim: 1 << 16, fields: [], charPrefix: 300 };
 
 /** One item as a sparse vector: hashed indices with values, and each one's readable name. */
 export interface SparseFeatures {
@@ -28,14 +28,15 @@ export interface SparseFeatures {
   names: string[];
 }
 
-/** FNV-1a, 32 bits: stable across runs and platforms, so a gate file means the same everywhere. */
-function hash(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
+const FNV_OFFSET = 0x811c9dc5;
+
+/** FNV-1a, 32 bits, continuing from `h`: stable across runs and platforms, and no string to build. */
+function fnv(h: number, text: string, from = 0, to = text.length): number {
+  for (let i = from; i < to; i++) {
     h ^= text.charCodeAt(i);
     h = Math.imul(h, 0x01000193);
   }
-  return h >>> 0;
+  return h;
 }
 
 const WORD = /[\p{L}\p{N}]+/gu;
@@ -67,37 +68,51 @@ function fieldValue(item: NewsItem, path: string): unknown {
  */
 export function extractFeatures(item: NewsItem, spec: FeatureSpec, options: { names?: boolean } = {}): SparseFeatures {
   const withNames = options.names ?? true;
-  const acc = new Map<number, { value: number; name: string }>();
+  const values = new Map<number, number>();
+  const names = new Map<number, string>();
+  const slot = (h: number) => (h >>> 0) % spec.dim;
   const add = (key: string, value: number, name: string) => {
-    const index = hash(key) % spec.dim;
-    const entry = acc.get(index);
-    if (entry) entry.value += value;
-    else acc.set(index, { value, name });
+    const index = slot(fnv(FNV_OFFSET, key));
+    values.set(index, (values.get(index) ?? 0) + value);
+    if (withNames && !names.has(index)) names.set(index, name);
   };
-  const group = (prefix: string, terms: string[], label: (t: string) => string) => {
-    if (!withNames) label = () => "";
-    if (terms.length === 0) return;
-    const counts = new Map<string, number>();
-    for (const t of terms) counts.set(t, (counts.get(t) ?? 0) + 1);
+  /** A group of counted terms, L2-normalised so that long texts do not outweigh short ones. */
+  const group = (counts: Map<number, number>) => {
     let norm = 0;
     for (const c of counts.values()) norm += c * c;
     norm = Math.sqrt(norm);
-    for (const [t, c] of counts) add(`${prefix}${t}`, c / norm, label(t));
+    for (const [index, c] of counts) values.set(index, (values.get(index) ?? 0) + c / norm);
+  };
+  const count = (counts: Map<number, number>, index: number, name: () => string) => {
+    counts.set(index, (counts.get(index) ?? 0) + 1);
+    if (withNames && !names.has(index)) names.set(index, name());
   };
 
   const headline = typeof item.headline === "string" ? item.headline : "";
   const content = typeof item.content === "string" ? item.content : "";
   const headWords = words(headline);
   const bodyWords = words(content);
-  group("h:", headWords, (t) => `headline:"${t}"`);
-  group("w:", bodyWords, (t) => `"${t}"`);
-  const bigrams: string[] = [];
-  for (let i = 1; i < bodyWords.length; i++) bigrams.push(`${bodyWords[i - 1]} ${bodyWords[i]}`);
-  group("b:", bigrams, (t) => `"${t}"`);
+  const head = new Map<number, number>();
+  const hPrefix = fnv(FNV_OFFSET, "h:");
+  for (const t of headWords) count(head, slot(fnv(hPrefix, t)), () => `headline:"${t}"`);
+  group(head);
+  const body = new Map<number, number>();
+  const wPrefix = fnv(FNV_OFFSET, "w:");
+  for (const t of bodyWords) count(body, slot(fnv(wPrefix, t)), () => `"${t}"`);
+  group(body);
+  const pairs = new Map<number, number>();
+  const bPrefix = fnv(FNV_OFFSET, "b:");
+  for (let i = 1; i < bodyWords.length; i++) {
+    const a = bodyWords[i - 1] as string;
+    const b = bodyWords[i] as string;
+    count(pairs, slot(fnv(fnv(fnv(bPrefix, a), " "), b)), () => `"${a} ${b}"`);
+  }
+  group(pairs);
   const chars = ` ${headline.toLowerCase()} | ${content.slice(0, spec.charPrefix).toLowerCase()} `;
-  const trigrams: string[] = [];
-  for (let i = 0; i + 3 <= chars.length; i++) trigrams.push(chars.slice(i, i + 3));
-  group("c:", trigrams, (t) => `chars:"${t}"`);
+  const trigrams = new Map<number, number>();
+  const cPrefix = fnv(FNV_OFFSET, "c:");
+  for (let i = 0; i + 3 <= chars.length; i++) count(trigrams, slot(fnv(cPrefix, chars, i, i + 3)), () => `chars:"${chars.slice(i, i + 3)}"`);
+  group(trigrams);
 
   const language = detectLanguage(content.slice(0, LANGUAGE_SAMPLE), { only: GATE_LANGUAGES }).language;
   add(`len:words:${bucket(bodyWords.length)}`, 1, `words=${bodyWords.length}`);
@@ -107,17 +122,16 @@ export function extractFeatures(item: NewsItem, spec: FeatureSpec, options: { na
   for (const topic of topics) add(`topic:${topic.toLowerCase()}`, 1, `topic:${topic.toLowerCase()}`);
   for (const path of spec.fields) {
     const value = fieldValue(item, path);
-    const values = Array.isArray(value) ? value : [value];
-    for (const v of values) {
+    for (const v of Array.isArray(value) ? value : [value]) {
       if (v === undefined || v === null || typeof v === "object") continue;
       add(`field:${path}=${String(v).toLowerCase()}`, 1, `${path}=${String(v)}`);
     }
   }
 
-  const sorted = [...acc.entries()].sort((a, b) => a[0] - b[0]);
+  const indices = Int32Array.from([...values.keys()].sort((a, b) => a - b));
   return {
-    indices: Int32Array.from(sorted, ([index]) => index),
-    values: Float32Array.from(sorted, ([, e]) => e.value),
-    names: sorted.map(([, e]) => e.name),
+    indices,
+    values: Float32Array.from(indices, (index) => values.get(index) as number),
+    names: withNames ? Array.from(indices, (index) => names.get(index) ?? "") : [],
   };
 }

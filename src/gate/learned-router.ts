@@ -111,7 +111,7 @@ export class LearnedRouter implements Router {
     const p = predictProbabilities(taskGate.model, x);
     let best = 0;
     for (let k = 1; k < p.length; k++) if ((p[k] as number) > (p[best] as number)) best = k;
-    const why = (k: number) => `learned gate: P(${classLabel(taskGate.classes[k] ?? null)})=${(p[k] as number).toFixed(2)}; top features: ${explain(taskGate, x, k, top)}`;
+    const why = (k: number) => `learned gate: P(${taskGate.classes[k] ?? "skip"})=${(p[k] as number).toFixed(2)}; top features: ${explain(taskGate, x, k, top)}`;
     if (taskGate.classes[best] === null) return { candidates: [], skipped: why(best) };
     const candidates = profiles.map((profile) => {
       const k = taskGate.classes.indexOf(profile.name);

@@ -23,7 +23,7 @@ export interface TrainOptions {
   seed: number;
 }
 
-export const DEFAULT_TRAIN_OPTIONS: TrainOptions = { epochs: 8, learningRate: 0.5, l2: 1e-6, seed: 1 };
+export const DEFAULT_TRAIN_OPTIONS: TrainOptions = { epochs: 6, learningRate: 0.5, l2: 1e-6, seed: 1 };
 
 /** mulberry32: a small seeded PRNG, enough for shuffling. */
 export function seededRandom(seed: number): () => number {
@@ -89,14 +89,20 @@ export function trainLogistic(
     for (const i of shuffled(order, random)) {
       const { x, y } = examples[i] as { x: SparseVector; y: number };
       const p = predictProbabilities(model, x);
+      const g = new Float64Array(K);
       for (let k = 0; k < K; k++) {
-        const g = (p[k] as number) - (k === y ? 1 : 0);
-        biasSquares[k] = (biasSquares[k] as number) + g * g;
-        model.bias[k] = (model.bias[k] as number) - (options.learningRate * g) / Math.sqrt((biasSquares[k] as number) + eps);
-        for (let n = 0; n < x.indices.length; n++) {
-          const at = (x.indices[n] as number) * K + k;
+        const gk = (p[k] as number) - (k === y ? 1 : 0);
+        g[k] = gk;
+        biasSquares[k] = (biasSquares[k] as number) + gk * gk;
+        model.bias[k] = (model.bias[k] as number) - (options.learningRate * gk) / Math.sqrt((biasSquares[k] as number) + eps);
+      }
+      for (let n = 0; n < x.indices.length; n++) {
+        const base = (x.indices[n] as number) * K;
+        const v = x.values[n] as number;
+        for (let k = 0; k < K; k++) {
+          const at = base + k;
           const w = model.weights[at] as number;
-          const gw = g * (x.values[n] as number) + options.l2 * w;
+          const gw = (g[k] as number) * v + options.l2 * w;
           if (gw === 0) continue;
           squares[at] = (squares[at] as number) + gw * gw;
           model.weights[at] = w - (options.learningRate * gw) / Math.sqrt((squares[at] as number) + eps);
