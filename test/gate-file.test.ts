@@ -1,0 +1,74 @@
+/** A gate file is versioned and validated: bad or mismatched files and bad data are clear errors, exit 2. */
+import { readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { EXAMPLES, isolatedEnv, runCli, tempDir } from "./helpers/cli.js";
+import { writeLabelledNews } from "./helpers/gate-data.js";
+
+let dir: string;
+let gate: Record<string, unknown>;
+
+beforeAll(async () => {
+  dir = await tempDir("news-moe-gate-file-");
+  const data = await writeLabelledNews(dir, "small", 60, 5);
+  const result = await runCli(["gate", "train", data, "-o", join(dir, "gate.json")], { cwd: dir });
+  expect(result.code).toBe(0);
+  gate = JSON.parse(await readFile(join(dir, "gate.json"), "utf8")) as Record<string, unknown>;
+}, 60_000);
+
+async function analyzeWith(name: string, content: string, extra: string[] = []) {
+  const file = join(dir, name);
+  await writeFile(file, content);
+  return runCli(["analyze", EXAMPLES, "--gate", file, "-o", join(dir, `${name}.out.json`), "--quiet", ...extra], { cwd: dir, env: isolatedEnv(dir) });
+}
+
+describe("gate file validation", () => {
+  it("refuses another version, naming what to do", async () => {
+    const result = await analyzeWith("v2.json", JSON.stringify({ ...gate, version: 2 }));
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/v2\.json: gate file version 2 is not supported \(this news-moe reads version 1\); retrain/);
+  });
+
+  it("refuses files that are not gates, not JSON, or inconsistent", async () => {
+    const notGate = await analyzeWith("rules.json", JSON.stringify({ rules: [] }));
+    expect(notGate.code).toBe(2);
+    expect(notGate.stderr).toMatch(/not a news-moe gate file/);
+    const broken = await analyzeWith("broken.json", "{ nope");
+    expect(broken.code).toBe(2);
+    expect(broken.stderr).toMatch(/broken\.json: not valid JSON/);
+    const tasks = gate["tasks"] as Record<string, { bias: number[] }>;
+    const badBias = { ...gate, tasks: { ...tasks, sentiment: { ...tasks["sentiment"], bias: [1] } } };
+    const inconsistent = await analyzeWith("bias.json", JSON.stringify(badBias));
+    expect(inconsistent.code).toBe(2);
+    expect(inconsistent.stderr).toMatch(/tasks\.sentiment\.bias: expected 2 finite numbers/);
+    expect(inconsistent.stderr).not.toMatch(/internal error/);
+  });
+
+  it("refuses a gate trained for experts this run does not have", async () => {
+    const tasks = gate["tasks"] as Record<string, { classes: Array<string | null> }>;
+    const renamed = { ...gate, tasks: { ...tasks, sentiment: { ...tasks["sentiment"], classes: ["LexiconSentimentExpert", "MyOldExpert"] } } };
+    const result = await analyzeWith("renamed.json", JSON.stringify(renamed));
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/was trained for experts this run does not have: MyOldExpert/);
+  });
+
+  it("needs a gate for the learned router, and a learned router for a budget", async () => {
+    const noGate = await runCli(["analyze", EXAMPLES, "--router", "learned", "--quiet"], { cwd: dir, env: isolatedEnv(dir) });
+    expect(noGate.code).toBe(2);
+    expect(noGate.stderr).toMatch(/needs a trained gate: --gate GATE\.json/);
+    const budget = await runCli(["analyze", EXAMPLES, "--budget", "0.3", "--quiet"], { cwd: dir, env: isolatedEnv(dir) });
+    expect(budget.code).toBe(2);
+    expect(budget.stderr).toMatch(/--budget needs the learned router/);
+  });
+
+  it("names the line of bad training data", async () => {
+    const data = join(dir, "bad.jsonl");
+    await writeFile(data, `${JSON.stringify({ id: "a", content: "text", route: { sentiment: null } })}\n${JSON.stringify({ id: "b", content: "text" })}\n`);
+    const result = await runCli(["gate", "train", data, "-o", join(dir, "never.json")], { cwd: dir });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/bad\.jsonl:2: expected "route"/);
+    const evaluated = await runCli(["gate", "eval", data, "--gate", join(dir, "missing.json")], { cwd: dir });
+    expect(evaluated.code).toBe(2);
+    expect(evaluated.stderr).toMatch(/missing\.json: cannot read the gate file \(ENOENT\)/);
+  });
+});
