@@ -41,7 +41,8 @@ describe("gate distill -> train -> analyze --budget", () => {
     expect(trained.code).toBe(0);
 
     const output = join(dir, "routed.json");
-    const routed = await runCli(["analyze", EXAMPLES, "--router", "learned", "--gate", gate, "--budget", "0.3", ...MODELS, "-o", output], { cwd: dir, env });
+    const statsFile = join(dir, "stats.json");
+    const routed = await runCli(["analyze", EXAMPLES, "--router", "learned", "--gate", gate, "--budget", "0.3", ...MODELS, "-o", output, "--stats", statsFile], { cwd: dir, env });
     expect(routed.code).toBeLessThanOrEqual(1);
     const records = JSON.parse(await readFile(output, "utf8")) as AnalysisRecord[];
     expect(records).toHaveLength(teacherRecords.length);
@@ -55,5 +56,13 @@ describe("gate distill -> train -> analyze --budget", () => {
     const capped = records.flatMap((r) => r.routing?.experts ?? []).filter((c) => c.reason.startsWith("budget: NewsSummarizationLLMExpert is capped at 30%"));
     expect(capped).toHaveLength(records.length - cap);
     expect(capped.every((c) => c.expert === "ExtractiveSummarizerExpert")).toBe(true);
+
+    // The statistics say so too.
+    const stats = JSON.parse(await readFile(statsFile, "utf8")) as { router: string; routed: number; experts: Record<string, { activations: number; share: number; mean_weight: number }>; budget_redirects: number };
+    expect(stats.router).toBe("learned");
+    expect(stats.routed).toBe(records.length);
+    expect(stats.experts["NewsSummarizationLLMExpert"]).toMatchObject({ activations: cap, share: cap / records.length, mean_weight: 1 });
+    expect(stats.experts["SentimentAnalysisLLMExpert"]?.share ?? 0).toBeLessThanOrEqual(0.3);
+    expect(stats.budget_redirects).toBeGreaterThanOrEqual(records.length - cap);
   }, 240_000);
 });

@@ -72,3 +72,22 @@ describe("gate file validation", () => {
     expect(evaluated.stderr).toMatch(/missing\.json: cannot read the gate file \(ENOENT\)/);
   });
 });
+
+describe("routing statistics", () => {
+  it("are in the summary line and in --stats FILE for any router", async () => {
+    const stats = join(dir, "auto-stats.json");
+    const result = await runCli(["analyze", EXAMPLES, "-o", join(dir, "auto.json"), "--stats", stats], { cwd: dir, env: isolatedEnv(dir) });
+    expect(result.code).toBe(1);
+    const records = JSON.parse(await readFile(join(dir, "auto.json"), "utf8")) as Array<{ routing: { experts: Array<{ expert: string; reason: string }> } }>;
+    const choices = records.flatMap((r) => r.routing.experts);
+    const fallbacks = choices.filter((c) => c.reason.startsWith("fallback: ")).length;
+    expect(fallbacks).toBeGreaterThan(0); // no model in this cache: the neural experts' work goes to the embedded ones
+    const n = records.length;
+    expect(result.stderr).toContain(
+      `routing (auto, ${n} items): ExtractiveSummarizerExpert ${n} (100.0%, mean weight 1.00), LexiconSentimentExpert ${n} (100.0%, mean weight 1.00); ${fallbacks} fallbacks`,
+    );
+    const json = JSON.parse(await readFile(stats, "utf8")) as { router: string; routed: number; fallbacks: number; experts: Record<string, { activations: number; share: number }> };
+    expect(json).toMatchObject({ router: "auto", routed: n, fallbacks });
+    expect(json.experts["LexiconSentimentExpert"]).toMatchObject({ activations: n, share: 1 });
+  });
+});

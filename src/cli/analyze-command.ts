@@ -1,4 +1,5 @@
 import { Command, InvalidArgumentError, Option } from "commander";
+import { writeFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import type { Sink } from "../core/sink.js";
 import { ROUTER_NAMES } from "../engine/create-router.js";
@@ -24,6 +25,7 @@ interface AnalyzeFlags {
   rules?: string;
   gate?: string;
   budget?: number;
+  stats?: string;
   experts?: string[];
   plugin: string[];
   resume: boolean;
@@ -77,6 +79,7 @@ export function registerAnalyzeCommand(program: Command): void {
     .option("--rules <file>", "routing rules (JSON); implies --router rules")
     .option("--gate <file>", "trained gate (news-moe gate train); implies --router learned")
     .option("--budget <p>", "learned router: most share of items (0..1) each task's neural expert may get, neediest first", probability)
+    .option("--stats <file>", "write the routing statistics (activations, mean gate weight, fallbacks, skipped tasks) as JSON")
     .option("--experts <list>", "experts to use: names, tasks, 'embedded', 'neural' or 'all' (comma-separated)", commaList)
     .option("--plugin <file>", "load experts, routers or sinks from a JavaScript module (repeatable)", (v: string, p: string[]) => [...p, v], [])
     .option("--resume", "continue an interrupted run: skip items already in the journal", false)
@@ -239,6 +242,7 @@ async function runAnalyze(input: string, flags: AnalyzeFlags): Promise<number> {
   }
   progress.stop();
   downloads.stop();
+  if (flags.stats) await writeFile(flags.stats, `${JSON.stringify(summary.routing.toJSON(), null, 2)}\n`);
   if (summary.stoppedBySink) return ExitCode.Ok;
   if (!flags.quiet) reportSummary(summary, outputPath);
   return summary.failed + summary.failedBefore > 0 ? ExitCode.PartialFailure : ExitCode.Ok;
@@ -256,6 +260,7 @@ function reportSummary(summary: RunSummary, outputPath: string | null): void {
     if (s.items === 0 && s.errors === 0) continue;
     lines.push(`  ${name}: ${s.items} items in ${s.batches} batches, ${s.errors} errors, ${(s.busyMs / 1000).toFixed(1)}s busy`);
   }
+  lines.push(`  ${summary.routing.describe()}`);
   if (outputPath) lines.push(`  written to ${outputPath}`);
   process.stderr.write(`${lines.join("\n")}\n`);
 }

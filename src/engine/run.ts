@@ -12,6 +12,7 @@ import type { RulesConfig } from "../routing/rules-config.js";
 import type { GateModel } from "../gate/gate-file.js";
 import { computeFeatures } from "../routing/features.js";
 import { JournalSink } from "../sinks/journal-sink.js";
+import { RoutingStats } from "./routing-stats.js";
 import { createRouter, type RouterName } from "./create-router.js";
 import { selectExperts } from "./expert-selection.js";
 import { enumerate, toPipelineInput } from "./pipeline-input.js";
@@ -85,6 +86,8 @@ export interface RunSummary {
   stoppedBySink: boolean;
   /** The journal, when one was kept (a run stopped early keeps it). */
   keptJournal?: string;
+  /** How this run's items were routed (records replayed from a journal are not counted). */
+  routing: RoutingStats;
   seconds: number;
 }
 
@@ -165,6 +168,7 @@ export async function run(options: RunOptions): Promise<RunSummary> {
     failedBefore: 0,
     failed: 0,
     stoppedBySink: false,
+    routing: new RoutingStats(),
     seconds: 0,
   };
   const deliver = async (record: AnalysisRecord, info: SinkWrite): Promise<boolean> => {
@@ -209,6 +213,7 @@ export async function run(options: RunOptions): Promise<RunSummary> {
           break;
         }
         if (failed) summary.failed++;
+        summary.routing.add(record);
         options.onEvent?.({ type: "record", record, index, failed });
       }
     }
