@@ -91,3 +91,23 @@ describe("routing statistics", () => {
     expect(json.experts["LexiconSentimentExpert"]).toMatchObject({ activations: n, share: 1 });
   });
 });
+
+describe("analyze --dry-run", () => {
+  it("routes every item, runs no expert and writes the routing with empty analyses", async () => {
+    const output = join(dir, "dry.json");
+    const stats = join(dir, "dry-stats.json");
+    const result = await runCli(["analyze", EXAMPLES, "--gate", join(dir, "gate.json"), "--budget", "0.2", "--dry-run", "-o", output, "--stats", stats], { cwd: dir, env: isolatedEnv(dir) });
+    expect(result.code).toBe(0);
+    expect(result.stderr).toMatch(/items routed \(dry run, no expert ran\)/);
+    expect(result.stderr).not.toMatch(/: \d+ items in \d+ batches/);
+    const records = JSON.parse(await readFile(output, "utf8")) as Array<{ analyses: object; routing: { router: string; experts: unknown[]; skipped?: unknown[] } }>;
+    expect(records.length).toBeGreaterThan(0);
+    for (const record of records) {
+      expect(record.analyses).toEqual({});
+      expect(record.routing.router).toBe("learned");
+      expect(record.routing.experts.length + (record.routing.skipped?.length ?? 0)).toBe(2);
+    }
+    const json = JSON.parse(await readFile(stats, "utf8")) as { routed: number };
+    expect(json.routed).toBe(records.length);
+  });
+});

@@ -26,6 +26,7 @@ interface AnalyzeFlags {
   gate?: string;
   budget?: number;
   stats?: string;
+  dryRun: boolean;
   experts?: string[];
   plugin: string[];
   resume: boolean;
@@ -80,6 +81,7 @@ export function registerAnalyzeCommand(program: Command): void {
     .option("--gate <file>", "trained gate (news-moe gate train); implies --router learned")
     .option("--budget <p>", "learned router: most share of items (0..1) each task's neural expert may get, neediest first", probability)
     .option("--stats <file>", "write the routing statistics (activations, mean gate weight, fallbacks, skipped tasks) as JSON")
+    .option("--dry-run", "route only: write each item's routing with empty analyses, run no expert", false)
     .option("--experts <list>", "experts to use: names, tasks, 'embedded', 'neural' or 'all' (comma-separated)", commaList)
     .option("--plugin <file>", "load experts, routers or sinks from a JavaScript module (repeatable)", (v: string, p: string[]) => [...p, v], [])
     .option("--resume", "continue an interrupted run: skip items already in the journal", false)
@@ -219,6 +221,7 @@ async function runAnalyze(input: string, flags: AnalyzeFlags): Promise<number> {
       ...(flags.rules ? { rules: flags.rules } : {}),
       ...(flags.gate ? { gate: flags.gate } : {}),
       ...(flags.budget !== undefined ? { budget: flags.budget } : {}),
+      ...(flags.dryRun ? { dryRun: true } : {}),
       concurrency: flags.concurrency,
       sinks,
       ...(outputPath ? { journal: journalPathFor(outputPath), resume: flags.resume, overwrite: flags.overwrite } : {}),
@@ -244,14 +247,14 @@ async function runAnalyze(input: string, flags: AnalyzeFlags): Promise<number> {
   downloads.stop();
   if (flags.stats) await writeFile(flags.stats, `${JSON.stringify(summary.routing.toJSON(), null, 2)}\n`);
   if (summary.stoppedBySink) return ExitCode.Ok;
-  if (!flags.quiet) reportSummary(summary, outputPath);
+  if (!flags.quiet) reportSummary(summary, outputPath, flags.dryRun);
   return summary.failed + summary.failedBefore > 0 ? ExitCode.PartialFailure : ExitCode.Ok;
 }
 
-function reportSummary(summary: RunSummary, outputPath: string | null): void {
+function reportSummary(summary: RunSummary, outputPath: string | null, dryRun: boolean): void {
   const { stats } = summary;
   const lines = [
-    `news-moe: ${stats.items} items analysed in ${summary.seconds.toFixed(1)}s` +
+    `news-moe: ${stats.items} items ${dryRun ? "routed (dry run, no expert ran)" : "analysed"} in ${summary.seconds.toFixed(1)}s` +
       (summary.resumed ? ` (+${summary.resumed} from the journal)` : "") +
       `: ${stats.succeeded} ok, ${stats.withExpertErrors} with expert errors, ${stats.invalid} invalid` +
       (summary.failedBefore ? `; ${summary.failedBefore} earlier items had errors` : ""),

@@ -52,6 +52,8 @@ export interface OrchestratorOptions {
   /** The same happenings as data, plus load progress; for front ends that word them their own way. */
   onEvent?: (event: RunEvent) => void;
   signal?: AbortSignal;
+  /** Route only: every record carries its routing decision and empty `analyses`; no expert runs. */
+  dryRun?: boolean;
 }
 
 export interface ExpertStats {
@@ -296,6 +298,11 @@ export class Orchestrator {
           routing: null,
           error: `routing failed: ${decision.message}`,
         });
+        return;
+      }
+      if (this.options.dryRun) {
+        this.stats.succeeded++;
+        complete(seq, { id: item.id, headline: item.headline ?? null, url: item.url ?? null, analyses: {}, routing: decision });
         return;
       }
       this.dispatch(seq, item, decision, profiles, complete);

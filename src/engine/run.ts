@@ -47,6 +47,8 @@ export interface RunOptions extends DefaultRegistryOptions {
   gate?: string | GateModel;
   /** The learned router's cap on each task's costliest expert, as a share of items (0..1). */
   budget?: number;
+  /** Route without running any expert: records with `routing` and empty `analyses`. */
+  dryRun?: boolean;
   /** Item features for the router; default: words, characters, language, headline, topics. */
   features?: FeatureExtractor;
   combiners?: CombinerRegistry;
@@ -159,6 +161,7 @@ export async function run(options: RunOptions): Promise<RunSummary> {
     ...(options.onNotice ? { onNotice: options.onNotice } : {}),
     ...(options.onEvent ? { onEvent: options.onEvent } : {}),
     ...(signal ? { signal } : {}),
+    ...(options.dryRun ? { dryRun: true } : {}),
   });
 
   const opened: Sink[] = [];
