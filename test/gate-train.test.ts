@@ -48,6 +48,13 @@ describe("news-moe gate train / eval", () => {
       expect(task.confusion.flat().reduce((a, b) => a + b, 0)).toBe(500);
     }
     expect(report.tasks["summarization"]?.labels).toEqual(["ExtractiveSummarizerExpert", "NewsSummarizationLLMExpert", "(skip)"]);
+    // The cost view, from the confusion: neural calls avoided against running the neural expert on every item.
+    const summarization = report.tasks["summarization"] as unknown as { confusion: number[][]; items: number; accuracy: number; cost: { neural_routed: number; neural_calls_avoided: number; agreement_kept: number } };
+    const routedNeural = summarization.confusion.reduce((a, row) => a + row[1]!, 0);
+    expect(summarization.cost.neural_routed).toBeCloseTo(routedNeural / 500, 4);
+    expect(summarization.cost.neural_calls_avoided).toBeCloseTo(1 - routedNeural / 500, 4);
+    expect(summarization.cost.neural_calls_avoided).toBeGreaterThan(0.5);
+    expect(summarization.cost.agreement_kept).toBeGreaterThanOrEqual(summarization.accuracy);
   });
 
   it("writes the same bytes on every run", async () => {
