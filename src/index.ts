@@ -61,6 +61,15 @@ export { DEFAULT_RULES } from "./routing/default-rules.js";
 export { loadRulesConfig, parseRulesConfig, RulesConfigError, type RulesConfig, type Rule } from "./routing/rules-config.js";
 export type { Condition } from "./routing/conditions.js";
 export { computeFeatures } from "./routing/features.js";
+export { LearnedRouter, type LearnedRouterOptions } from "./gate/learned-router.js";
+export { loadGate, parseGate, serializeGate, GateFileError, GATE_VERSION, type GateModel, type TaskGate } from "./gate/gate-file.js";
+export { trainGate, evaluateGate, type TrainGateOptions } from "./gate/train.js";
+export { readLabelled, GateDataError, type LabelledItem } from "./gate/dataset.js";
+export { distill, rougeL, type DistillOptions, type TeacherRecord } from "./gate/distill.js";
+export { DEFAULT_FEATURE_SPEC, extractFeatures, type FeatureSpec } from "./gate/features.js";
+export { DEFAULT_TRAIN_OPTIONS, type TrainOptions } from "./gate/logistic.js";
+export type { GateReport, TaskReport } from "./gate/report.js";
+export { RoutingStats, type RoutingStatsJson } from "./engine/routing-stats.js";
 export type {
   ExpertProfile,
   FeatureExtractor,
@@ -71,4 +80,4 @@ export type {
   Router,
   RoutingDecision,
 } from "./core/router.js";
-export { createRouter, RulesRequiredError, UnknownRouterError, type RouterName } from "./engine/create-router.js";
+export { createRouter, RulesRequiredError, UnknownRouterError, type RouterName, type LearnedRouterSetup } from "./engine/create-router.js";

@@ -290,7 +290,7 @@ describe("rules router", () => {
     const typo = parseRulesConfig({ priors: { LexiconSentimentExpertt: 1 } }, "typo.json");
     await expect(createRouter("rules", registry, typo)).rejects.toThrow(/unknown experts: LexiconSentimentExpertt/);
     await expect(createRouter("rules", registry)).rejects.toBeInstanceOf(RulesRequiredError);
-    await expect(createRouter("learned", registry, undefined, ["learned-gate"])).rejects.toMatchObject({ router: "learned", choices: ["auto", "all", "rules", "learned-gate"] });
+    await expect(createRouter("trained", registry, undefined, ["learned-gate"])).rejects.toMatchObject({ router: "trained", choices: ["auto", "all", "rules", "learned", "learned-gate"] });
   });
 
   it("accepts the bundled example rules", async () => {

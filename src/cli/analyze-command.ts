@@ -1,4 +1,5 @@
 import { Command, InvalidArgumentError, Option } from "commander";
+import { writeFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import type { Sink } from "../core/sink.js";
 import { ROUTER_NAMES } from "../engine/create-router.js";
@@ -22,6 +23,10 @@ interface AnalyzeFlags {
   inputFormat: "auto" | "json" | "jsonl";
   router?: string;
   rules?: string;
+  gate?: string;
+  budget?: number;
+  stats?: string;
+  dryRun: boolean;
   experts?: string[];
   plugin: string[];
   resume: boolean;
@@ -74,6 +79,10 @@ export function registerAnalyzeCommand(program: Command): void {
     )
     .option("--router <router>", `gating network: ${ROUTER_NAMES.join(", ")} (auto: built-in rules, rules: --rules FILE), or one a --plugin adds`)
     .option("--rules <file>", "routing rules (JSON); implies --router rules")
+    .option("--gate <file>", "trained gate (news-moe gate train); implies --router learned")
+    .option("--budget <p>", "learned router: most share of items (0..1) each task's neural expert may get, neediest first", probability)
+    .option("--stats <file>", "write the routing statistics (activations, mean gate weight, fallbacks, skipped tasks) as JSON")
+    .option("--dry-run", "route only: write each item's routing with empty analyses, run no expert", false)
     .option("--experts <list>", "experts to use: names, tasks, 'embedded', 'neural' or 'all' (comma-separated)", commaList)
     .option("--plugin <file>", "load experts, routers or sinks from a JavaScript module (repeatable)", (v: string, p: string[]) => [...p, v], [])
     .option("--resume", "continue an interrupted run: skip items already in the journal", false)
@@ -142,6 +151,9 @@ async function runAnalyze(input: string, flags: AnalyzeFlags): Promise<number> {
   if (toStdout && format !== "jsonl") throw new UsageError("-o - streams JSON Lines; --format json needs a file");
   if (toStdout && flags.resume) throw new UsageError("--resume needs an output file (the journal lives next to it)");
   if (flags.resume && flags.overwrite) throw new UsageError("--resume and --overwrite contradict each other");
+  const learned = flags.router === "learned" || (flags.router === undefined && flags.gate !== undefined);
+  if (flags.budget !== undefined && !learned) throw new UsageError("--budget needs the learned router: --router learned --gate GATE.json");
+  if (flags.gate !== undefined && !learned) throw new UsageError(`--gate is for the learned router, not --router ${flags.router}`);
 
   const registry = createDefaultRegistry(registryOptions(flags));
   const plugins = await loadPlugins(flags.plugin, registry);
@@ -209,6 +221,9 @@ async function runAnalyze(input: string, flags: AnalyzeFlags): Promise<number> {
       ...(flags.router ? { router: flags.router } : {}),
       routers: plugins.routers,
       ...(flags.rules ? { rules: flags.rules } : {}),
+      ...(flags.gate ? { gate: flags.gate } : {}),
+      ...(flags.budget !== undefined ? { budget: flags.budget } : {}),
+      ...(flags.dryRun ? { dryRun: true } : {}),
       concurrency: flags.concurrency,
       ...(flags.clean ? {} : { cleaning: false as const }),
       sinks,
@@ -233,15 +248,16 @@ async function runAnalyze(input: string, flags: AnalyzeFlags): Promise<number> {
   }
   progress.stop();
   downloads.stop();
+  if (flags.stats) await writeFile(flags.stats, `${JSON.stringify(summary.routing.toJSON(), null, 2)}\n`);
   if (summary.stoppedBySink) return ExitCode.Ok;
-  if (!flags.quiet) reportSummary(summary, outputPath);
+  if (!flags.quiet) reportSummary(summary, outputPath, flags.dryRun);
   return summary.failed + summary.failedBefore > 0 ? ExitCode.PartialFailure : ExitCode.Ok;
 }
 
-function reportSummary(summary: RunSummary, outputPath: string | null): void {
+function reportSummary(summary: RunSummary, outputPath: string | null, dryRun: boolean): void {
   const { stats } = summary;
   const lines = [
-    `news-moe: ${stats.items} items analysed in ${summary.seconds.toFixed(1)}s` +
+    `news-moe: ${stats.items} items ${dryRun ? "routed (dry run, no expert ran)" : "analysed"} in ${summary.seconds.toFixed(1)}s` +
       (summary.resumed ? ` (+${summary.resumed} from the journal)` : "") +
       `: ${stats.succeeded} ok, ${stats.withExpertErrors} with expert errors, ${stats.invalid} invalid` +
       (summary.failedBefore ? `; ${summary.failedBefore} earlier items had errors` : ""),
@@ -250,6 +266,7 @@ function reportSummary(summary: RunSummary, outputPath: string | null): void {
     if (s.items === 0 && s.errors === 0) continue;
     lines.push(`  ${name}: ${s.items} items in ${s.batches} batches, ${s.errors} errors, ${(s.busyMs / 1000).toFixed(1)}s busy`);
   }
+  lines.push(`  ${summary.routing.describe()}`);
   if (outputPath) lines.push(`  written to ${outputPath}`);
   process.stderr.write(`${lines.join("\n")}\n`);
 }

@@ -17,6 +17,8 @@ const USER_FACING = new Set([
   "JournalCorruptError",
   "ExpertSelectionError",
   "OutputWriteError",
+  "GateFileError",
+  "GateDataError",
 ]);
 
 export function describeFatalError(error: unknown): string {

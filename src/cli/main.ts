@@ -4,6 +4,7 @@ import { readFileSync } from "node:fs";
 import { registerAnalyzeCommand } from "./analyze-command.js";
 import { ExitCode } from "./exit-codes.js";
 import { registerExpertsCommand } from "./experts-command.js";
+import { registerGateCommand } from "./gate-command.js";
 import { registerModelsCommand } from "./models-command.js";
 import { describeFatalError } from "./fatal-error.js";
 
@@ -22,6 +23,7 @@ const program = new Command()
 registerAnalyzeCommand(program);
 registerExpertsCommand(program);
 registerModelsCommand(program);
+registerGateCommand(program);
 
 try {
   await program.parseAsync(process.argv);

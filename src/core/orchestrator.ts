@@ -58,6 +58,8 @@ export interface OrchestratorOptions {
   /** The same happenings as data, plus load progress; for front ends that word them their own way. */
   onEvent?: (event: RunEvent) => void;
   signal?: AbortSignal;
+  /** Route only: every record carries its routing decision and empty `analyses`; no expert runs. */
+  dryRun?: boolean;
 }
 
 export interface ExpertStats {
@@ -319,6 +321,13 @@ export class Orchestrator {
           routing: null,
           error: `routing failed: ${decision.message}`,
         });
+        return;
+      }
+      if (this.options.dryRun) {
+        this.stats.succeeded++;
+        const record: AnalysisRecord = { id: item.id, headline: item.headline ?? null, url: item.url ?? null, analyses: {}, routing: decision };
+        if (cleaning) record.cleaning = cleaning;
+        complete(seq, record);
         return;
       }
       this.dispatch(seq, item, decision, profiles, complete, cleaning);

@@ -4,9 +4,19 @@ import { AllRouter } from "../routing/all-router.js";
 import { DEFAULT_RULES } from "../routing/default-rules.js";
 import { expertNamesIn, loadRulesConfig, RulesConfigError, type RulesConfig } from "../routing/rules-config.js";
 import { RulesRouter } from "../routing/rules-router.js";
+import { EXPERT_GROUPS } from "../experts/default-registry.js";
+import { GateFileError, loadGate, type GateModel } from "../gate/gate-file.js";
+import { LearnedRouter } from "../gate/learned-router.js";
 
-export type RouterName = "auto" | "all" | "rules";
-export const ROUTER_NAMES: readonly RouterName[] = ["auto", "all", "rules"];
+export type RouterName = "auto" | "all" | "rules" | "learned";
+export const ROUTER_NAMES: readonly RouterName[] = ["auto", "all", "rules", "learned"];
+
+/** What the "learned" router needs: a trained gate (a file or a loaded one), and an optional budget. */
+export interface LearnedRouterSetup {
+  gate?: string | GateModel;
+  /** Most share of items each task's costliest (neural) expert may get, 0..1. */
+  budget?: number;
+}
 
 /** The "rules" router was asked for without rules. */
 export class RulesRequiredError extends RulesConfigError {
@@ -37,9 +47,11 @@ export async function createRouter(
   registry: ExpertRegistry,
   rules?: string | RulesConfig,
   registered: readonly string[] = [],
+  learned: LearnedRouterSetup = {},
 ): Promise<Router> {
   if (typeof kind !== "string") return kind;
   if (!(ROUTER_NAMES as readonly string[]).includes(kind)) throw new UnknownRouterError(kind, [...ROUTER_NAMES, ...registered]);
+  if (kind === "learned") return createLearnedRouter(registry, learned);
   if (kind === "all") return new AllRouter();
   if (kind === "auto" && rules === undefined) return new RulesRouter(DEFAULT_RULES, "auto");
   if (rules === undefined) throw new RulesRequiredError();
@@ -52,4 +64,18 @@ export async function createRouter(
     );
   }
   return new RulesRouter(config, kind);
+}
+
+/** The learned router over a gate whose experts this registry has; costliest = the neural group. */
+async function createLearnedRouter(registry: ExpertRegistry, setup: LearnedRouterSetup): Promise<Router> {
+  if (setup.gate === undefined) throw new GateFileError("the learned router needs a trained gate: --gate GATE.json (made by news-moe gate train)");
+  const gate = typeof setup.gate === "string" ? await loadGate(setup.gate) : setup.gate;
+  const source = typeof setup.gate === "string" ? setup.gate : "gate";
+  const unknown = Object.values(gate.tasks).flatMap((t) => t.classes).filter((c): c is string => c !== null && !registry.has(c));
+  if (unknown.length > 0) {
+    throw new GateFileError(`${source}: was trained for experts this run does not have: ${unknown.join(", ")} (registered: ${registry.names().join(", ")})`);
+  }
+  const budget = setup.budget;
+  if (budget !== undefined && !(budget >= 0 && budget <= 1)) throw new GateFileError(`budget must be between 0 and 1, got ${budget}`);
+  return new LearnedRouter(gate, { costly: new Set(EXPERT_GROUPS["neural"] ?? []), ...(budget !== undefined ? { budget } : {}) });
 }

@@ -11,8 +11,10 @@ import { recordHasErrors } from "../io/output-record.js";
 import type { RulesConfig } from "../routing/rules-config.js";
 import type { NewsItem } from "../core/news-item.js";
 import { cleanItem, type CleaningOptions } from "../text/clean.js";
+import type { GateModel } from "../gate/gate-file.js";
 import { computeFeatures } from "../routing/features.js";
 import { JournalSink } from "../sinks/journal-sink.js";
+import { RoutingStats } from "./routing-stats.js";
 import { createRouter, type RouterName } from "./create-router.js";
 import { selectExperts } from "./expert-selection.js";
 import { enumerate, toPipelineInput } from "./pipeline-input.js";
@@ -48,6 +50,12 @@ export interface RunOptions extends DefaultRegistryOptions {
   routers?: ReadonlyMap<string, Router>;
   /** Rules for the "rules" router: a JSON file path or a parsed config. */
   rules?: string | RulesConfig;
+  /** Trained gate for the "learned" router: a gate file path or a loaded gate; implies router "learned". */
+  gate?: string | GateModel;
+  /** The learned router's cap on each task's costliest expert, as a share of items (0..1). */
+  budget?: number;
+  /** Route without running any expert: records with `routing` and empty `analyses`. */
+  dryRun?: boolean;
   /** Item features for the router; default: words, characters, language, headline, topics. */
   features?: FeatureExtractor;
   combiners?: CombinerRegistry;
@@ -87,6 +95,8 @@ export interface RunSummary {
   stoppedBySink: boolean;
   /** The journal, when one was kept (a run stopped early keeps it). */
   keptJournal?: string;
+  /** How this run's items were routed (records replayed from a journal are not counted). */
+  routing: RoutingStats;
   seconds: number;
 }
 
@@ -159,6 +169,7 @@ export async function run(options: RunOptions): Promise<RunSummary> {
     ...(options.onNotice ? { onNotice: options.onNotice } : {}),
     ...(options.onEvent ? { onEvent: options.onEvent } : {}),
     ...(signal ? { signal } : {}),
+    ...(options.dryRun ? { dryRun: true } : {}),
   });
 
   const opened: Sink[] = [];
@@ -168,6 +179,7 @@ export async function run(options: RunOptions): Promise<RunSummary> {
     failedBefore: 0,
     failed: 0,
     stoppedBySink: false,
+    routing: new RoutingStats(),
     seconds: 0,
   };
   const deliver = async (record: AnalysisRecord, info: SinkWrite): Promise<boolean> => {
@@ -212,6 +224,7 @@ export async function run(options: RunOptions): Promise<RunSummary> {
           break;
         }
         if (failed) summary.failed++;
+        summary.routing.add(record);
         options.onEvent?.({ type: "record", record, index, failed });
       }
     }
@@ -250,9 +263,12 @@ export async function run(options: RunOptions): Promise<RunSummary> {
 }
 
 async function resolveRouter(options: RunOptions, registry: ExpertRegistry): Promise<Router> {
-  const choice = options.router ?? (options.rules ? "rules" : "auto");
+  const choice = options.router ?? (options.gate ? "learned" : options.rules ? "rules" : "auto");
   if (typeof choice !== "string") return choice;
   const registered = options.routers?.get(choice);
   if (registered) return registered;
-  return createRouter(choice, registry, options.rules, options.routers ? [...options.routers.keys()] : []);
+  return createRouter(choice, registry, options.rules, options.routers ? [...options.routers.keys()] : [], {
+    ...(options.gate !== undefined ? { gate: options.gate } : {}),
+    ...(options.budget !== undefined ? { budget: options.budget } : {}),
+  });
 }

@@ -1,0 +1,113 @@
+/** A gate file is versioned and validated: bad or mismatched files and bad data are clear errors, exit 2. */
+import { readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { EXAMPLES, isolatedEnv, runCli, tempDir } from "./helpers/cli.js";
+import { writeLabelledNews } from "./helpers/gate-data.js";
+
+let dir: string;
+let gate: Record<string, unknown>;
+
+beforeAll(async () => {
+  dir = await tempDir("news-moe-gate-file-");
+  const data = await writeLabelledNews(dir, "small", 60, 5);
+  const result = await runCli(["gate", "train", data, "-o", join(dir, "gate.json")], { cwd: dir });
+  expect(result.code).toBe(0);
+  gate = JSON.parse(await readFile(join(dir, "gate.json"), "utf8")) as Record<string, unknown>;
+}, 60_000);
+
+async function analyzeWith(name: string, content: string, extra: string[] = []) {
+  const file = join(dir, name);
+  await writeFile(file, content);
+  return runCli(["analyze", EXAMPLES, "--gate", file, "-o", join(dir, `${name}.out.json`), "--quiet", ...extra], { cwd: dir, env: isolatedEnv(dir) });
+}
+
+describe("gate file validation", () => {
+  it("refuses another version, naming what to do", async () => {
+    const result = await analyzeWith("v2.json", JSON.stringify({ ...gate, version: 2 }));
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/v2\.json: gate file version 2 is not supported \(this news-moe reads version 1\); retrain/);
+  });
+
+  it("refuses files that are not gates, not JSON, or inconsistent", async () => {
+    const notGate = await analyzeWith("rules.json", JSON.stringify({ rules: [] }));
+    expect(notGate.code).toBe(2);
+    expect(notGate.stderr).toMatch(/not a news-moe gate file/);
+    const broken = await analyzeWith("broken.json", "{ nope");
+    expect(broken.code).toBe(2);
+    expect(broken.stderr).toMatch(/broken\.json: not valid JSON/);
+    const tasks = gate["tasks"] as Record<string, { bias: number[] }>;
+    const badBias = { ...gate, tasks: { ...tasks, sentiment: { ...tasks["sentiment"], bias: [1] } } };
+    const inconsistent = await analyzeWith("bias.json", JSON.stringify(badBias));
+    expect(inconsistent.code).toBe(2);
+    expect(inconsistent.stderr).toMatch(/tasks\.sentiment\.bias: expected 2 finite numbers/);
+    expect(inconsistent.stderr).not.toMatch(/internal error/);
+  });
+
+  it("refuses a gate trained for experts this run does not have", async () => {
+    const tasks = gate["tasks"] as Record<string, { classes: Array<string | null> }>;
+    const renamed = { ...gate, tasks: { ...tasks, sentiment: { ...tasks["sentiment"], classes: ["LexiconSentimentExpert", "MyOldExpert"] } } };
+    const result = await analyzeWith("renamed.json", JSON.stringify(renamed));
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/was trained for experts this run does not have: MyOldExpert/);
+  });
+
+  it("needs a gate for the learned router, and a learned router for a budget", async () => {
+    const noGate = await runCli(["analyze", EXAMPLES, "--router", "learned", "--quiet"], { cwd: dir, env: isolatedEnv(dir) });
+    expect(noGate.code).toBe(2);
+    expect(noGate.stderr).toMatch(/needs a trained gate: --gate GATE\.json/);
+    const budget = await runCli(["analyze", EXAMPLES, "--budget", "0.3", "--quiet"], { cwd: dir, env: isolatedEnv(dir) });
+    expect(budget.code).toBe(2);
+    expect(budget.stderr).toMatch(/--budget needs the learned router/);
+  });
+
+  it("names the line of bad training data", async () => {
+    const data = join(dir, "bad.jsonl");
+    await writeFile(data, `${JSON.stringify({ id: "a", content: "text", route: { sentiment: null } })}\n${JSON.stringify({ id: "b", content: "text" })}\n`);
+    const result = await runCli(["gate", "train", data, "-o", join(dir, "never.json")], { cwd: dir });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/bad\.jsonl:2: expected "route"/);
+    const evaluated = await runCli(["gate", "eval", data, "--gate", join(dir, "missing.json")], { cwd: dir });
+    expect(evaluated.code).toBe(2);
+    expect(evaluated.stderr).toMatch(/missing\.json: cannot read the gate file \(ENOENT\)/);
+  });
+});
+
+describe("routing statistics", () => {
+  it("are in the summary line and in --stats FILE for any router", async () => {
+    const stats = join(dir, "auto-stats.json");
+    const result = await runCli(["analyze", EXAMPLES, "-o", join(dir, "auto.json"), "--stats", stats], { cwd: dir, env: isolatedEnv(dir) });
+    expect(result.code).toBe(1);
+    const records = JSON.parse(await readFile(join(dir, "auto.json"), "utf8")) as Array<{ routing: { experts: Array<{ expert: string; reason: string }> } }>;
+    const choices = records.flatMap((r) => r.routing.experts);
+    const fallbacks = choices.filter((c) => c.reason.startsWith("fallback: ")).length;
+    expect(fallbacks).toBeGreaterThan(0); // no model in this cache: the neural experts' work goes to the embedded ones
+    const n = records.length;
+    expect(result.stderr).toContain(
+      `routing (auto, ${n} items): ExtractiveSummarizerExpert ${n} (100.0%, mean weight 1.00), LexiconSentimentExpert ${n} (100.0%, mean weight 1.00); ${fallbacks} fallbacks`,
+    );
+    const json = JSON.parse(await readFile(stats, "utf8")) as { router: string; routed: number; fallbacks: number; experts: Record<string, { activations: number; share: number }> };
+    expect(json).toMatchObject({ router: "auto", routed: n, fallbacks });
+    expect(json.experts["LexiconSentimentExpert"]).toMatchObject({ activations: n, share: 1 });
+  });
+});
+
+describe("analyze --dry-run", () => {
+  it("routes every item, runs no expert and writes the routing with empty analyses", async () => {
+    const output = join(dir, "dry.json");
+    const stats = join(dir, "dry-stats.json");
+    const result = await runCli(["analyze", EXAMPLES, "--gate", join(dir, "gate.json"), "--budget", "0.2", "--dry-run", "-o", output, "--stats", stats], { cwd: dir, env: isolatedEnv(dir) });
+    expect(result.code).toBe(0);
+    expect(result.stderr).toMatch(/items routed \(dry run, no expert ran\)/);
+    expect(result.stderr).not.toMatch(/: \d+ items in \d+ batches/);
+    const records = JSON.parse(await readFile(output, "utf8")) as Array<{ analyses: object; routing: { router: string; experts: unknown[]; skipped?: unknown[] } }>;
+    expect(records.length).toBeGreaterThan(0);
+    for (const record of records) {
+      expect(record.analyses).toEqual({});
+      expect(record.routing.router).toBe("learned");
+      expect(record.routing.experts.length + (record.routing.skipped?.length ?? 0)).toBe(2);
+    }
+    const json = JSON.parse(await readFile(stats, "utf8")) as { routed: number };
+    expect(json.routed).toBe(records.length);
+  });
+});
