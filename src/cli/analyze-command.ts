@@ -245,6 +245,8 @@ async function runAnalyze(input: string, flags: AnalyzeFlags): Promise<number> {
   } finally {
     process.off("SIGINT", interrupt);
     process.off("SIGTERM", interrupt);
+    // The CLI made the registry, so it releases the models (and their worker threads).
+    await registry.dispose();
   }
   progress.stop();
   downloads.stop();

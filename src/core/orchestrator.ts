@@ -212,9 +212,12 @@ export class Orchestrator {
     );
   }
 
-  /** Releases the router's and the experts' resources. */
-  async dispose(): Promise<void> {
-    const experts = this.options.experts.map((name) => this.options.registry.get(name));
+  /**
+   * Releases the router's resources and, with `experts` (default true), the experts'. A caller that
+   * keeps its registry for more runs (a server, a bench, a worker) keeps its loaded models.
+   */
+  async dispose(options: { experts?: boolean } = {}): Promise<void> {
+    const experts = options.experts === false ? [] : this.options.experts.map((name) => this.options.registry.get(name));
     await Promise.all([
       this.options.router.dispose?.().catch(() => undefined),
       ...experts.map((expert) => expert.dispose?.().catch(() => undefined)),

@@ -46,4 +46,9 @@ export class ExpertRegistry {
   byTask(task: Task): Expert[] {
     return this.list().filter((expert) => expert.task === task);
   }
+
+  /** Releases every expert's resources (models, worker threads); for whoever created the registry. */
+  async dispose(): Promise<void> {
+    await Promise.all(this.list().map((expert) => expert.dispose?.().catch(() => undefined)));
+  }
 }

@@ -143,6 +143,8 @@ export { journalPathFor };
 export async function run(options: RunOptions): Promise<RunSummary> {
   const started = performance.now();
   const registry = options.registry ?? createDefaultRegistry(options);
+  // Models loaded into a caller's registry stay loaded for the caller's next run; ours are released.
+  const ownsRegistry = options.registry === undefined;
   const router = await resolveRouter(options, registry);
   const experts = selectExperts(registry, options.experts, EXPERT_GROUPS);
   const signal = options.signal;
@@ -232,7 +234,7 @@ export async function run(options: RunOptions): Promise<RunSummary> {
   } catch (error) {
     const kept = journalState();
     await Promise.all(opened.map((sink) => sink.abort?.(error).catch(() => undefined)));
-    await orchestrator.dispose();
+    await orchestrator.dispose({ experts: ownsRegistry });
     if (error instanceof RunAbortedError) throw error;
     if (signal?.aborted) throw new RunAbortedError(kept, { cause: error });
     throw new RunFailedError(kept, { cause: error });
@@ -253,11 +255,11 @@ export async function run(options: RunOptions): Promise<RunSummary> {
     } catch (error) {
       const kept = journalState();
       await Promise.all(opened.map((sink) => sink.abort?.(error).catch(() => undefined)));
-      await orchestrator.dispose();
+      await orchestrator.dispose({ experts: ownsRegistry });
       throw new RunFailedError(kept, { cause: error });
     }
   }
-  await orchestrator.dispose();
+  await orchestrator.dispose({ experts: ownsRegistry });
   summary.seconds = (performance.now() - started) / 1000;
   return summary;
 }
