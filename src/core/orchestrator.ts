@@ -89,6 +89,11 @@ interface PendingItem {
   remaining: number;
 }
 
+/** The record of an item that never reached an expert: no analyses, no routing, the reason. */
+function unroutedRecord(item: NewsItem, error: string): AnalysisRecord {
+  return { id: item.id, headline: item.headline ?? null, url: item.url ?? null, analyses: {}, routing: null, error };
+}
+
 function toError(value: unknown): Error {
   return value instanceof Error ? value : new Error(String(value));
 }
@@ -303,27 +308,13 @@ export class Orchestrator {
       if (this.options.clean) ({ item, report: cleaning } = this.options.clean(raw));
     } catch (error) {
       this.stats.withExpertErrors++;
-      complete(seq, {
-        id: raw.id,
-        headline: raw.headline ?? null,
-        url: raw.url ?? null,
-        analyses: {},
-        routing: null,
-        error: `cleaning failed: ${toError(error).message}`,
-      });
+      complete(seq, unroutedRecord(raw, `cleaning failed: ${toError(error).message}`));
       return;
     }
     (this.routing as RoutingDispatcher).enqueue(item, (decision) => {
       if (decision instanceof Error) {
         this.stats.withExpertErrors++;
-        complete(seq, {
-          id: item.id,
-          headline: item.headline ?? null,
-          url: item.url ?? null,
-          analyses: {},
-          routing: null,
-          error: `routing failed: ${decision.message}`,
-        });
+        complete(seq, unroutedRecord(item, `routing failed: ${decision.message}`));
         return;
       }
       if (this.options.dryRun) {

@@ -8,7 +8,7 @@
  */
 
 import { readFileSync } from "node:fs";
-import { basename, dirname, join } from "node:path";
+import { dirname, join } from "node:path";
 import onnxProto from "onnx-proto";
 
 export const onnx = onnxProto.onnx;
@@ -37,8 +37,6 @@ export interface LoadedOnnxModel {
   readonly model: ModelProto;
   /** Every initializer of the main graph, by name. */
   readonly weights: ReadonlyMap<string, WeightSource>;
-  /** Small constant tensors as numbers (scalars and vectors up to 4,096 values), by initializer name. */
-  readonly constants: ReadonlyMap<string, Float64Array>;
 }
 
 export class OnnxFormatError extends Error {
@@ -72,28 +70,6 @@ function elementCount(dims: readonly number[]): number {
   return dims.reduce((a, b) => a * b, 1);
 }
 
-function decodeSmallConstant(tensor: TensorProto, bytes: Uint8Array | null): Float64Array | null {
-  const dims = (tensor.dims ?? []).map(longToNumber);
-  const count = elementCount(dims);
-  if (count > 4096) return null;
-  const out = new Float64Array(count);
-  if (bytes && bytes.length > 0) {
-    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    for (let i = 0; i < count; i++) {
-      if (tensor.dataType === DataType.FLOAT) out[i] = view.getFloat32(i * 4, true);
-      else if (tensor.dataType === DataType.INT64) out[i] = Number(view.getBigInt64(i * 8, true));
-      else if (tensor.dataType === DataType.INT32) out[i] = view.getInt32(i * 4, true);
-      else if (tensor.dataType === DataType.DOUBLE) out[i] = view.getFloat64(i * 8, true);
-      else return null;
-    }
-    return out;
-  }
-  const typed = tensor.floatData?.length ? tensor.floatData : tensor.int64Data?.length ? tensor.int64Data : tensor.int32Data;
-  if (!typed || typed.length !== count) return count === 0 ? out : null;
-  for (let i = 0; i < count; i++) out[i] = longToNumber(typed[i]);
-  return out;
-}
-
 /** Parses an ONNX model file and locates every initializer's bytes. */
 export function loadOnnxModel(path: string): LoadedOnnxModel {
   const buffer = readFileSync(path);
@@ -106,7 +82,6 @@ export function loadOnnxModel(path: string): LoadedOnnxModel {
   const graph = model.graph;
   if (!graph) throw new OnnxFormatError(`${path}: no graph`);
   const weights = new Map<string, WeightSource>();
-  const constants = new Map<string, Float64Array>();
   for (const tensor of graph.initializer ?? []) {
     const name = tensor.name ?? "";
     const dims = (tensor.dims ?? []).map(longToNumber);
@@ -119,11 +94,6 @@ export function loadOnnxModel(path: string): LoadedOnnxModel {
       const offset = Number(entries.get("offset") ?? 0);
       const length = entries.has("length") ? Number(entries.get("length")) : elementCount(dims) * (bytesPer ?? 0);
       weights.set(name, { name, dims, dataType, file: join(dirname(path), location), offset, length });
-      if (elementCount(dims) <= 16) {
-        const all = readFileSync(join(dirname(path), location));
-        const value = decodeSmallConstant(tensor, all.subarray(offset, offset + length));
-        if (value) constants.set(name, value);
-      }
       continue;
     }
     const raw = tensor.rawData && tensor.rawData.length > 0 ? tensor.rawData : null;
@@ -134,10 +104,8 @@ export function loadOnnxModel(path: string): LoadedOnnxModel {
     } else {
       weights.set(name, { name, dims, dataType, file: path, offset: 0, length: 0, inline: tensor });
     }
-    const value = decodeSmallConstant(tensor, raw);
-    if (value) constants.set(name, value);
   }
-  return { path, model, weights, constants };
+  return { path, model, weights };
 }
 
 /** The graph's nodes, those of If/Loop subgraphs included (the merged decoder keeps its nodes in an If). */
@@ -154,20 +122,6 @@ export function allNodes(graph: GraphProto): NodeProto[] {
   };
   visit(graph);
   return nodes;
-}
-
-/** Constant nodes' values (`value` attribute), by output name, for small tensors. */
-export function constantNodeValues(graph: GraphProto): Map<string, Float64Array> {
-  const values = new Map<string, Float64Array>();
-  for (const node of allNodes(graph)) {
-    if (node.opType !== "Constant") continue;
-    const tensor = (node.attribute ?? []).find((a) => a.name === "value")?.t;
-    if (!tensor) continue;
-    const raw = tensor.rawData && tensor.rawData.length > 0 ? tensor.rawData : null;
-    const value = decodeSmallConstant(tensor as TensorProto, raw);
-    if (value) values.set(node.output?.[0] ?? "", value);
-  }
-  return values;
 }
 
 /** An initializer whose bytes stay where they are: an external-data reference to `source`, relative to `modelDir`. */
@@ -188,10 +142,4 @@ export function externalInitializer(name: string, source: WeightSource, location
 
 export function serializeModel(model: ModelProto): Uint8Array {
   return onnx.ModelProto.encode(model).finish();
-}
-
-/** Relative name under which a compiled graph in `dir` refers to `file` (same folder only). */
-export function locationIn(dir: string, file: string): string {
-  if (dirname(file) !== dir) throw new OnnxFormatError(`${file}: external data must sit beside the compiled graph in ${dir}`);
-  return basename(file);
 }
