@@ -103,6 +103,7 @@ export function createHttpApp(options: HttpAppOptions): Hono {
         }
         throw error;
       }
+      metrics.accepted.inc(parsed.values.length);
       const deadline = setTimeout(
         () => submission.cancel(new DeadlineError(limits.deadlineMs / 1000, submission.finished, submission.size)),
         limits.deadlineMs,

@@ -45,6 +45,12 @@ export class ServerMetrics {
     registers: [this.registry],
   });
 
+  readonly accepted = new Counter({
+    name: "newsmoe_items_accepted_total",
+    help: "Items accepted into the queue (each is answered, unless its request's deadline passes).",
+    registers: [this.registry],
+  });
+
   readonly rejected = new Counter({
     name: "newsmoe_items_rejected_total",
     help: "Items refused before any work, by reason: queue_full, draining.",
