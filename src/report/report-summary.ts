@@ -89,6 +89,9 @@ export function summarize(rows: ReportRow[]): ReportSummary {
   const expertLabels = [...activations.keys()].sort();
   const stride = Math.max(1, Math.ceil(lengths.length / MAX_POINTS));
   const topReasons = top(reasons, TOP);
+  // Every expert and invalid items get a bar, zero or not: "no errors" is worth seeing too.
+  for (const expert of expertLabels) if (!errors.has(`${expert} failed`)) errors.set(`${expert} failed`, 0);
+  if (!errors.has("invalid item")) errors.set("invalid item", 0);
   const topErrors = top(errors, TOP);
   return {
     records: rows.length,
