@@ -6,7 +6,7 @@ import { promisify } from "node:util";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EXAMPLES, isolatedEnv, REPO_ROOT, runCli, tempDir } from "./helpers/cli.js";
-import { launchChromium, paintedPixels, SCREENSHOTS, watchedPage } from "./helpers/browser.js";
+import { launchChromium, paintedPixels, SCREENSHOTS, waitForText, watchedPage } from "./helpers/browser.js";
 import { startServer } from "./helpers/server.js";
 
 const execFileAsync = promisify(execFile);
@@ -52,14 +52,14 @@ describe("news-moe report in a real browser (chromium)", () => {
     const { page, consoleErrors, requests, url } = await openReport(html, 16, "report-example.png");
 
     await page.fill("#search", "hartley vale");
-    await page.waitForFunction(() => document.querySelector("#count")?.textContent === "1 of 16 articles");
+    await waitForText(page, "#count", "1 of 16 articles");
     const headlines = await page.locator("#articles tbody tr td:first-child").allTextContents();
     expect(headlines).toEqual(["Hartley Vale end 62-year wait for league title with thumping win"]);
     await page.screenshot({ path: join(SCREENSHOTS, "report-example-search.png"), fullPage: true });
 
     // Sorting by headline puts the table in the order a plain sort of the example's headlines gives.
     await page.fill("#search", "");
-    await page.waitForFunction(() => document.querySelector("#count")?.textContent === "16 of 16 articles");
+    await waitForText(page, "#count", "16 of 16 articles");
     await page.click("th[data-column='0']");
     const examples = JSON.parse(await readFile(EXAMPLES, "utf8")) as Array<{ id: string; headline?: string }>;
     const expected = examples.map((e) => e.headline ?? e.id).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
@@ -86,7 +86,7 @@ describe("news-moe report in a real browser (chromium)", () => {
     const results = JSON.parse(await readFile(join(dir, "results.json"), "utf8")) as Array<Record<string, unknown>>;
     const matching = results.filter((r) => JSON.stringify([r.headline, r.analyses, r.routing]).toLowerCase().includes(word)).length;
     await page.fill("#search", word);
-    await page.waitForFunction((text) => document.querySelector("#count")?.textContent === text, `${matching} of 10000 articles`, { timeout: 20_000 });
+    await waitForText(page, "#count", `${matching} of 10000 articles`);
     expect(matching).toBeGreaterThan(0);
     expect(matching).toBeLessThan(10000);
     await page.screenshot({ path: join(SCREENSHOTS, "report-10k-search.png") });

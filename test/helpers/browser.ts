@@ -36,10 +36,22 @@ export async function watchedPage(browser: Browser): Promise<WatchedPage> {
   return watched;
 }
 
+/** The little of a canvas element the check reads (the test program has no DOM types). */
+interface CanvasLike {
+  width: number;
+  height: number;
+  getContext(kind: "2d"): { getImageData(x: number, y: number, w: number, h: number): { data: ArrayLike<number> } } | null;
+}
+
+/** Waits until the element's text is exactly `text`. */
+export async function waitForText(page: Page, selector: string, text: string, timeout = 20_000): Promise<void> {
+  await page.waitForFunction(`document.querySelector(${JSON.stringify(selector)})?.textContent === ${JSON.stringify(text)}`, undefined, { timeout });
+}
+
 /** How many pixels of the canvas are not transparent: a drawn chart has thousands. */
 export async function paintedPixels(page: Page, selector: string): Promise<number[]> {
-  return page.$$eval(selector, (canvases) =>
-    (canvases as HTMLCanvasElement[]).map((canvas) => {
+  return page.$eval(selector, (canvases) =>
+    (canvases as unknown as CanvasLike[]).map((canvas) => {
       const context = canvas.getContext("2d");
       if (!context || canvas.width === 0 || canvas.height === 0) return 0;
       const data = context.getImageData(0, 0, canvas.width, canvas.height).data;
