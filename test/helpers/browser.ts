@@ -50,7 +50,7 @@ export async function waitForText(page: Page, selector: string, text: string, ti
 
 /** How many pixels of the canvas are not transparent: a drawn chart has thousands. */
 export async function paintedPixels(page: Page, selector: string): Promise<number[]> {
-  return page.$eval(selector, (canvases) =>
+  return page.$$eval(selector, (canvases) =>
     (canvases as unknown as CanvasLike[]).map((canvas) => {
       const context = canvas.getContext("2d");
       if (!context || canvas.width === 0 || canvas.height === 0) return 0;
