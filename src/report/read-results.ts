@@ -1,15 +1,8 @@
 import type { AnalysisRecord } from "../core/analysis-record.js";
-import { openInput } from "../io/input-reader.js";
+import { InputFormatError, openInput } from "../io/input-reader.js";
 import { looksLikeAnalysisRecord } from "../io/output-record.js";
 import { itemFacts, toReportRow, type ItemFacts, type ReportRow } from "./report-row.js";
 
-/** A results file holds something that is not an analysis record. */
-export class NotARecordError extends Error {
-  constructor(file: string, index: number) {
-    super(`${file}: entry ${index} is not an analysis record (expected the output of news-moe analyze)`);
-    this.name = "NotARecordError";
-  }
-}
 
 /**
  * The facts of an input file's items by id, for the charts the records alone cannot feed (topics,
@@ -29,7 +22,10 @@ export async function readReportRows(path: string, facts?: Map<string, ItemFacts
   const rows: ReportRow[] = [];
   const reader = openInput(path);
   for await (const { index, value } of reader) {
-    if (!looksLikeAnalysisRecord(value)) throw new NotARecordError(reader.displayName, index);
+    if (!looksLikeAnalysisRecord(value)) {
+      // Bad input like any other (exit 2): the file is not what analyze writes.
+      throw new InputFormatError(reader.displayName, `entry ${index} is not an analysis record (expected the output of news-moe analyze)`);
+    }
     const record = value as AnalysisRecord;
     rows.push(toReportRow(record, record.id === null ? undefined : facts?.get(record.id)));
   }
