@@ -149,7 +149,10 @@ function streamRecords(c: Context, submission: Submission, deadline: NodeJS.Time
     try {
       for await (const record of submission.records) await out.write(`${recordToJsonLine(record)}\n`);
     } catch (error) {
-      await out.write(`${JSON.stringify({ error: (error as Error).message, finished: submission.finished, items: submission.size })}\n`);
+      // The client may be gone already (that is one way to get here): then there is no one to tell.
+      if (!out.aborted && !out.closed) {
+        await out.write(`${JSON.stringify({ error: (error as Error).message, finished: submission.finished, items: submission.size })}\n`).catch(() => undefined);
+      }
     } finally {
       clearTimeout(deadline);
     }
