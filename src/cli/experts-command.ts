@@ -4,7 +4,8 @@ import { createDefaultRegistry } from "../experts/default-registry.js";
 import { ExitCode } from "./exit-codes.js";
 import { loadPlugins } from "../engine/plugins.js";
 
-async function availabilityOf(expert: Expert): Promise<string> {
+/** One expert's availability in words: "available" or "unavailable: why". */
+export async function availabilityOf(expert: Expert): Promise<string> {
   try {
     if (expert.probe) {
       const result = await expert.probe();

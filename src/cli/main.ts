@@ -6,6 +6,8 @@ import { ExitCode } from "./exit-codes.js";
 import { registerExpertsCommand } from "./experts-command.js";
 import { registerGateCommand } from "./gate-command.js";
 import { registerModelsCommand } from "./models-command.js";
+import { registerReportCommand } from "./report-command.js";
+import { registerServeCommand } from "./serve-command.js";
 import { describeFatalError } from "./fatal-error.js";
 
 function packageVersion(): string {
@@ -24,6 +26,8 @@ registerAnalyzeCommand(program);
 registerExpertsCommand(program);
 registerModelsCommand(program);
 registerGateCommand(program);
+registerServeCommand(program);
+registerReportCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -17,7 +17,7 @@ import { JournalSink } from "../sinks/journal-sink.js";
 import { RoutingStats } from "./routing-stats.js";
 import { createRouter, type RouterName } from "./create-router.js";
 import { selectExperts } from "./expert-selection.js";
-import { enumerate, toPipelineInput } from "./pipeline-input.js";
+import { enumerate, toPipelineInput, type RawItem } from "./pipeline-input.js";
 
 export type RunInput = string | Iterable<unknown> | AsyncIterable<unknown>;
 
@@ -72,6 +72,12 @@ export interface RunOptions extends DefaultRegistryOptions {
   resume?: boolean;
   /** Replace a journal that holds an interrupted run's items instead of refusing (JournalExistsError). */
   overwrite?: boolean;
+  /**
+   * The input iterable yields `{ index, value }` pairs instead of bare items: the index names the
+   * item in validation messages and in `SinkWrite.index`. For front ends that merge several
+   * sources into one run (the HTTP server numbers each request's items from 0, as `analyze` would).
+   */
+  numbered?: boolean;
   /** How the journal names a non-file input (default "-"). */
   inputName?: string;
   /** Stops the run: nothing more is admitted or journaled, the journal is kept and RunAbortedError thrown. */
@@ -214,7 +220,7 @@ export async function run(options: RunOptions): Promise<RunSummary> {
       options.onInput?.(reader);
       raw = reader;
     } else {
-      raw = enumerate(options.input);
+      raw = options.numbered ? (options.input as AsyncIterable<RawItem>) : enumerate(options.input);
     }
     if (!summary.stoppedBySink) {
       for await (const { index, record } of orchestrator.run(toPipelineInput(raw, skip ? { skip } : {}))) {

@@ -1,0 +1,39 @@
+import type { Command } from "commander";
+import { rename, writeFile } from "node:fs/promises";
+import { resolve } from "node:path";
+import { readItemFacts, readReportRows } from "../report/read-results.js";
+import { renderReport } from "../report/render-report.js";
+import { ExitCode } from "./exit-codes.js";
+
+interface ReportFlags {
+  output: string;
+  items?: string;
+  title?: string;
+  quiet: boolean;
+}
+
+export function registerReportCommand(program: Command): void {
+  program
+    .command("report")
+    .description("write a self-contained HTML report (charts and a searchable table) of analysis results")
+    .argument("<results>", "what news-moe analyze wrote: a JSON array or JSON Lines file")
+    .option("-o, --output <file>", "the HTML file to write", "report.html")
+    .option("--items <input>", "the input items, for topics, publication dates and article lengths")
+    .option("--title <text>", "the report's title")
+    .option("-q, --quiet", "no summary line", false)
+    .action(async (results: string, flags: ReportFlags) => {
+      const facts = flags.items ? await readItemFacts(flags.items) : undefined;
+      const rows = await readReportRows(results, facts);
+      const html = renderReport(rows, { ...(flags.title ? { title: flags.title } : {}), source: results });
+      const output = resolve(flags.output);
+      // Written beside and renamed, so a reader never sees half a report.
+      await writeFile(`${output}.tmp`, html);
+      await rename(`${output}.tmp`, output);
+      if (!flags.quiet) {
+        const bytes = Buffer.byteLength(html);
+        const perRecord = rows.length ? ` (${Math.round(bytes / rows.length)} bytes per record)` : "";
+        process.stderr.write(`news-moe: wrote ${output}: ${rows.length} records, ${bytes} bytes${perRecord}\n`);
+      }
+      process.exitCode = ExitCode.Ok;
+    });
+}

@@ -1,0 +1,179 @@
+import type { Command } from "commander";
+import { loadPlugins } from "../engine/plugins.js";
+import { selectExperts } from "../engine/expert-selection.js";
+import { createDefaultRegistry, EXPERT_GROUPS } from "../experts/default-registry.js";
+import { ReportCollector } from "../report/report-collector.js";
+import { renderReport } from "../report/render-report.js";
+import { observeBatches } from "../server/batch-observer.js";
+import { createHttpApp } from "../server/http-app.js";
+import { isLoopback, listen } from "../server/http-server.js";
+import { ServerMetrics } from "../server/metrics.js";
+import { ServingEngine } from "../server/serving-engine.js";
+import { tryPage } from "../server/try-page.js";
+import {
+  addExpertOptions,
+  addModelOptions,
+  addRoutingOptions,
+  checkRouterFlags,
+  positiveInteger,
+  registryOptions,
+  type EngineFlags,
+} from "./engine-options.js";
+import { ExitCode, UsageError } from "./exit-codes.js";
+import { availabilityOf } from "./experts-command.js";
+import { describeFatalError } from "./fatal-error.js";
+
+/** The environment variable that holds the bearer token when --token is not given. */
+export const TOKEN_VARIABLE = "NEWS_MOE_TOKEN";
+
+interface ServeFlags extends EngineFlags {
+  host: string;
+  port: number;
+  token?: string;
+  maxBody: number;
+  maxItems: number;
+  maxQueue: number;
+  deadline: number;
+  batchWait: number;
+  quiet: boolean;
+}
+
+function port(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new UsageError(`--port must be a whole number from 0 to 65535, got ${value}`);
+  return n;
+}
+
+function nonNegative(name: string) {
+  return (value: string) => {
+    const n = Number(value);
+    if (!Number.isFinite(n) || n < 0) throw new UsageError(`${name} must be a number ≥ 0, got ${value}`);
+    return n;
+  };
+}
+
+export function registerServeCommand(program: Command): void {
+  const command = program
+    .command("serve")
+    .description("analyse items posted over HTTP, batching concurrent requests together")
+    .option("--host <host>", "address to listen on; other than loopback needs a token", "127.0.0.1")
+    .option("-p, --port <port>", "port to listen on (0: any free port)", port, 8080)
+    .option("--token <token>", `require "Authorization: Bearer TOKEN" (default: $${TOKEN_VARIABLE})`)
+    .option("--max-body <bytes>", "largest request body", positiveInteger("--max-body"), 10 * 1024 * 1024)
+    .option("--max-items <n>", "most items in one request", positiveInteger("--max-items"), 1000)
+    .option("--max-queue <n>", "most items waiting or in work; beyond it requests get 503 and Retry-After", positiveInteger("--max-queue"), 10_000)
+    .option("--deadline <seconds>", "time a request may take before it is answered 504", nonNegative("--deadline"), 120)
+    .option("--batch-wait <ms>", "how long the first waiting item waits for others to share its batch", nonNegative("--batch-wait"), 5)
+    .option("-q, --quiet", "no messages but errors", false);
+  addRoutingOptions(command);
+  addExpertOptions(command);
+  addModelOptions(command)
+    .addHelpText(
+      "after",
+      `
+Endpoints: POST /v1/analyze (one item, an array, or NDJSON; Accept: application/x-ndjson streams),
+GET /v1/experts, /healthz, /readyz, /metrics, / (try an article), /report.
+SIGTERM or Ctrl-C stops accepting, answers every accepted request, then exits 0.`,
+    )
+    .action(async (flags: ServeFlags) => {
+      process.exitCode = await runServe(flags);
+    });
+}
+
+async function runServe(flags: ServeFlags): Promise<number> {
+  checkRouterFlags(flags);
+  const token = flags.token ?? process.env[TOKEN_VARIABLE] ?? undefined;
+  if (token !== undefined && token.length < 8) throw new UsageError("the token must be at least 8 characters");
+  if (!isLoopback(flags.host) && token === undefined) {
+    throw new UsageError(`--host ${flags.host} is reachable from other machines: give a token (--token or $${TOKEN_VARIABLE})`);
+  }
+  const say = (message: string) => {
+    if (!flags.quiet) process.stderr.write(`news-moe: ${message}\n`);
+  };
+
+  const registry = createDefaultRegistry(registryOptions(flags));
+  const plugins = await loadPlugins(flags.plugin, registry);
+  if (plugins.sinks.length > 0) say("plugin sinks are not used by serve (records go back to the requests)");
+  const selected = selectExperts(registry, flags.experts, EXPERT_GROUPS).map((name) => registry.get(name));
+  const report = new ReportCollector();
+  let engine: ServingEngine | undefined;
+  const metrics = new ServerMetrics(() => engine?.depth ?? 0);
+  engine = new ServingEngine({
+    registry: observeBatches(registry, (expert, items, seconds) => metrics.observeBatch(expert, items, seconds)),
+    choices: {
+      ...(flags.experts ? { experts: flags.experts } : {}),
+      ...(flags.router ? { router: flags.router } : {}),
+      routers: plugins.routers,
+      ...(flags.rules ? { rules: flags.rules } : {}),
+      ...(flags.gate ? { gate: flags.gate } : {}),
+      ...(flags.budget !== undefined ? { budget: flags.budget } : {}),
+      concurrency: flags.concurrency,
+      ...(flags.clean ? {} : { cleaning: false as const }),
+      onNotice: (message) => say(message),
+    },
+    maxQueuedItems: flags.maxQueue,
+    batchWaitMs: flags.batchWait,
+    batchItems: Math.max(1, ...selected.map((expert) => expert.maxBatchSize)),
+    onRecord: (record, value) => {
+      metrics.observeRecord(record);
+      report.add(record, value);
+    },
+  });
+
+  const app = createHttpApp({
+    engine,
+    metrics,
+    limits: { maxBodyBytes: flags.maxBody, maxItems: flags.maxItems, deadlineMs: flags.deadline * 1000 },
+    ...(token !== undefined ? { token } : {}),
+    experts: () =>
+      Promise.all(
+        selected.map(async (expert) => ({
+          name: expert.name,
+          task: expert.task,
+          status: await availabilityOf(expert),
+          requires: expert.requires,
+          description: expert.description,
+          max_batch_size: expert.maxBatchSize,
+        })),
+      ),
+    page: () => tryPage({ tokenRequired: token !== undefined }),
+    report: () => renderReport(report.rows(), { title: "news-moe serve: items analysed so far" }),
+  });
+  const server = await listen(app, flags.host, flags.port);
+  const url = `http://${server.host.includes(":") ? `[${server.host}]` : server.host}:${server.port}`;
+  // One machine-readable line first, so scripts (and tests) can find a port chosen with --port 0.
+  process.stderr.write(`news-moe: listening on ${url}\n`);
+
+  let stopping: Promise<void> | undefined;
+  const stop = () => {
+    if (stopping) {
+      // A second signal: the user does not want to wait for the accepted work.
+      process.exit(ExitCode.Interrupted);
+    }
+    say("stopping: no new requests; finishing the accepted ones");
+    stopping = (async () => {
+      const closed = server.close();
+      await engine.drain();
+      await closed;
+    })();
+  };
+  process.on("SIGTERM", stop);
+  process.on("SIGINT", stop);
+
+  const finished = engine.start();
+  void engine.whenReady().then(() => say(`ready (${selected.map((e) => e.name).join(", ")})`));
+  try {
+    const summary = await finished;
+    await stopping;
+    say(`stopped after ${summary.stats.items} items`);
+    return ExitCode.Ok;
+  } catch (error) {
+    process.stderr.write(`news-moe: ${describeFatalError(error)}\n`);
+    await server.close();
+    return ExitCode.Fatal;
+  } finally {
+    process.off("SIGTERM", stop);
+    process.off("SIGINT", stop);
+    await registry.dispose();
+  }
+}

@@ -1,0 +1,108 @@
+import { chartJsBundle, escapeHtml, jsonForScript, scriptSafe } from "./inline-assets.js";
+import { REPORT_SCRIPT } from "./report-script.js";
+import type { ReportRow } from "./report-row.js";
+import { summarize } from "./report-summary.js";
+
+export interface RenderOptions {
+  title?: string;
+  /** Where the records came from, shown under the title. */
+  source?: string;
+  generatedAt?: Date;
+}
+
+/** Columns of the table, in the order each row's array holds them (see tableRow). */
+export const TABLE_COLUMNS = ["Headline", "Summary", "Sentiment", "Experts", "Routing reason", "Topic", "Date", "Errors"] as const;
+
+/** A row as the page's table holds it: plain strings and one number, compact and linear in size. */
+function tableRow(row: ReportRow): Array<string | number | null> {
+  return [
+    row.headline || row.id || "",
+    row.url,
+    row.summary,
+    row.sentiment,
+    row.score === null ? null : Math.round(row.score * 1000) / 1000,
+    row.experts.join(", "),
+    row.reasons.join("; "),
+    row.topic ?? "",
+    row.date ?? "",
+    row.errors.join("; "),
+  ];
+}
+
+const CHARTS: Array<{ id: string; title: string; needsFacts?: string }> = [
+  { id: "sentiment", title: "Sentiment" },
+  { id: "topics", title: "Sentiment by topic", needsFacts: "topics" },
+  { id: "time", title: "Sentiment over publication date", needsFacts: "publication dates" },
+  { id: "experts", title: "Expert activations and fallbacks" },
+  { id: "reasons", title: "Routing reasons" },
+  { id: "errors", title: "Errors" },
+  { id: "lengths", title: "Summary length vs article length (characters)", needsFacts: "article lengths" },
+];
+
+/**
+ * One self-contained HTML file: styles, Chart.js and the data inline, no request to anywhere.
+ * The table is paginated in the page, so 100,000 rows cost one array in memory and 50 rows of DOM.
+ */
+export function renderReport(rows: ReportRow[], options: RenderOptions = {}): string {
+  const title = options.title ?? "news-moe report";
+  const summary = summarize(rows);
+  const generated = (options.generatedAt ?? new Date()).toISOString();
+  const charts = CHARTS.map(
+    (chart) => `<figure class="chart"><figcaption>${escapeHtml(chart.title)}</figcaption><div class="plot" data-chart="${chart.id}"${
+      chart.needsFacts ? ` data-needs="${escapeHtml(chart.needsFacts)}"` : ""
+    }></div></figure>`,
+  ).join("\n");
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(title)}</title>
+<link rel="icon" href="data:,">
+<style>
+body { font: 14px/1.4 system-ui, sans-serif; margin: 1.5rem; color: #222; }
+h1 { margin: 0 0 .2rem; font-size: 1.5rem; }
+.meta { color: #666; margin-bottom: 1rem; }
+.charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(26rem, 1fr)); gap: 1rem; }
+.chart { margin: 0; border: 1px solid #ddd; border-radius: 6px; padding: .6rem; }
+.chart figcaption { font-weight: 600; margin-bottom: .4rem; }
+.plot { position: relative; height: 17rem; }
+.empty { color: #888; font-style: italic; }
+.controls { margin: 1.5rem 0 .5rem; display: flex; gap: .8rem; align-items: center; flex-wrap: wrap; }
+#search { font: inherit; padding: .35rem; min-width: 22rem; }
+table { border-collapse: collapse; width: 100%; table-layout: fixed; }
+th, td { border-bottom: 1px solid #e4e4e4; padding: .35rem .4rem; text-align: left; vertical-align: top; overflow-wrap: anywhere; }
+th { cursor: pointer; user-select: none; background: #f6f6f6; position: sticky; top: 0; }
+th[aria-sort="ascending"]::after { content: " ▲"; }
+th[aria-sort="descending"]::after { content: " ▼"; }
+td.summary { font-size: .92em; }
+.POSITIVE { color: #17803d; } .NEGATIVE { color: #b3261e; } .NEUTRAL { color: #666; }
+col.c0 { width: 16%; } col.c1 { width: 28%; } col.c2 { width: 8%; } col.c3 { width: 11%; } col.c4 { width: 17%; } col.c5 { width: 7%; } col.c6 { width: 6%; } col.c7 { width: 7%; }
+</style>
+</head>
+<body>
+<h1>${escapeHtml(title)}</h1>
+<div class="meta">${summary.records} records${options.source ? ` from ${escapeHtml(options.source)}` : ""}; generated ${escapeHtml(generated)}</div>
+<section class="charts">
+${charts}
+</section>
+<div class="controls">
+<input id="search" type="search" placeholder="Search headline, summary, experts, reasons…" aria-label="Search articles">
+<span id="count" role="status"></span>
+<button id="prev" type="button">‹ Previous</button>
+<span id="page"></span>
+<button id="next" type="button">Next ›</button>
+</div>
+<table id="articles">
+<colgroup>${TABLE_COLUMNS.map((_, i) => `<col class="c${i}">`).join("")}</colgroup>
+<thead><tr>${TABLE_COLUMNS.map((name, i) => `<th data-column="${i}" scope="col">${escapeHtml(name)}</th>`).join("")}</tr></thead>
+<tbody></tbody>
+</table>
+<script type="application/json" id="summary-data">${jsonForScript(summary)}</script>
+<script type="application/json" id="rows-data">${jsonForScript(rows.map(tableRow))}</script>
+<script>${chartJsBundle()}</script>
+<script>${scriptSafe(REPORT_SCRIPT)}</script>
+</body>
+</html>
+`;
+}

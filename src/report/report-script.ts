@@ -1,0 +1,163 @@
+/**
+ * The report page's script: draws the charts from the precomputed summary and runs the table
+ * (search, sort, pages) over the rows array. Plain browser JavaScript, kept as a string so the
+ * report stays one file; it uses no template literals so it can live inside one here.
+ */
+export const REPORT_SCRIPT = String.raw`
+(function () {
+  "use strict";
+  var summary = JSON.parse(document.getElementById("summary-data").textContent);
+  var rows = JSON.parse(document.getElementById("rows-data").textContent);
+  var COLORS = { POSITIVE: "#2e9e57", NEUTRAL: "#9e9e9e", NEGATIVE: "#d0453a", none: "#d8c77a" };
+  var SENTIMENTS = ["POSITIVE", "NEUTRAL", "NEGATIVE", "none"];
+  Chart.defaults.animation = false;
+  Chart.defaults.maintainAspectRatio = false;
+
+  function stacked(labels, counts, horizontal) {
+    return {
+      type: "bar",
+      data: { labels: labels, datasets: SENTIMENTS.map(function (s) { return { label: s, data: counts[s], backgroundColor: COLORS[s] }; }) },
+      options: { indexAxis: horizontal ? "y" : "x", scales: { x: { stacked: true }, y: { stacked: true } } }
+    };
+  }
+  function bars(labels, values, label, color) {
+    return {
+      type: "bar",
+      data: { labels: labels, datasets: [{ label: label, data: values, backgroundColor: color }] },
+      options: { indexAxis: "y", plugins: { legend: { display: false } }, scales: { y: { ticks: { autoSkip: false } } } }
+    };
+  }
+  var configs = {
+    sentiment: function () {
+      var values = SENTIMENTS.map(function (s) { return summary.sentiment[s] || 0; });
+      if (summary.records === 0) return null;
+      return { type: "doughnut", data: { labels: SENTIMENTS, datasets: [{ data: values, backgroundColor: SENTIMENTS.map(function (s) { return COLORS[s]; }) }] } };
+    },
+    topics: function () { return summary.byTopic.labels.length ? stacked(summary.byTopic.labels, summary.byTopic.counts, true) : null; },
+    time: function () { return summary.overTime.labels.length ? stacked(summary.overTime.labels, summary.overTime.counts, false) : null; },
+    experts: function () {
+      if (!summary.activations.labels.length) return null;
+      return {
+        type: "bar",
+        data: { labels: summary.activations.labels, datasets: [
+          { label: "activations", data: summary.activations.activations, backgroundColor: "#4a78c2" },
+          { label: "of which fallbacks", data: summary.activations.fallbacks, backgroundColor: "#e39b2d" }
+        ] },
+        options: { indexAxis: "y" }
+      };
+    },
+    reasons: function () { return summary.reasons.labels.length ? bars(summary.reasons.labels, summary.reasons.counts, "items", "#6a5acd") : null; },
+    errors: function () { return summary.errors.labels.length ? bars(summary.errors.labels, summary.errors.counts, "items", "#b3261e") : null; },
+    lengths: function () {
+      if (!summary.lengths.length) return null;
+      return {
+        type: "scatter",
+        data: { datasets: [{ label: "items", data: summary.lengths.map(function (p) { return { x: p[0], y: p[1] }; }), backgroundColor: "rgba(74,120,194,0.45)", pointRadius: 2 }] },
+        options: { plugins: { legend: { display: false } }, scales: { x: { title: { display: true, text: "article" } }, y: { title: { display: true, text: "summary" } } } }
+      };
+    }
+  };
+  Array.prototype.forEach.call(document.querySelectorAll("[data-chart]"), function (box) {
+    var config = configs[box.getAttribute("data-chart")]();
+    if (!config) {
+      var note = document.createElement("p");
+      note.className = "empty";
+      var needs = box.getAttribute("data-needs");
+      note.textContent = needs ? "No " + needs + " in the data (news-moe report RESULTS --items INPUT adds them)." : "Nothing to show.";
+      box.replaceWith(note);
+      return;
+    }
+    var canvas = document.createElement("canvas");
+    box.append(canvas);
+    new Chart(canvas, config);
+  });
+
+  // The table: rows are [headline, url, summary, sentiment, score, experts, reasons, topic, date, errors].
+  var SORT_FIELD = [0, 2, 3, 5, 6, 7, 8, 9];
+  var PAGE = 50;
+  var haystack = rows.map(function (r) {
+    return [r[0], r[2], r[3], r[5], r[6], r[7], r[8], r[9]].join("\u0001").toLowerCase();
+  });
+  var shown = rows.map(function (_, i) { return i; });
+  var page = 0;
+  var sortColumn = -1;
+  var descending = false;
+  var body = document.querySelector("#articles tbody");
+  var search = document.getElementById("search");
+
+  function cell(text, className) {
+    var td = document.createElement("td");
+    td.textContent = text;
+    if (className) td.className = className;
+    return td;
+  }
+  function render() {
+    var pages = Math.max(1, Math.ceil(shown.length / PAGE));
+    if (page >= pages) page = pages - 1;
+    var fragment = document.createDocumentFragment();
+    shown.slice(page * PAGE, page * PAGE + PAGE).forEach(function (index) {
+      var r = rows[index];
+      var tr = document.createElement("tr");
+      var head = document.createElement("td");
+      if (r[1]) {
+        var link = document.createElement("a");
+        link.href = r[1];
+        link.rel = "noreferrer";
+        link.textContent = r[0];
+        head.append(link);
+      } else {
+        head.textContent = r[0];
+      }
+      tr.append(head, cell(r[2], "summary"), cell(r[3] ? r[3] + (r[4] === null ? "" : " " + r[4].toFixed(2)) : "", r[3]),
+        cell(r[5]), cell(r[6]), cell(r[7]), cell(r[8]), cell(r[9]));
+      fragment.append(tr);
+    });
+    body.replaceChildren(fragment);
+    document.getElementById("count").textContent = shown.length + " of " + rows.length + " articles";
+    document.getElementById("page").textContent = "page " + (page + 1) + " of " + pages;
+    document.getElementById("prev").disabled = page === 0;
+    document.getElementById("next").disabled = page + 1 >= pages;
+  }
+  function compare(a, b) {
+    var field = SORT_FIELD[sortColumn];
+    var x = rows[a][field], y = rows[b][field];
+    var order = x < y ? -1 : x > y ? 1 : 0;
+    if (order === 0 && field === 3) order = (rows[a][4] || 0) - (rows[b][4] || 0);
+    return (descending ? -order : order) || a - b;
+  }
+  function filter() {
+    var terms = search.value.toLowerCase().split(/\s+/).filter(Boolean);
+    shown = [];
+    for (var i = 0; i < rows.length; i++) {
+      var text = haystack[i];
+      var ok = true;
+      for (var t = 0; t < terms.length && ok; t++) ok = text.indexOf(terms[t]) !== -1;
+      if (ok) shown.push(i);
+    }
+    if (sortColumn >= 0) shown.sort(compare);
+    page = 0;
+    render();
+  }
+  var pending = null;
+  search.addEventListener("input", function () {
+    clearTimeout(pending);
+    pending = setTimeout(filter, 120);
+  });
+  Array.prototype.forEach.call(document.querySelectorAll("#articles th"), function (th) {
+    th.addEventListener("click", function () {
+      var column = Number(th.getAttribute("data-column"));
+      descending = sortColumn === column ? !descending : false;
+      sortColumn = column;
+      Array.prototype.forEach.call(document.querySelectorAll("#articles th"), function (other) { other.removeAttribute("aria-sort"); });
+      th.setAttribute("aria-sort", descending ? "descending" : "ascending");
+      shown.sort(compare);
+      page = 0;
+      render();
+    });
+  });
+  document.getElementById("prev").addEventListener("click", function () { page--; render(); });
+  document.getElementById("next").addEventListener("click", function () { page++; render(); });
+  render();
+  document.body.setAttribute("data-ready", "true");
+})();
+`;

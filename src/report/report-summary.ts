@@ -1,0 +1,111 @@
+import type { ReportRow } from "./report-row.js";
+
+export const SENTIMENTS = ["POSITIVE", "NEUTRAL", "NEGATIVE", "none"] as const;
+
+type Counts = Record<string, number>;
+
+/** The numbers behind the report's charts, computed once here rather than in the browser. */
+export interface ReportSummary {
+  records: number;
+  sentiment: Counts;
+  byTopic: { labels: string[]; counts: Record<string, number[]> };
+  overTime: { unit: "day" | "month"; labels: string[]; counts: Record<string, number[]> };
+  activations: { labels: string[]; activations: number[]; fallbacks: number[] };
+  reasons: { labels: string[]; counts: number[] };
+  errors: { labels: string[]; counts: number[] };
+  /** [article characters, summary characters] pairs; an even sample when there are many. */
+  lengths: Array<[number, number]>;
+  withFacts: boolean;
+}
+
+const TOP = 12;
+const MAX_POINTS = 3000;
+
+function bump(counts: Map<string, number>, key: string, by = 1): void {
+  counts.set(key, (counts.get(key) ?? 0) + by);
+}
+
+function top(counts: Map<string, number>, n: number): Array<[string, number]> {
+  return [...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, n);
+}
+
+function sentimentOf(row: ReportRow): string {
+  return row.sentiment === "" ? "none" : row.sentiment;
+}
+
+/** Counts per sentiment for each key, keys in the given order. */
+function bySentiment(rows: ReportRow[], keys: string[], keyOf: (row: ReportRow) => string | null): Record<string, number[]> {
+  const position = new Map(keys.map((k, i) => [k, i]));
+  const counts: Record<string, number[]> = Object.fromEntries(SENTIMENTS.map((s) => [s, keys.map(() => 0)]));
+  for (const row of rows) {
+    const key = keyOf(row);
+    const at = key === null ? undefined : position.get(key);
+    if (at === undefined) continue;
+    const series = counts[sentimentOf(row)];
+    if (series) series[at] = (series[at] ?? 0) + 1;
+  }
+  return counts;
+}
+
+/** Shortens a routing reason to its gist for the chart (the table shows it whole). */
+function reasonGist(reason: string): string {
+  return reason.length > 70 ? `${reason.slice(0, 67)}...` : reason;
+}
+
+function errorKind(error: string): string {
+  const expert = /^([A-Za-z0-9_.-]+): /.exec(error);
+  if (expert && !/^item \d/.test(error)) return `${expert[1]} failed`;
+  if (/^item \d/.test(error)) return "invalid item";
+  return error.split(":")[0] ?? "error";
+}
+
+export function summarize(rows: ReportRow[]): ReportSummary {
+  const sentiment: Counts = Object.fromEntries(SENTIMENTS.map((s) => [s, 0]));
+  const topics = new Map<string, number>();
+  const days = new Set<string>();
+  const activations = new Map<string, number>();
+  const fallbacks = new Map<string, number>();
+  const reasons = new Map<string, number>();
+  const errors = new Map<string, number>();
+  const lengths: Array<[number, number]> = [];
+  for (const row of rows) {
+    sentiment[sentimentOf(row)] = (sentiment[sentimentOf(row)] ?? 0) + 1;
+    if (row.topic) bump(topics, row.topic);
+    if (row.date) days.add(row.date);
+    for (const expert of row.experts) bump(activations, expert);
+    for (const expert of row.fallbacks) bump(fallbacks, expert);
+    for (const reason of row.reasons) bump(reasons, reasonGist(reason));
+    for (const error of row.errors) bump(errors, errorKind(error));
+    if (row.articleChars !== null && row.summaryChars !== null) lengths.push([row.articleChars, row.summaryChars]);
+  }
+  const topicLabels = top(topics, TOP).map(([t]) => t);
+  const sortedDays = [...days].sort();
+  const first = sortedDays[0];
+  const last = sortedDays[sortedDays.length - 1];
+  const spanDays = first && last ? (Date.parse(last) - Date.parse(first)) / 86_400_000 : 0;
+  const unit = spanDays > 120 ? "month" : "day";
+  const bucket = (row: ReportRow) => (row.date ? (unit === "month" ? row.date.slice(0, 7) : row.date) : null);
+  const timeLabels = [...new Set(sortedDays.map((d) => (unit === "month" ? d.slice(0, 7) : d)))];
+  const expertLabels = [...activations.keys()].sort();
+  const stride = Math.max(1, Math.ceil(lengths.length / MAX_POINTS));
+  const topReasons = top(reasons, TOP);
+  // Every expert and invalid items get a bar, zero or not: "no errors" is worth seeing too.
+  for (const expert of expertLabels) if (!errors.has(`${expert} failed`)) errors.set(`${expert} failed`, 0);
+  if (!errors.has("invalid item")) errors.set("invalid item", 0);
+  const topErrors = top(errors, TOP);
+  return {
+    records: rows.length,
+    sentiment,
+    byTopic: { labels: topicLabels, counts: bySentiment(rows, topicLabels, (r) => r.topic) },
+    overTime: { unit, labels: timeLabels, counts: bySentiment(rows, timeLabels, bucket) },
+    activations: {
+      labels: expertLabels,
+      activations: expertLabels.map((e) => activations.get(e) ?? 0),
+      fallbacks: expertLabels.map((e) => fallbacks.get(e) ?? 0),
+    },
+    reasons: { labels: topReasons.map(([r]) => r), counts: topReasons.map(([, n]) => n) },
+    errors: { labels: topErrors.map(([e]) => e), counts: topErrors.map(([, n]) => n) },
+    lengths: lengths.filter((_, i) => i % stride === 0),
+    withFacts: rows.some((r) => r.articleChars !== null || r.topic !== null || r.date !== null),
+  };
+}

@@ -1,0 +1,30 @@
+import { readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { EXAMPLES, isolatedEnv, runCli, tempDir } from "./helpers/cli.js";
+
+describe("news-moe report (real process)", () => {
+  it("refuses a file that is not analyze's output with exit 2, naming the entry", async () => {
+    const dir = await tempDir();
+    await writeFile(join(dir, "not-results.json"), JSON.stringify([{ id: "a", analyses: {} }, 42]));
+    const result = await runCli(["report", "not-results.json", "-o", "r.html"], { cwd: dir, env: isolatedEnv(dir) });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe("news-moe: not-results.json: entry 1 is not an analysis record (expected the output of news-moe analyze)\n");
+  });
+
+  it("writes one file whose data are the records' own (headlines, sentiments), with the script inlined", async () => {
+    const dir = await tempDir();
+    await runCli(["analyze", EXAMPLES, "-o", "results.jsonl", "--format", "jsonl", "--experts", "embedded", "--quiet"], { cwd: dir, env: isolatedEnv(dir) });
+    const result = await runCli(["report", "results.jsonl", "-o", "r.html"], { cwd: dir, env: isolatedEnv(dir) });
+    expect(result.code).toBe(0);
+    const html = await readFile(join(dir, "r.html"), "utf8");
+    expect(result.stderr).toBe(`news-moe: wrote ${join(dir, "r.html")}: 16 records, ${Buffer.byteLength(html)} bytes (${Math.round(Buffer.byteLength(html) / 16)} bytes per record)\n`);
+    const rows = JSON.parse(/<script type="application\/json" id="rows-data">(.*?)<\/script>/s.exec(html)?.[1] ?? "null") as unknown[][];
+    const records = (await readFile(join(dir, "results.jsonl"), "utf8")).split("\n").filter(Boolean).map((l) => JSON.parse(l) as { id: string; headline: string | null; analyses: Record<string, { sentiment_label?: string }> });
+    // An item without a headline is listed by its id.
+    expect(rows.map((r) => r[0])).toEqual(records.map((r) => r.headline ?? r.id));
+    expect(rows.map((r) => r[3])).toEqual(records.map((r) => Object.values(r.analyses).find((a) => a.sentiment_label)?.sentiment_label ?? ""));
+    // No external script or stylesheet: everything the page runs is in the file.
+    expect(html).not.toMatch(/<script[^>]+src=|<link[^>]+rel="stylesheet"/);
+  });
+});
