@@ -1,15 +1,15 @@
-import { Command, InvalidArgumentError, Option } from "commander";
+import { Command, Option } from "commander";
 import { writeFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import type { Sink } from "../core/sink.js";
-import { ROUTER_NAMES } from "../engine/create-router.js";
 import { loadPlugins } from "../engine/plugins.js";
 import { journalPathFor, run, RunAbortedError, type EngineEvent, type RunSummary } from "../engine/run.js";
-import { createDefaultRegistry, type DefaultRegistryOptions } from "../experts/default-registry.js";
+import { createDefaultRegistry } from "../experts/default-registry.js";
 import type { InputReader } from "../io/input-reader.js";
 import { FileSink } from "../sinks/file-sink.js";
 import { StreamSink } from "../sinks/stream-sink.js";
 import { ExitCode, UsageError } from "./exit-codes.js";
+import { addEngineOptions, checkEngineFlags, engineRunOptions, positiveInteger, registryOptions, type EngineFlags } from "./engine-options.js";
 import { describeFatalError } from "./fatal-error.js";
 import { describeUnavailableCause } from "./model-messages.js";
 import { createProgressView } from "./models-command.js";
@@ -17,56 +17,19 @@ import { createProgressReporter } from "./progress.js";
 
 export const DEFAULT_OUTPUT = "analyzed_news_data.json";
 
-interface AnalyzeFlags {
+interface AnalyzeFlags extends EngineFlags {
   output: string;
   format?: "json" | "jsonl";
   inputFormat: "auto" | "json" | "jsonl";
-  router?: string;
-  rules?: string;
-  gate?: string;
-  budget?: number;
   stats?: string;
-  dryRun: boolean;
-  experts?: string[];
-  plugin: string[];
   resume: boolean;
   overwrite: boolean;
   concurrency: number;
-  clean: boolean;
   quiet: boolean;
-  offline: boolean;
-  summarizerModel?: string;
-  sentimentModel?: string;
-  dtype: "fp32" | "q8";
-  threads?: number;
-  long: "chunk" | "truncate";
-  neutralThreshold?: number;
-  maxLength?: number;
-  minLength?: number;
-  numBeams?: number;
-  cacheDir?: string;
-}
-
-function positiveInteger(name: string) {
-  return (value: string) => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${name} must be a whole number ≥ 1`);
-    return n;
-  };
-}
-
-function probability(value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n < 0 || n > 1) throw new InvalidArgumentError("must be a number between 0 and 1");
-  return n;
-}
-
-function commaList(value: string, previous: string[] | undefined): string[] {
-  return [...(previous ?? []), ...value.split(",").map((s) => s.trim()).filter(Boolean)];
 }
 
 export function registerAnalyzeCommand(program: Command): void {
-  program
+  const command = program
     .command("analyze")
     .description("route each news item to experts and write their analyses")
     .argument("<input>", "news items: a JSON array file, a JSON Lines file, or - for stdin")
@@ -76,35 +39,13 @@ export function registerAnalyzeCommand(program: Command): void {
       new Option("--input-format <format>", "input format; auto looks at the first byte and the file name")
         .choices(["auto", "json", "jsonl"])
         .default("auto"),
-    )
-    .option("--router <router>", `gating network: ${ROUTER_NAMES.join(", ")} (auto: built-in rules, rules: --rules FILE), or one a --plugin adds`)
-    .option("--rules <file>", "routing rules (JSON); implies --router rules")
-    .option("--gate <file>", "trained gate (news-moe gate train); implies --router learned")
-    .option("--budget <p>", "learned router: most share of items (0..1) each task's neural expert may get, neediest first", probability)
+    );
+  addEngineOptions(command)
     .option("--stats <file>", "write the routing statistics (activations, mean gate weight, fallbacks, skipped tasks) as JSON")
-    .option("--dry-run", "route only: write each item's routing with empty analyses, run no expert", false)
-    .option("--experts <list>", "experts to use: names, tasks, 'embedded', 'neural' or 'all' (comma-separated)", commaList)
-    .option("--plugin <file>", "load experts, routers or sinks from a JavaScript module (repeatable)", (v: string, p: string[]) => [...p, v], [])
     .option("--resume", "continue an interrupted run: skip items already in the journal", false)
     .option("--overwrite", "discard an interrupted run's journal and start over", false)
     .option("--concurrency <n>", "batches each expert may run at once", positiveInteger("--concurrency"), 1)
-    .option("--no-clean", "hand experts the content as scraped (default: strip HTML and scraper boilerplate first)")
     .option("-q, --quiet", "no progress output", false)
-    .option("--offline", "never touch the network (also HF_HUB_OFFLINE=1)", false)
-    .option("--summarizer-model <id|dir>", "summarisation model: hub id or local directory in the ONNX layout")
-    .option("--sentiment-model <id|dir>", "sentiment model: hub id or local directory in the ONNX layout")
-    .addOption(new Option("--dtype <dtype>", "model weights: fp32 or q8 (int8)").choices(["fp32", "q8"]).default("fp32"))
-    .option("--threads <n>", "CPU threads per model (default: all cores)", positiveInteger("--threads"))
-    .addOption(
-      new Option("--long <mode>", "articles longer than the summariser's window: chunk (map-reduce) or truncate")
-        .choices(["chunk", "truncate"])
-        .default("chunk"),
-    )
-    .option("--neutral-threshold <p>", "neural sentiment is NEUTRAL when its top probability is below this", probability)
-    .option("--max-length <n>", "summary length limit in tokens (default 300, as the tutorial)", positiveInteger("--max-length"))
-    .option("--min-length <n>", "summary minimum in tokens (default 30, as the tutorial)", positiveInteger("--min-length"))
-    .option("--num-beams <n>", "beam width (default: the model's generation config)", positiveInteger("--num-beams"))
-    .option("--cache-dir <dir>", "model cache (default: the Hugging Face cache, $HF_HOME/hub)")
     .addHelpText(
       "after",
       `
@@ -116,34 +57,6 @@ Exit status: 0 all items done, 1 done but some items or experts failed, 2 bad us
     });
 }
 
-function registryOptions(flags: AnalyzeFlags): DefaultRegistryOptions {
-  // HF_HUB_OFFLINE / TRANSFORMERS_OFFLINE are read by the model store itself, so its messages name the switch the user set.
-  const model = {
-    offline: flags.offline,
-    offlineLabel: "--offline",
-    dtype: flags.dtype,
-    ...(flags.threads !== undefined ? { threads: flags.threads } : {}),
-    ...(flags.cacheDir !== undefined ? { cacheDir: flags.cacheDir } : {}),
-  };
-  return {
-    summarizer: {
-      ...model,
-      long: flags.long,
-      ...(flags.summarizerModel !== undefined ? { summarizerModel: flags.summarizerModel } : {}),
-      generation: {
-        ...(flags.maxLength !== undefined ? { maxLength: flags.maxLength } : {}),
-        ...(flags.minLength !== undefined ? { minLength: flags.minLength } : {}),
-        ...(flags.numBeams !== undefined ? { numBeams: flags.numBeams } : {}),
-      },
-    },
-    sentiment: {
-      ...model,
-      ...(flags.sentimentModel !== undefined ? { sentimentModel: flags.sentimentModel } : {}),
-      ...(flags.neutralThreshold !== undefined ? { neutralThreshold: flags.neutralThreshold } : {}),
-    },
-  };
-}
-
 /** Parses flags into one `run()` and words what it reports; the engine does the rest. */
 async function runAnalyze(input: string, flags: AnalyzeFlags): Promise<number> {
   const toStdout = flags.output === "-";
@@ -151,9 +64,7 @@ async function runAnalyze(input: string, flags: AnalyzeFlags): Promise<number> {
   if (toStdout && format !== "jsonl") throw new UsageError("-o - streams JSON Lines; --format json needs a file");
   if (toStdout && flags.resume) throw new UsageError("--resume needs an output file (the journal lives next to it)");
   if (flags.resume && flags.overwrite) throw new UsageError("--resume and --overwrite contradict each other");
-  const learned = flags.router === "learned" || (flags.router === undefined && flags.gate !== undefined);
-  if (flags.budget !== undefined && !learned) throw new UsageError("--budget needs the learned router: --router learned --gate GATE.json");
-  if (flags.gate !== undefined && !learned) throw new UsageError(`--gate is for the learned router, not --router ${flags.router}`);
+  checkEngineFlags(flags);
 
   const registry = createDefaultRegistry(registryOptions(flags));
   const plugins = await loadPlugins(flags.plugin, registry);
@@ -217,15 +128,8 @@ async function runAnalyze(input: string, flags: AnalyzeFlags): Promise<number> {
       input,
       inputFormat: flags.inputFormat,
       registry,
-      ...(flags.experts ? { experts: flags.experts } : {}),
-      ...(flags.router ? { router: flags.router } : {}),
-      routers: plugins.routers,
-      ...(flags.rules ? { rules: flags.rules } : {}),
-      ...(flags.gate ? { gate: flags.gate } : {}),
-      ...(flags.budget !== undefined ? { budget: flags.budget } : {}),
-      ...(flags.dryRun ? { dryRun: true } : {}),
+      ...engineRunOptions(flags, plugins),
       concurrency: flags.concurrency,
-      ...(flags.clean ? {} : { cleaning: false as const }),
       sinks,
       ...(outputPath ? { journal: journalPathFor(outputPath), resume: flags.resume, overwrite: flags.overwrite } : {}),
       signal: controller.signal,

@@ -31,7 +31,7 @@ export async function* toPipelineInput(
 }
 
 /** Numbers entries of an in-memory or async collection, for library callers who pass items directly. */
-export async function* enumerate(values: Iterable<unknown> | AsyncIterable<unknown>): AsyncGenerator<RawItem> {
-  let index = 0;
+export async function* enumerate(values: Iterable<unknown> | AsyncIterable<unknown>, first = 0): AsyncGenerator<RawItem> {
+  let index = first;
   for await (const value of values as AsyncIterable<unknown>) yield { index: index++, value };
 }

@@ -33,6 +33,12 @@ export type EngineEvent =
 export interface RunOptions extends DefaultRegistryOptions {
   /** A file path (JSON array or JSON Lines; `-` for stdin) or any (async) iterable of raw items. */
   input: RunInput;
+  /**
+   * Where the first item of an in-memory `input` stands in a larger input (a queue job carries a
+   * slice of a file): records reach sinks, and validation messages name items, by their position
+   * in the whole input. Default 0.
+   */
+  firstIndex?: number;
   /** Input format when `input` is a path (default: detected). */
   inputFormat?: "auto" | "json" | "jsonl";
   /**
@@ -214,7 +220,7 @@ export async function run(options: RunOptions): Promise<RunSummary> {
       options.onInput?.(reader);
       raw = reader;
     } else {
-      raw = enumerate(options.input);
+      raw = enumerate(options.input, options.firstIndex ?? 0);
     }
     if (!summary.stoppedBySink) {
       for await (const { index, record } of orchestrator.run(toPipelineInput(raw, skip ? { skip } : {}))) {

@@ -1,0 +1,132 @@
+import { type Command, InvalidArgumentError, Option } from "commander";
+import { ROUTER_NAMES } from "../engine/create-router.js";
+import type { LoadedPlugins } from "../engine/plugins.js";
+import type { RunOptions } from "../engine/run.js";
+import type { DefaultRegistryOptions } from "../experts/default-registry.js";
+import { UsageError } from "./exit-codes.js";
+
+/**
+ * The options that decide what the engine does to each item (experts, router, models, cleaning),
+ * shared by every front end that runs it (`analyze`, `worker`), so a queue worker analyses
+ * exactly as `analyze` does for the same flags.
+ */
+export interface EngineFlags {
+  router?: string;
+  rules?: string;
+  gate?: string;
+  budget?: number;
+  dryRun: boolean;
+  experts?: string[];
+  plugin: string[];
+  clean: boolean;
+  offline: boolean;
+  summarizerModel?: string;
+  sentimentModel?: string;
+  dtype: "fp32" | "q8";
+  threads?: number;
+  long: "chunk" | "truncate";
+  neutralThreshold?: number;
+  maxLength?: number;
+  minLength?: number;
+  numBeams?: number;
+  cacheDir?: string;
+}
+
+export function positiveInteger(name: string) {
+  return (value: string) => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${name} must be a whole number ≥ 1`);
+    return n;
+  };
+}
+
+function probability(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0 || n > 1) throw new InvalidArgumentError("must be a number between 0 and 1");
+  return n;
+}
+
+function commaList(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), ...value.split(",").map((s) => s.trim()).filter(Boolean)];
+}
+
+/** Adds the engine's options (see {@link EngineFlags}) to a command. */
+export function addEngineOptions(command: Command): Command {
+  return command
+    .option("--router <router>", `gating network: ${ROUTER_NAMES.join(", ")} (auto: built-in rules, rules: --rules FILE), or one a --plugin adds`)
+    .option("--rules <file>", "routing rules (JSON); implies --router rules")
+    .option("--gate <file>", "trained gate (news-moe gate train); implies --router learned")
+    .option("--budget <p>", "learned router: most share of items (0..1) each task's neural expert may get, neediest first", probability)
+    .option("--dry-run", "route only: write each item's routing with empty analyses, run no expert", false)
+    .option("--experts <list>", "experts to use: names, tasks, 'embedded', 'neural' or 'all' (comma-separated)", commaList)
+    .option("--plugin <file>", "load experts, routers or sinks from a JavaScript module (repeatable)", (v: string, p: string[]) => [...p, v], [])
+    .option("--no-clean", "hand experts the content as scraped (default: strip HTML and scraper boilerplate first)")
+    .option("--offline", "never touch the network (also HF_HUB_OFFLINE=1)", false)
+    .option("--summarizer-model <id|dir>", "summarisation model: hub id or local directory in the ONNX layout")
+    .option("--sentiment-model <id|dir>", "sentiment model: hub id or local directory in the ONNX layout")
+    .addOption(new Option("--dtype <dtype>", "model weights: fp32 or q8 (int8)").choices(["fp32", "q8"]).default("fp32"))
+    .option("--threads <n>", "CPU threads per model (default: all cores)", positiveInteger("--threads"))
+    .addOption(
+      new Option("--long <mode>", "articles longer than the summariser's window: chunk (map-reduce) or truncate")
+        .choices(["chunk", "truncate"])
+        .default("chunk"),
+    )
+    .option("--neutral-threshold <p>", "neural sentiment is NEUTRAL when its top probability is below this", probability)
+    .option("--max-length <n>", "summary length limit in tokens (default 300, as the tutorial)", positiveInteger("--max-length"))
+    .option("--min-length <n>", "summary minimum in tokens (default 30, as the tutorial)", positiveInteger("--min-length"))
+    .option("--num-beams <n>", "beam width (default: the model's generation config)", positiveInteger("--num-beams"))
+    .option("--cache-dir <dir>", "model cache (default: the Hugging Face cache, $HF_HOME/hub)");
+}
+
+/** The expert registry's settings (models, generation) from the flags. */
+export function registryOptions(flags: EngineFlags): DefaultRegistryOptions {
+  // HF_HUB_OFFLINE / TRANSFORMERS_OFFLINE are read by the model store itself, so its messages name the switch the user set.
+  const model = {
+    offline: flags.offline,
+    offlineLabel: "--offline",
+    dtype: flags.dtype,
+    ...(flags.threads !== undefined ? { threads: flags.threads } : {}),
+    ...(flags.cacheDir !== undefined ? { cacheDir: flags.cacheDir } : {}),
+  };
+  return {
+    summarizer: {
+      ...model,
+      long: flags.long,
+      ...(flags.summarizerModel !== undefined ? { summarizerModel: flags.summarizerModel } : {}),
+      generation: {
+        ...(flags.maxLength !== undefined ? { maxLength: flags.maxLength } : {}),
+        ...(flags.minLength !== undefined ? { minLength: flags.minLength } : {}),
+        ...(flags.numBeams !== undefined ? { numBeams: flags.numBeams } : {}),
+      },
+    },
+    sentiment: {
+      ...model,
+      ...(flags.sentimentModel !== undefined ? { sentimentModel: flags.sentimentModel } : {}),
+      ...(flags.neutralThreshold !== undefined ? { neutralThreshold: flags.neutralThreshold } : {}),
+    },
+  };
+}
+
+/** Refuses contradictory engine flags before any model loads. */
+export function checkEngineFlags(flags: EngineFlags): void {
+  const learned = flags.router === "learned" || (flags.router === undefined && flags.gate !== undefined);
+  if (flags.budget !== undefined && !learned) throw new UsageError("--budget needs the learned router: --router learned --gate GATE.json");
+  if (flags.gate !== undefined && !learned) throw new UsageError(`--gate is for the learned router, not --router ${flags.router}`);
+}
+
+/** The part of `run()`'s options the engine flags decide (the registry and plugins are the caller's). */
+export function engineRunOptions(
+  flags: EngineFlags,
+  plugins: LoadedPlugins,
+): Pick<RunOptions, "experts" | "router" | "routers" | "rules" | "gate" | "budget" | "dryRun" | "cleaning"> {
+  return {
+    ...(flags.experts ? { experts: flags.experts } : {}),
+    ...(flags.router ? { router: flags.router } : {}),
+    routers: plugins.routers,
+    ...(flags.rules ? { rules: flags.rules } : {}),
+    ...(flags.gate ? { gate: flags.gate } : {}),
+    ...(flags.budget !== undefined ? { budget: flags.budget } : {}),
+    ...(flags.dryRun ? { dryRun: true } : {}),
+    ...(flags.clean ? {} : { cleaning: false as const }),
+  };
+}
