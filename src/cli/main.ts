@@ -6,6 +6,7 @@ import { ExitCode } from "./exit-codes.js";
 import { registerExpertsCommand } from "./experts-command.js";
 import { registerGateCommand } from "./gate-command.js";
 import { registerModelsCommand } from "./models-command.js";
+import { registerQueueCommands } from "./queue-commands.js";
 import { describeFatalError } from "./fatal-error.js";
 
 function packageVersion(): string {
@@ -24,6 +25,7 @@ registerAnalyzeCommand(program);
 registerExpertsCommand(program);
 registerModelsCommand(program);
 registerGateCommand(program);
+registerQueueCommands(program);
 
 try {
   await program.parseAsync(process.argv);
