@@ -222,4 +222,34 @@ describe.skipIf(!HAVE_REDIS)("news-moe submit / worker / collect on a real Redis
     expect(started.length).toBe(stored / 100);
     db.disconnect();
   });
+
+  it("submit --max-waiting keeps only a window of the input in Redis; collect --delete removes the run once written", async () => {
+    const dir = await tempDir("news-moe-queue-window-");
+    const input = generate(dir, "news.json", ["--count", "300", "--seed", "3", "--min-words", "30", "--max-words", "120"]);
+    const env = isolatedEnv(dir);
+    expectExit(await runCli(["analyze", input, "-o", "expected.json", "--experts", "embedded", "--quiet"], { cwd: dir, env }), 0);
+    const redis = await redisServer(dir);
+    const db = redis.client();
+    const queue = ["--redis", redis.url, "--queue", "window"];
+    const submitting = startCli(["submit", input, ...queue, "--chunk-size", "10", "--max-waiting", "4"], { cwd: dir, env });
+    // No worker yet: submit fills the window and waits.
+    await waitFor("4 waiting jobs", async () => (await db.llen("bull:window:wait")) === 4);
+    await sleep(1500);
+    expect(submitting.child.exitCode).toBeNull();
+    expect(await db.llen("bull:window:wait")).toBe(4);
+    startWorker(dir, redis, "window");
+    const submitted = await submitting.done;
+    expectExit(submitted, 0);
+    const runId = submitted.stdout.trim();
+    expect(submitted.stderr).toContain("waiting for workers");
+    const collected = await runCli(["collect", runId, ...queue, "-o", "collected.json", "--wait", "--delete"], { cwd: dir, env });
+    expectExit(collected, 0);
+    expect(collected.stderr).toContain("deleted from Redis");
+    expect(await readFile(join(dir, "collected.json"), "utf8")).toBe(await readFile(join(dir, "expected.json"), "utf8"));
+    expect(await db.keys(`news-moe:window:${runId}:*`)).toEqual([]);
+    const gone = await runCli(["status", runId, ...queue], { cwd: dir, env });
+    expectExit(gone, 2);
+    expect(gone.stderr).toContain(`no run ${runId} on queue window`);
+    db.disconnect();
+  });
 });

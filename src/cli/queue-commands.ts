@@ -1,4 +1,4 @@
-import { Command, Option } from "commander";
+import { Command, InvalidArgumentError, Option } from "commander";
 import { resolve } from "node:path";
 import type { Redis } from "ioredis";
 import { loadPlugins } from "../engine/plugins.js";
@@ -10,6 +10,7 @@ import {
   connectRedis,
   DEFAULT_ATTEMPTS,
   DEFAULT_CHUNK_SIZE,
+  DEFAULT_MAX_WAITING,
   DEFAULT_QUEUE,
   DEFAULT_REDIS_URL,
   DEFAULT_STALL_TIMEOUT_MS,
@@ -58,6 +59,19 @@ async function metaOf(redis: Redis, flags: QueueFlags, runId: string): Promise<{
   return { store, meta };
 }
 
+interface SubmitFlags extends QueueFlags {
+  inputFormat: "auto" | "json" | "jsonl";
+  chunkSize?: number;
+  attempts?: number;
+  maxWaiting: number;
+}
+
+function nonNegativeInteger(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError("must be a whole number ≥ 0");
+  return n;
+}
+
 function registerSubmit(program: Command): void {
   addQueueOptions(program.command("submit"))
     .description("put a file's items on a Redis queue for workers; prints the run id")
@@ -65,8 +79,10 @@ function registerSubmit(program: Command): void {
     .addOption(new Option("--input-format <format>", "input format").choices(["auto", "json", "jsonl"]).default("auto"))
     .option("--chunk-size <n>", `items per job (default ${DEFAULT_CHUNK_SIZE})`, positiveInteger("--chunk-size"))
     .option("--attempts <n>", `tries before an item that crashes workers gets an error record (default ${DEFAULT_ATTEMPTS})`, positiveInteger("--attempts"))
-    .action(async (input: string, flags: QueueFlags & { inputFormat: "auto" | "json" | "jsonl"; chunkSize?: number; attempts?: number }) => {
+    .option("--max-waiting <jobs>", "jobs allowed to wait in the queue before submit waits for workers (0: no limit)", nonNegativeInteger, DEFAULT_MAX_WAITING)
+    .action(async (input: string, flags: SubmitFlags) => {
       if (input === "-") throw new UsageError("submit needs a file: the run id is taken from its bytes");
+      let lastWaitSaid = -1;
       const result = await withRedis(flags.redis, (redis) =>
         submit({
           redis,
@@ -75,6 +91,11 @@ function registerSubmit(program: Command): void {
           inputFormat: flags.inputFormat,
           ...(flags.chunkSize !== undefined ? { chunkSize: flags.chunkSize } : {}),
           ...(flags.attempts !== undefined ? { attempts: flags.attempts } : {}),
+          maxWaiting: flags.maxWaiting,
+          onWait: (queued) => {
+            if (queued !== lastWaitSaid) process.stderr.write(`news-moe: ${queued} jobs queued; waiting for workers to take some\n`);
+            lastWaitSaid = queued;
+          },
         }),
       );
       const { meta } = result;
@@ -193,6 +214,7 @@ interface CollectFlags extends QueueFlags {
   output: string;
   format?: "json" | "jsonl";
   wait: boolean;
+  delete: boolean;
   quiet: boolean;
 }
 
@@ -203,6 +225,7 @@ function registerCollect(program: Command): void {
     .requiredOption("-o, --output <path>", "where to write; - streams JSON Lines to stdout")
     .addOption(new Option("--format <format>", "output format (default: json, or jsonl for -o -)").choices(["json", "jsonl"]))
     .option("--wait", "wait until every item is done, then write", false)
+    .option("--delete", "once a complete output is written, delete the run's records from Redis", false)
     .option("-q, --quiet", "no progress output", false)
     .addHelpText(
       "after",
@@ -233,14 +256,18 @@ async function runCollect(runId: string, flags: CollectFlags): Promise<number> {
       });
     }
     const sink = toStdout ? new StreamSink(process.stdout) : new FileSink(resolve(flags.output), format);
-    return { meta, ...(await collectRecords(store, meta.total, sink, recordHasErrors)) };
+    const collected = await collectRecords(store, meta.total, sink, recordHasErrors);
+    // Only after the output file is complete and renamed into place: nothing is lost if writing fails.
+    const deleted = flags.delete && collected.missing === 0;
+    if (deleted) await store.delete();
+    return { meta, deleted, ...collected };
   });
   const where = toStdout ? "stdout" : resolve(flags.output);
   if (result.missing > 0) {
-    say(`run ${runId}: wrote ${result.written} of ${result.meta.total} records to ${where}; ${result.missing} items are not done yet`);
+    say(`run ${runId}: wrote ${result.written} of ${result.meta.total} records to ${where}; ${result.missing} items are not done yet${flags.delete ? " (nothing deleted)" : ""}`);
     return ExitCode.Incomplete;
   }
-  say(`run ${runId}: wrote ${result.written} records to ${where} (${result.failed} with errors)`);
+  say(`run ${runId}: wrote ${result.written} records to ${where} (${result.failed} with errors)${result.deleted ? "; deleted from Redis" : ""}`);
   return result.failed > 0 ? ExitCode.PartialFailure : ExitCode.Ok;
 }
 

@@ -126,6 +126,11 @@ export class RunStore {
     return { done, failed };
   }
 
+  /** Removes the run: its records and everything else under its keys (not its queued jobs, if any). */
+  async delete(): Promise<void> {
+    await this.redis.del(...Object.values(this.keys));
+  }
+
   /**
    * The stored records in input order, `pageSize` positions per round trip; a position without a
    * record yet yields `record: undefined`.

@@ -18,6 +18,13 @@ export interface SubmitOptions {
   chunkSize?: number;
   /** Tries per item before a crashing item gets an error record (default 3). */
   attempts?: number;
+  /**
+   * Jobs allowed to wait in the queue (default 1000); submit waits for workers to take some before
+   * queueing more, so Redis holds a window of the input, not all of it. 0: no limit.
+   */
+  maxWaiting?: number;
+  /** Told how many jobs are queued so far, while submit waits for room. */
+  onWait?: (queued: number) => void;
 }
 
 export interface SubmitResult {
@@ -32,6 +39,8 @@ export interface SubmitResult {
 
 export const DEFAULT_CHUNK_SIZE = 64;
 export const DEFAULT_ATTEMPTS = 3;
+export const DEFAULT_MAX_WAITING = 1000;
+const ROOM_POLL_MS = 500;
 /** Jobs per round trip when queueing. */
 const JOBS_PER_BULK = 50;
 
@@ -84,8 +93,17 @@ export async function submit(options: SubmitOptions): Promise<SubmitResult> {
   let queued = 0;
   try {
     let pending: Parameters<typeof queue.addBulk>[0] = [];
+    const maxWaiting = options.maxWaiting ?? DEFAULT_MAX_WAITING;
+    const bulk = maxWaiting > 0 ? Math.min(JOBS_PER_BULK, maxWaiting) : JOBS_PER_BULK;
     const flush = async () => {
-      if (pending.length > 0) await queue.addBulk(pending);
+      if (pending.length === 0) return;
+      if (maxWaiting > 0) {
+        while ((await queue.getWaitingCount()) + pending.length > maxWaiting) {
+          options.onWait?.(queued);
+          await new Promise((resolve) => setTimeout(resolve, ROOM_POLL_MS));
+        }
+      }
+      await queue.addBulk(pending);
       queued += pending.length;
       pending = [];
     };
@@ -105,7 +123,7 @@ export async function submit(options: SubmitOptions): Promise<SubmitResult> {
             removeOnFail: 1000,
           },
         });
-        if (pending.length >= JOBS_PER_BULK) await flush();
+        if (pending.length >= bulk) await flush();
       }
       start += chunk.length;
       chunk = [];
