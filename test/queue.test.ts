@@ -4,7 +4,8 @@
  * (so the records' shape is whatever the engine makes, never restated here).
  */
 import { execFileSync, type ChildProcess } from "node:child_process";
-import { readFile } from "node:fs/promises";
+import { createHash } from "node:crypto";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, describe, expect, it } from "vitest";
@@ -66,7 +67,7 @@ describe.skipIf(!HAVE_REDIS)("news-moe submit / worker / collect on a real Redis
   it("5,000 items, two workers, one killed with SIGKILL mid-job: collect equals analyze, byte for byte; submitting twice adds nothing", async () => {
     const dir = await tempDir("news-moe-queue-");
     // Every 997th item is invalid: its error record must still land at its own input position.
-    const input = generate(dir, "news.json", ["--count", "5000", "--seed", "13", "--min-words", "30", "--max-words", "200", "--bad-every", "997"]);
+    const input = generate(dir, "news.json", ["--count", "5000", "--seed", "13", "--min-words", "20", "--max-words", "120", "--bad-every", "997"]);
     const env = isolatedEnv(dir);
     expectExit(await runCli(["analyze", input, "-o", "expected.json", "--experts", "embedded", "--quiet"], { cwd: dir, env }), 1);
     const expected = await readFile(join(dir, "expected.json"), "utf8");
@@ -220,6 +221,15 @@ describe.skipIf(!HAVE_REDIS)("news-moe submit / worker / collect on a real Redis
     const started = Object.keys(await db.hgetall(`news-moe:term:${runId}:tries`)).map((k) => Number(k.slice(1)));
     expect((await db.smembers(`news-moe:term:${runId}:chunks`)).map(Number).sort((x, y) => x - y)).toEqual(started.sort((x, y) => x - y));
     expect(started.length).toBe(stored / 100);
+
+    // collect while the run is unfinished: what is done, in input order, and exit 75 (not yet complete).
+    const partial = await runCli(["collect", runId, ...queue, "-o", "partial.json"], { cwd: dir, env: isolatedEnv(dir) });
+    expectExit(partial, 75);
+    expect(partial.stderr).toContain(`${3000 - stored} items are not done yet`);
+    const items = JSON.parse(await readFile(input, "utf8")) as Array<{ id: string }>;
+    const positions = (await db.hkeys(records)).map(Number).sort((x, y) => x - y);
+    const written = JSON.parse(await readFile(join(dir, "partial.json"), "utf8")) as AnalysisRecord[];
+    expect(written.map((r) => r.id)).toEqual(positions.map((p) => items[p]!.id));
     db.disconnect();
   });
 
@@ -237,10 +247,17 @@ describe.skipIf(!HAVE_REDIS)("news-moe submit / worker / collect on a real Redis
     await sleep(1500);
     expect(submitting.child.exitCode).toBeNull();
     expect(await db.llen("bull:window:wait")).toBe(4);
+    // The documented rule: the run id is the first 16 hex digits of the SHA-256 of the file's bytes.
+    // The run can be followed while submit waits.
+    const earlyId = createHash("sha256").update(await readFile(input)).digest("hex").slice(0, 16);
+    const early = await runCli(["status", earlyId, ...queue, "--json"], { cwd: dir, env });
+    expectExit(early, 0);
+    expect(JSON.parse(early.stdout)).toMatchObject({ total: 300, done: 0, missing: 300, complete: false, workers: 0, etaSeconds: null });
     startWorker(dir, redis, "window");
     const submitted = await submitting.done;
     expectExit(submitted, 0);
     const runId = submitted.stdout.trim();
+    expect(runId).toBe(earlyId);
     expect(submitted.stderr).toContain("waiting for workers");
     const collected = await runCli(["collect", runId, ...queue, "-o", "collected.json", "--wait", "--delete"], { cwd: dir, env });
     expectExit(collected, 0);
@@ -250,6 +267,27 @@ describe.skipIf(!HAVE_REDIS)("news-moe submit / worker / collect on a real Redis
     const gone = await runCli(["status", runId, ...queue], { cwd: dir, env });
     expectExit(gone, 2);
     expect(gone.stderr).toContain(`no run ${runId} on queue window`);
+    db.disconnect();
+  });
+
+  it("a worker with options the engine refuses exits 2 before taking any job", async () => {
+    const dir = await tempDir("news-moe-queue-bad-");
+    const redis = await redisServer(dir);
+    const db = redis.client();
+    const input = generate(dir, "news.json", ["--count", "5", "--seed", "1"]);
+    expectExit(await runCli(["submit", input, "--redis", redis.url, "--queue", "bad"], { cwd: dir, env: isolatedEnv(dir) }), 0);
+    const worker = startWorker(dir, redis, "bad", ["--experts", "NoSuchExpert"]);
+    const result = await worker.done;
+    expectExit(result, 2);
+    expect(result.stderr).toContain("NoSuchExpert");
+    expect(await db.llen("bull:bad:wait")).toBe(1); // the job is still there for a worker that can do it
+
+    // A file cut short: submit names it and queues nothing, not even the items before the error.
+    await writeFile(join(dir, "cut.json"), '[{"id": "a", "content": "Whole item."}, {"id": "b", "cont');
+    const cut = await runCli(["submit", "cut.json", "--redis", redis.url, "--queue", "cut"], { cwd: dir, env: isolatedEnv(dir) });
+    expectExit(cut, 2);
+    expect(cut.stderr).toContain("cut.json");
+    expect(await db.keys("*cut*")).toEqual([]);
     db.disconnect();
   });
 });

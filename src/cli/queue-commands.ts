@@ -92,6 +92,8 @@ function registerSubmit(program: Command): void {
           ...(flags.chunkSize !== undefined ? { chunkSize: flags.chunkSize } : {}),
           ...(flags.attempts !== undefined ? { attempts: flags.attempts } : {}),
           maxWaiting: flags.maxWaiting,
+          // The id first, so status and collect can follow a long submit.
+          onRun: (meta) => process.stdout.write(`${meta.runId}\n`),
           onWait: (queued) => {
             if (queued !== lastWaitSaid) process.stderr.write(`news-moe: ${queued} jobs queued; waiting for workers to take some\n`);
             lastWaitSaid = queued;
@@ -104,7 +106,6 @@ function registerSubmit(program: Command): void {
           (result.resubmitted ? ` (submitted before: ${result.alreadyDone} jobs already done, the rest queued again)` : "") +
           "\n",
       );
-      process.stdout.write(`${meta.runId}\n`);
     });
 }
 
@@ -153,6 +154,10 @@ async function runWorker(flags: WorkerFlags): Promise<number> {
   const analyze = sliceAnalyzer((input, firstIndex, sink) =>
     run({ input, firstIndex, registry, ...engine, sinks: [sink], onEvent, onNotice: sayOnce }),
   );
+
+  // An empty run first: it loads the models and refuses bad options (an unknown expert or router)
+  // here, with exit 2, instead of failing every job it would take.
+  await run({ input: [], registry, ...engine, onEvent, onNotice: sayOnce });
 
   const redis = connectRedis(flags.redis, { blocking: true });
   let lastError = "";

@@ -43,7 +43,7 @@ export function givenUpRecord(value: unknown, position: number, why: string): An
  * instead of another try. So a poison item ends as its own error record, never in an endless loop.
  */
 export async function processChunk(
-  job: { data: ChunkJobData; attemptsMade: number },
+  job: { data: ChunkJobData },
   store: RunStore,
   analyze: AnalyzeSlice,
 ): Promise<void> {

@@ -23,6 +23,8 @@ export interface SubmitOptions {
    * queueing more, so Redis holds a window of the input, not all of it. 0: no limit.
    */
   maxWaiting?: number;
+  /** Told the run as soon as it is known, before its items are queued. */
+  onRun?: (meta: RunMeta, resubmitted: boolean) => void;
   /** Told how many jobs are queued so far, while submit waits for room. */
   onWait?: (queued: number) => void;
 }
@@ -87,6 +89,7 @@ export async function submit(options: SubmitOptions): Promise<SubmitResult> {
     submittedAt: Date.now(),
   };
   if (!previous) await store.writeMeta(meta);
+  options.onRun?.(meta, previous !== undefined);
 
   const done = await store.doneChunks();
   const queue = new Queue<ChunkJobData>(options.queue, { connection: options.redis });
