@@ -27,10 +27,5 @@ export function connectRedis(url: string, options: { blocking?: boolean } = {}):
   if (parsed.protocol !== "redis:" && parsed.protocol !== "rediss:") {
     throw new RedisUrlError(url, `unsupported scheme ${parsed.protocol}; expected redis:// or rediss://`);
   }
-  return new Redis(url, {
-    maxRetriesPerRequest: options.blocking ? null : 3,
-    // BullMQ's commands assume a ready connection; offline queueing would hide a Redis that is down.
-    enableOfflineQueue: true,
-    lazyConnect: false,
-  });
+  return new Redis(url, { maxRetriesPerRequest: options.blocking ? null : 3 });
 }
