@@ -88,8 +88,10 @@ describe.skipIf(!HAVE_REDIS)("news-moe submit / worker / collect on a real Redis
     const a = startWorker(dir, redis, "big");
     const b = startWorker(dir, redis, "big");
     const records = `news-moe:big:${runId}:records`;
-    // Both workers hold a job (each runs one at a time) and a good part is done: kill one now.
-    await waitFor("both workers busy after 1,000 records", async () => (await db.hlen(records)) >= 1000 && (await db.llen("bull:big:active")) === 2);
+    // A good part is done and both workers are inside a job (each runs one at a time): two chunks
+    // started (counted in tries) and not stored yet. Kill one now.
+    const inProgress = async () => (await db.hlen(`news-moe:big:${runId}:tries`)) - (await db.scard(`news-moe:big:${runId}:chunks`));
+    await waitFor("both workers inside a job after 1,000 records", async () => (await db.hlen(records)) >= 1000 && (await inProgress()) === 2, 300_000);
     a.child.kill("SIGKILL");
     expect((await a.done).signal).toBe("SIGKILL");
 
