@@ -12,7 +12,9 @@ import type { AnalysisRecord } from "../src/core/analysis-record.js";
 import type { Sink } from "../src/core/sink.js";
 import { ExpertRegistry } from "../src/core/registry.js";
 import { analyze } from "../src/engine/analyze.js";
+import { enumerate } from "../src/engine/pipeline-input.js";
 import { journalPathFor, run, RunAbortedError } from "../src/engine/run.js";
+import { createDefaultRegistry } from "../src/experts/default-registry.js";
 import { FileSink } from "../src/sinks/file-sink.js";
 import { REPO_ROOT, tempDir } from "./helpers/cli.js";
 
@@ -127,5 +129,36 @@ describe("the library's run(): crash safety without the CLI", () => {
     const lines = (await readFile(output, "utf8")).trim().split("\n");
     expect(lines.map((line) => (JSON.parse(line) as AnalysisRecord).id)).toEqual(records.map((r) => r.id));
     expect(existsSync(journal)).toBe(false);
+  }, 60_000);
+
+  it("numbered input: sinks and messages name each item by the caller's number, the records are otherwise a plain run's", async () => {
+    const items = [
+      { id: "a", headline: "Markets rally", content: "Stocks rose sharply on strong earnings and upbeat forecasts." },
+      "not an item",
+      { id: "b", headline: "Storm warning", content: "A severe storm is expected to cause flooding and damage." },
+    ];
+    const collect = async (input: Parameters<typeof run>[0]["input"], numbered: boolean) => {
+      const written: Array<{ index: number | null; record: AnalysisRecord }> = [];
+      const sink: Sink = { name: "memory", write: (record, info) => void written.push({ index: info.index, record }), close: async () => undefined };
+      await run({ input, numbered, registry: createDefaultRegistry(), experts: ["embedded"], sinks: [sink] });
+      return written;
+    };
+    const plain = await collect(items, false);
+    // A queue worker's slice: positions 40.. of a larger file.
+    const slice = await collect(enumerate(items, 40), true);
+    // The server's merged requests: each numbered from 0, so numbers repeat.
+    const merged = await collect([{ index: 0, value: items[0] }, { index: 0, value: items[1] }, { index: 1, value: items[2] }], true);
+
+    expect(plain.map((w) => w.index)).toEqual([0, 1, 2]);
+    expect(slice.map((w) => w.index)).toEqual([40, 41, 42]);
+    expect(merged.map((w) => w.index)).toEqual([0, 0, 1]);
+    expect(plain[1]?.record.error).toBe("item 1: expected an object, got string");
+    expect(slice[1]?.record.error).toBe("item 41: expected an object, got string");
+    expect(merged[1]?.record.error).toBe("item 0: expected an object, got string");
+    // Only the bad item's message carries the number: the analysed records are the plain run's.
+    for (const i of [0, 2]) {
+      expect(slice[i]?.record).toEqual(plain[i]?.record);
+      expect(merged[i]?.record).toEqual(plain[i]?.record);
+    }
   }, 60_000);
 });

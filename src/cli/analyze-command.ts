@@ -2,14 +2,12 @@ import { Command, Option } from "commander";
 import { writeFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import type { Sink } from "../core/sink.js";
-import { loadPlugins } from "../engine/plugins.js";
 import { journalPathFor, run, RunAbortedError, type EngineEvent, type RunSummary } from "../engine/run.js";
-import { createDefaultRegistry } from "../experts/default-registry.js";
 import type { InputReader } from "../io/input-reader.js";
 import { FileSink } from "../sinks/file-sink.js";
 import { StreamSink } from "../sinks/stream-sink.js";
 import { ExitCode, UsageError } from "./exit-codes.js";
-import { addExpertOptions, addModelOptions, addRoutingOptions, checkRouterFlags, registryOptions, type EngineFlags } from "./engine-options.js";
+import { addBatchConcurrencyOption, addEngineOptions, prepareEngine, type EngineFlags } from "./engine-options.js";
 import { describeFatalError } from "./fatal-error.js";
 import { describeUnavailableCause } from "./model-messages.js";
 import { createProgressView } from "./models-command.js";
@@ -22,9 +20,11 @@ interface AnalyzeFlags extends EngineFlags {
   format?: "json" | "jsonl";
   inputFormat: "auto" | "json" | "jsonl";
   stats?: string;
+  /** analyze always has --dry-run (serve does not). */
   dryRun: boolean;
   resume: boolean;
   overwrite: boolean;
+  concurrency: number;
   quiet: boolean;
 }
 
@@ -40,14 +40,12 @@ export function registerAnalyzeCommand(program: Command): void {
         .choices(["auto", "json", "jsonl"])
         .default("auto"),
     );
-  addRoutingOptions(command)
+  addEngineOptions(command)
     .option("--stats <file>", "write the routing statistics (activations, mean gate weight, fallbacks, skipped tasks) as JSON")
-    .option("--dry-run", "route only: write each item's routing with empty analyses, run no expert", false);
-  addExpertOptions(command)
     .option("--resume", "continue an interrupted run: skip items already in the journal", false)
-    .option("--overwrite", "discard an interrupted run's journal and start over", false)
-    .option("-q, --quiet", "no progress output", false);
-  addModelOptions(command)
+    .option("--overwrite", "discard an interrupted run's journal and start over", false);
+  addBatchConcurrencyOption(command)
+    .option("-q, --quiet", "no progress output", false)
     .addHelpText(
       "after",
       `
@@ -66,10 +64,7 @@ async function runAnalyze(input: string, flags: AnalyzeFlags): Promise<number> {
   if (toStdout && format !== "jsonl") throw new UsageError("-o - streams JSON Lines; --format json needs a file");
   if (toStdout && flags.resume) throw new UsageError("--resume needs an output file (the journal lives next to it)");
   if (flags.resume && flags.overwrite) throw new UsageError("--resume and --overwrite contradict each other");
-  checkRouterFlags(flags);
-
-  const registry = createDefaultRegistry(registryOptions(flags));
-  const plugins = await loadPlugins(flags.plugin, registry);
+  const { registry, plugins, runOptions } = await prepareEngine(flags);
   const outputPath = toStdout ? null : resolve(flags.output);
   const sinks: Sink[] = [outputPath ? new FileSink(outputPath, format) : new StreamSink(process.stdout), ...plugins.sinks];
 
@@ -130,15 +125,8 @@ async function runAnalyze(input: string, flags: AnalyzeFlags): Promise<number> {
       input,
       inputFormat: flags.inputFormat,
       registry,
-      ...(flags.experts ? { experts: flags.experts } : {}),
-      ...(flags.router ? { router: flags.router } : {}),
-      routers: plugins.routers,
-      ...(flags.rules ? { rules: flags.rules } : {}),
-      ...(flags.gate ? { gate: flags.gate } : {}),
-      ...(flags.budget !== undefined ? { budget: flags.budget } : {}),
-      ...(flags.dryRun ? { dryRun: true } : {}),
+      ...runOptions,
       concurrency: flags.concurrency,
-      ...(flags.clean ? {} : { cleaning: false as const }),
       sinks,
       ...(outputPath ? { journal: journalPathFor(outputPath), resume: flags.resume, overwrite: flags.overwrite } : {}),
       signal: controller.signal,

@@ -1,20 +1,27 @@
-import { InvalidArgumentError, Option, type Command } from "commander";
+import { type Command, InvalidArgumentError, Option } from "commander";
 import { ROUTER_NAMES } from "../engine/create-router.js";
-import type { DefaultRegistryOptions } from "../experts/default-registry.js";
+import { loadPlugins, type LoadedPlugins } from "../engine/plugins.js";
+import type { RunOptions } from "../engine/run.js";
+import type { ExpertRegistry } from "../core/registry.js";
+import { createDefaultRegistry, type DefaultRegistryOptions } from "../experts/default-registry.js";
 import { UsageError } from "./exit-codes.js";
 
 /**
- * The flags that choose experts, router and models, shared by every command that runs the engine
- * (`analyze`, `serve`), so both read the same words the same way.
+ * The options that decide what the engine does to each item (experts, router, models, cleaning),
+ * shared by every front end that runs it (`analyze`, `serve`, `worker`), so each reads the same
+ * words the same way and a server or queue worker analyses exactly as `analyze` does for the same
+ * flags. `--concurrency` is not among them: it means expert batches for `analyze` and `serve` but
+ * jobs for `worker`, so each command declares its own.
  */
 export interface EngineFlags {
   router?: string;
   rules?: string;
   gate?: string;
   budget?: number;
+  /** Absent on commands without --dry-run (serve). */
+  dryRun?: boolean;
   experts?: string[];
   plugin: string[];
-  concurrency: number;
   clean: boolean;
   offline: boolean;
   summarizerModel?: string;
@@ -37,37 +44,31 @@ export function positiveInteger(name: string) {
   };
 }
 
-export function probability(value: string): number {
+function probability(value: string): number {
   const n = Number(value);
   if (!Number.isFinite(n) || n < 0 || n > 1) throw new InvalidArgumentError("must be a number between 0 and 1");
   return n;
 }
 
-export function commaList(value: string, previous: string[] | undefined): string[] {
+function commaList(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), ...value.split(",").map((s) => s.trim()).filter(Boolean)];
 }
 
-/** Adds the routing options (router, rules, gate, budget, experts, plugins). */
-export function addRoutingOptions(command: Command): Command {
-  return command
+/**
+ * Adds the engine's options (see {@link EngineFlags}) to a command. `dryRun: false` leaves out
+ * --dry-run, for front ends that answer with analyses (serve).
+ */
+export function addEngineOptions(command: Command, { dryRun = true }: { dryRun?: boolean } = {}): Command {
+  command
     .option("--router <router>", `gating network: ${ROUTER_NAMES.join(", ")} (auto: built-in rules, rules: --rules FILE), or one a --plugin adds`)
     .option("--rules <file>", "routing rules (JSON); implies --router rules")
     .option("--gate <file>", "trained gate (news-moe gate train); implies --router learned")
     .option("--budget <p>", "learned router: most share of items (0..1) each task's neural expert may get, neediest first", probability);
-}
-
-/** Adds expert selection, plugins, concurrency and cleaning. */
-export function addExpertOptions(command: Command): Command {
+  if (dryRun) command.option("--dry-run", "route only: write each item's routing with empty analyses, run no expert", false);
   return command
     .option("--experts <list>", "experts to use: names, tasks, 'embedded', 'neural' or 'all' (comma-separated)", commaList)
     .option("--plugin <file>", "load experts, routers or sinks from a JavaScript module (repeatable)", (v: string, p: string[]) => [...p, v], [])
-    .option("--concurrency <n>", "batches each expert may run at once", positiveInteger("--concurrency"), 1)
-    .option("--no-clean", "hand experts the content as scraped (default: strip HTML and scraper boilerplate first)");
-}
-
-/** Adds the model options of the neural experts. */
-export function addModelOptions(command: Command): Command {
-  return command
+    .option("--no-clean", "hand experts the content as scraped (default: strip HTML and scraper boilerplate first)")
     .option("--offline", "never touch the network (also HF_HUB_OFFLINE=1)", false)
     .option("--summarizer-model <id|dir>", "summarisation model: hub id or local directory in the ONNX layout")
     .option("--sentiment-model <id|dir>", "sentiment model: hub id or local directory in the ONNX layout")
@@ -85,13 +86,15 @@ export function addModelOptions(command: Command): Command {
     .option("--cache-dir <dir>", "model cache (default: the Hugging Face cache, $HF_HOME/hub)");
 }
 
-/** Refuses router flags that contradict each other, before anything loads. */
-export function checkRouterFlags(flags: Pick<EngineFlags, "router" | "gate" | "budget">): void {
-  const learned = flags.router === "learned" || (flags.router === undefined && flags.gate !== undefined);
-  if (flags.budget !== undefined && !learned) throw new UsageError("--budget needs the learned router: --router learned --gate GATE.json");
-  if (flags.gate !== undefined && !learned) throw new UsageError(`--gate is for the learned router, not --router ${flags.router}`);
+/**
+ * Adds --concurrency in the sense `analyze` and `serve` give it: expert batches in flight at once
+ * (`worker` has its own --concurrency, jobs at once).
+ */
+export function addBatchConcurrencyOption(command: Command): Command {
+  return command.option("--concurrency <n>", "batches each expert may run at once", positiveInteger("--concurrency"), 1);
 }
 
+/** The expert registry's settings (models, generation) from the flags. */
 export function registryOptions(flags: EngineFlags): DefaultRegistryOptions {
   // HF_HUB_OFFLINE / TRANSFORMERS_OFFLINE are read by the model store itself, so its messages name the switch the user set.
   const model = {
@@ -118,4 +121,47 @@ export function registryOptions(flags: EngineFlags): DefaultRegistryOptions {
       ...(flags.neutralThreshold !== undefined ? { neutralThreshold: flags.neutralThreshold } : {}),
     },
   };
+}
+
+/** Refuses contradictory engine flags before any model loads. */
+export function checkEngineFlags(flags: Pick<EngineFlags, "router" | "gate" | "budget">): void {
+  const learned = flags.router === "learned" || (flags.router === undefined && flags.gate !== undefined);
+  if (flags.budget !== undefined && !learned) throw new UsageError("--budget needs the learned router: --router learned --gate GATE.json");
+  if (flags.gate !== undefined && !learned) throw new UsageError(`--gate is for the learned router, not --router ${flags.router}`);
+}
+
+/** The part of `run()`'s options the engine flags decide (the registry and plugins are the caller's). */
+export function engineRunOptions(
+  flags: EngineFlags,
+  plugins: LoadedPlugins,
+): Pick<RunOptions, "experts" | "router" | "routers" | "rules" | "gate" | "budget" | "dryRun" | "cleaning"> {
+  return {
+    ...(flags.experts ? { experts: flags.experts } : {}),
+    ...(flags.router ? { router: flags.router } : {}),
+    routers: plugins.routers,
+    ...(flags.rules ? { rules: flags.rules } : {}),
+    ...(flags.gate ? { gate: flags.gate } : {}),
+    ...(flags.budget !== undefined ? { budget: flags.budget } : {}),
+    ...(flags.dryRun ? { dryRun: true } : {}),
+    ...(flags.clean ? {} : { cleaning: false as const }),
+  };
+}
+
+/** What a front end needs to call `run()`: experts with their models, the plugins, the options the flags decide. */
+export interface PreparedEngine {
+  registry: ExpertRegistry;
+  plugins: LoadedPlugins;
+  runOptions: ReturnType<typeof engineRunOptions>;
+}
+
+/**
+ * Checks the flags, builds the expert registry and loads the plugins into it: the one way every
+ * front end sets up the engine, whether for one run (analyze) or for a long-lived process that
+ * keeps its models loaded (serve, worker). Models load later, on the first `run()`.
+ */
+export async function prepareEngine(flags: EngineFlags): Promise<PreparedEngine> {
+  checkEngineFlags(flags);
+  const registry = createDefaultRegistry(registryOptions(flags));
+  const plugins = await loadPlugins(flags.plugin, registry);
+  return { registry, plugins, runOptions: engineRunOptions(flags, plugins) };
 }

@@ -8,6 +8,8 @@ export const ExitCode = {
   Fatal: 2,
   /** Interrupted (Ctrl-C); finished items are kept in the journal for --resume. */
   Interrupted: 130,
+  /** Not finished yet, try again later (sysexits' EX_TEMPFAIL): `collect` of a run still going. */
+  Incomplete: 75,
 } as const;
 
 export class UsageError extends Error {

@@ -8,6 +8,7 @@ import { registerGateCommand } from "./gate-command.js";
 import { registerModelsCommand } from "./models-command.js";
 import { registerReportCommand } from "./report-command.js";
 import { registerServeCommand } from "./serve-command.js";
+import { registerQueueCommands } from "./queue-commands.js";
 import { describeFatalError } from "./fatal-error.js";
 
 function packageVersion(): string {
@@ -28,6 +29,7 @@ registerModelsCommand(program);
 registerGateCommand(program);
 registerServeCommand(program);
 registerReportCommand(program);
+registerQueueCommands(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,7 +1,6 @@
 import type { Command } from "commander";
-import { loadPlugins } from "../engine/plugins.js";
 import { selectExperts } from "../engine/expert-selection.js";
-import { createDefaultRegistry, EXPERT_GROUPS } from "../experts/default-registry.js";
+import { EXPERT_GROUPS } from "../experts/default-registry.js";
 import { ReportCollector } from "../report/report-collector.js";
 import { renderReport } from "../report/render-report.js";
 import { observeBatches } from "../server/batch-observer.js";
@@ -10,15 +9,7 @@ import { isLoopback, listen } from "../server/http-server.js";
 import { ServerMetrics } from "../server/metrics.js";
 import { ServingEngine } from "../server/serving-engine.js";
 import { tryPage } from "../server/try-page.js";
-import {
-  addExpertOptions,
-  addModelOptions,
-  addRoutingOptions,
-  checkRouterFlags,
-  positiveInteger,
-  registryOptions,
-  type EngineFlags,
-} from "./engine-options.js";
+import { addBatchConcurrencyOption, addEngineOptions, positiveInteger, prepareEngine, type EngineFlags } from "./engine-options.js";
 import { ExitCode, UsageError } from "./exit-codes.js";
 import { availabilityOf } from "./experts-command.js";
 import { describeFatalError } from "./fatal-error.js";
@@ -27,6 +18,7 @@ import { describeFatalError } from "./fatal-error.js";
 export const TOKEN_VARIABLE = "NEWS_MOE_TOKEN";
 
 interface ServeFlags extends EngineFlags {
+  concurrency: number;
   host: string;
   port: number;
   token?: string;
@@ -65,9 +57,9 @@ export function registerServeCommand(program: Command): void {
     .option("--deadline <seconds>", "time a request may take before it is answered 504", nonNegative("--deadline"), 120)
     .option("--batch-wait <ms>", "how long the first waiting item waits for others to share its batch", nonNegative("--batch-wait"), 5)
     .option("-q, --quiet", "no messages but errors", false);
-  addRoutingOptions(command);
-  addExpertOptions(command);
-  addModelOptions(command)
+  // No --dry-run: a server answers with analyses.
+  addEngineOptions(command, { dryRun: false });
+  addBatchConcurrencyOption(command)
     .addHelpText(
       "after",
       `
@@ -81,7 +73,6 @@ SIGTERM or Ctrl-C stops accepting, answers every accepted request, then exits 0.
 }
 
 async function runServe(flags: ServeFlags): Promise<number> {
-  checkRouterFlags(flags);
   const token = flags.token ?? process.env[TOKEN_VARIABLE] ?? undefined;
   if (token !== undefined && token.length < 8) throw new UsageError("the token must be at least 8 characters");
   if (!isLoopback(flags.host) && token === undefined) {
@@ -91,8 +82,8 @@ async function runServe(flags: ServeFlags): Promise<number> {
     if (!flags.quiet) process.stderr.write(`news-moe: ${message}\n`);
   };
 
-  const registry = createDefaultRegistry(registryOptions(flags));
-  const plugins = await loadPlugins(flags.plugin, registry);
+  // Models load once, into this registry, and stay loaded for the server's life.
+  const { registry, plugins, runOptions } = await prepareEngine(flags);
   if (plugins.sinks.length > 0) say("plugin sinks are not used by serve (records go back to the requests)");
   const selected = selectExperts(registry, flags.experts, EXPERT_GROUPS).map((name) => registry.get(name));
   const report = new ReportCollector();
@@ -101,14 +92,8 @@ async function runServe(flags: ServeFlags): Promise<number> {
   engine = new ServingEngine({
     registry: observeBatches(registry, (expert, items, seconds) => metrics.observeBatch(expert, items, seconds)),
     choices: {
-      ...(flags.experts ? { experts: flags.experts } : {}),
-      ...(flags.router ? { router: flags.router } : {}),
-      routers: plugins.routers,
-      ...(flags.rules ? { rules: flags.rules } : {}),
-      ...(flags.gate ? { gate: flags.gate } : {}),
-      ...(flags.budget !== undefined ? { budget: flags.budget } : {}),
+      ...runOptions,
       concurrency: flags.concurrency,
-      ...(flags.clean ? {} : { cleaning: false as const }),
       onNotice: (message) => say(message),
     },
     maxQueuedItems: flags.maxQueue,

@@ -90,7 +90,7 @@ interface PendingItem {
 }
 
 /** The record of an item that never reached an expert: no analyses, no routing, the reason. */
-function unroutedRecord(item: NewsItem, error: string): AnalysisRecord {
+export function unroutedRecord(item: NewsItem, error: string): AnalysisRecord {
   return { id: item.id, headline: item.headline ?? null, url: item.url ?? null, analyses: {}, routing: null, error };
 }
 

@@ -30,8 +30,11 @@ export async function* toPipelineInput(
   }
 }
 
-/** Numbers entries of an in-memory or async collection, for library callers who pass items directly. */
-export async function* enumerate(values: Iterable<unknown> | AsyncIterable<unknown>): AsyncGenerator<RawItem> {
-  let index = 0;
+/**
+ * Numbers entries of an in-memory or async collection from `first` (default 0): for library callers
+ * who pass items directly, and for front ends that number a slice by its place in a whole input.
+ */
+export async function* enumerate(values: Iterable<unknown> | AsyncIterable<unknown>, first = 0): AsyncGenerator<RawItem> {
+  let index = first;
   for await (const value of values as AsyncIterable<unknown>) yield { index: index++, value };
 }

@@ -73,9 +73,12 @@ export interface RunOptions extends DefaultRegistryOptions {
   /** Replace a journal that holds an interrupted run's items instead of refusing (JournalExistsError). */
   overwrite?: boolean;
   /**
-   * The input iterable yields `{ index, value }` pairs instead of bare items: the index names the
-   * item in validation messages and in `SinkWrite.index`. For front ends that merge several
-   * sources into one run (the HTTP server numbers each request's items from 0, as `analyze` would).
+   * The input (async) iterable yields `{ index, value }` pairs instead of bare items: the caller
+   * numbers its items, and the index names each item in validation messages and in
+   * `SinkWrite.index`. For front ends whose run holds only part of a larger input: the HTTP server
+   * merges every request into one run and numbers each request's items from 0, as `analyze` would;
+   * a queue worker runs a slice of a file and numbers it by its place in the whole file
+   * (`enumerate(items, first)` from pipeline-input.ts).
    */
   numbered?: boolean;
   /** How the journal names a non-file input (default "-"). */

@@ -1,0 +1,281 @@
+import { Command, InvalidArgumentError, Option } from "commander";
+import { resolve } from "node:path";
+import type { Redis } from "ioredis";
+import { enumerate } from "../engine/pipeline-input.js";
+import { run, type EngineEvent } from "../engine/run.js";
+import { recordHasErrors } from "../io/output-record.js";
+import {
+  collectRecords,
+  connectRedis,
+  DEFAULT_ATTEMPTS,
+  DEFAULT_CHUNK_SIZE,
+  DEFAULT_MAX_WAITING,
+  DEFAULT_QUEUE,
+  DEFAULT_REDIS_URL,
+  DEFAULT_STALL_TIMEOUT_MS,
+  isRunId,
+  RunStore,
+  runStatus,
+  sliceAnalyzer,
+  startQueueWorker,
+  submit,
+  waitForCompletion,
+  type RunMeta,
+} from "../queue/index.js";
+import { FileSink } from "../sinks/file-sink.js";
+import { StreamSink } from "../sinks/stream-sink.js";
+import { addEngineOptions, positiveInteger, prepareEngine, type EngineFlags } from "./engine-options.js";
+import { ExitCode, UsageError } from "./exit-codes.js";
+import { describeUnavailableCause } from "./model-messages.js";
+
+interface QueueFlags {
+  redis: string;
+  queue: string;
+}
+
+function addQueueOptions(command: Command): Command {
+  return command
+    .option("--redis <url>", "the Redis server (also NEWS_MOE_REDIS)", process.env.NEWS_MOE_REDIS ?? DEFAULT_REDIS_URL)
+    .option("--queue <name>", "queue name; workers serve one queue", DEFAULT_QUEUE);
+}
+
+/** A connection for one command; its errors surface as failed commands, not as stray events. */
+async function withRedis<T>(url: string, use: (redis: Redis) => Promise<T>): Promise<T> {
+  const redis = connectRedis(url);
+  redis.on("error", () => {});
+  try {
+    return await use(redis);
+  } finally {
+    redis.disconnect();
+  }
+}
+
+async function metaOf(redis: Redis, flags: QueueFlags, runId: string): Promise<{ store: RunStore; meta: RunMeta }> {
+  if (!isRunId(runId)) throw new UsageError(`${runId}: not a run id (16 hex digits, as submit prints)`);
+  const store = new RunStore(redis, flags.queue, runId);
+  const meta = await store.readMeta();
+  if (!meta) throw new UsageError(`no run ${runId} on queue ${flags.queue} at ${flags.redis}`);
+  return { store, meta };
+}
+
+interface SubmitFlags extends QueueFlags {
+  inputFormat: "auto" | "json" | "jsonl";
+  chunkSize?: number;
+  attempts?: number;
+  maxWaiting: number;
+}
+
+function nonNegativeInteger(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError("must be a whole number ≥ 0");
+  return n;
+}
+
+function registerSubmit(program: Command): void {
+  addQueueOptions(program.command("submit"))
+    .description("put a file's items on a Redis queue for workers; prints the run id")
+    .argument("<input>", "news items: a JSON array file or a JSON Lines file")
+    .addOption(new Option("--input-format <format>", "input format").choices(["auto", "json", "jsonl"]).default("auto"))
+    .option("--chunk-size <n>", `items per job (default ${DEFAULT_CHUNK_SIZE})`, positiveInteger("--chunk-size"))
+    .option("--attempts <n>", `tries before an item that crashes workers gets an error record (default ${DEFAULT_ATTEMPTS})`, positiveInteger("--attempts"))
+    .option("--max-waiting <jobs>", "jobs allowed to wait in the queue before submit waits for workers (0: no limit)", nonNegativeInteger, DEFAULT_MAX_WAITING)
+    .action(async (input: string, flags: SubmitFlags) => {
+      if (input === "-") throw new UsageError("submit needs a file: the run id is taken from its bytes");
+      let lastWaitSaid = -1;
+      const result = await withRedis(flags.redis, (redis) =>
+        submit({
+          redis,
+          queue: flags.queue,
+          input,
+          inputFormat: flags.inputFormat,
+          ...(flags.chunkSize !== undefined ? { chunkSize: flags.chunkSize } : {}),
+          ...(flags.attempts !== undefined ? { attempts: flags.attempts } : {}),
+          maxWaiting: flags.maxWaiting,
+          // The id first, so status and collect can follow a long submit.
+          onRun: (meta) => process.stdout.write(`${meta.runId}\n`),
+          onWait: (queued) => {
+            if (queued !== lastWaitSaid) process.stderr.write(`news-moe: ${queued} jobs queued; waiting for workers to take some\n`);
+            lastWaitSaid = queued;
+          },
+        }),
+      );
+      const { meta } = result;
+      process.stderr.write(
+        `news-moe: run ${meta.runId}: ${meta.total} items in ${meta.chunks} jobs of ${meta.chunkSize} on queue ${meta.queue}` +
+          (result.resubmitted ? ` (submitted before: ${result.alreadyDone} jobs already done, the rest queued again)` : "") +
+          "\n",
+      );
+    });
+}
+
+interface WorkerFlags extends QueueFlags, EngineFlags {
+  concurrency: number;
+  stallTimeout: number;
+  quiet: boolean;
+}
+
+function registerWorker(program: Command): void {
+  const command = addQueueOptions(program.command("worker"))
+    .description("take jobs from a Redis queue and analyse them (the same engine and options as analyze)")
+    .option("--concurrency <n>", "jobs this worker runs at once", positiveInteger("--concurrency"), 1)
+    .option("--stall-timeout <ms>", "a job whose worker stopped renewing its lock this long is taken over by another", positiveInteger("--stall-timeout"), DEFAULT_STALL_TIMEOUT_MS)
+    .option("-q, --quiet", "no messages but errors", false);
+  addEngineOptions(command)
+    .addHelpText("after", "\nSIGTERM or Ctrl-C finishes the jobs in hand, then exits 0; a second one exits at once (130).")
+    .action(async (flags: WorkerFlags) => {
+      process.exitCode = await runWorker(flags);
+    });
+}
+
+async function runWorker(flags: WorkerFlags): Promise<number> {
+  const log = (message: string) => {
+    if (!flags.quiet) process.stderr.write(`news-moe worker ${process.pid}: ${message}\n`);
+  };
+  // Models load once, into this registry, and stay loaded from job to job.
+  const { registry, plugins, runOptions: engine } = await prepareEngine(flags);
+  if (plugins.sinks.length > 0) log("plugin sinks are ignored by workers: records go to Redis; collect writes the output");
+  // Every job is a run of its own: say what a run says once, not once per job.
+  const said = new Set<string>();
+  const sayOnce = (message: string) => {
+    if (said.has(message)) return;
+    said.add(message);
+    log(message);
+  };
+  const onEvent = (event: EngineEvent) => {
+    if (event.type === "warning") sayOnce(`${event.source}: ${event.message}`);
+    if (event.type === "expert-unavailable") {
+      sayOnce(`${event.expert} is unavailable (${describeUnavailableCause(event.reason, event.error).split("\n")[0]})`);
+    }
+  };
+  const analyze = sliceAnalyzer((input, firstIndex, sink) =>
+    run({ input: enumerate(input, firstIndex), numbered: true, registry, ...engine, sinks: [sink], onEvent, onNotice: sayOnce }),
+  );
+
+  // An empty run first: it loads the models and refuses bad options (an unknown expert or router)
+  // here, with exit 2, instead of failing every job it would take.
+  await run({ input: [], registry, ...engine, onEvent, onNotice: sayOnce });
+
+  const redis = connectRedis(flags.redis, { blocking: true });
+  let lastError = "";
+  redis.on("error", (error: Error) => {
+    if (error.message !== lastError) log(`redis: ${error.message}`);
+    lastError = error.message;
+  });
+  redis.on("ready", () => (lastError = ""));
+  const worker = startQueueWorker({ redis, queue: flags.queue, analyze, concurrency: flags.concurrency, stallTimeoutMs: flags.stallTimeout, onLog: log });
+
+  let stopping: Promise<void> | undefined;
+  const stop = () => {
+    if (stopping) process.exit(ExitCode.Interrupted);
+    log("finishing the jobs in hand, then stopping");
+    stopping = worker.close();
+  };
+  process.on("SIGTERM", stop);
+  process.on("SIGINT", stop);
+  await worker.worker.waitUntilReady();
+  log(`ready on queue ${flags.queue} at ${flags.redis}`);
+  await new Promise<void>((resolveClosed) => worker.worker.on("closed", () => resolveClosed()));
+  await stopping;
+  await registry.dispose();
+  await redis.quit().catch(() => redis.disconnect());
+  log("stopped");
+  return ExitCode.Ok;
+}
+
+function formatSeconds(seconds: number): string {
+  if (seconds < 90) return `${Math.round(seconds)}s`;
+  if (seconds < 5400) return `${Math.round(seconds / 60)}min`;
+  return `${(seconds / 3600).toFixed(1)}h`;
+}
+
+function registerStatus(program: Command): void {
+  addQueueOptions(program.command("status"))
+    .description("where a submitted run stands: done / total / failed, workers, rate, ETA")
+    .argument("<run>", "the run id submit printed")
+    .option("--json", "print it as JSON", false)
+    .action(async (runId: string, flags: QueueFlags & { json: boolean }) => {
+      const status = await withRedis(flags.redis, async (redis) => {
+        const { store, meta } = await metaOf(redis, flags, runId);
+        return runStatus(redis, store, meta);
+      });
+      if (flags.json) {
+        process.stdout.write(`${JSON.stringify(status)}\n`);
+        return;
+      }
+      const rate = status.rate === null ? "no rate yet" : `${status.rate.toFixed(1)} items/s`;
+      const eta = status.complete ? "complete" : status.etaSeconds === null ? "ETA unknown" : `ETA ${formatSeconds(status.etaSeconds)}`;
+      process.stdout.write(
+        `run ${status.run} (${status.input}) on queue ${status.queue}: ${status.done}/${status.total} done, ` +
+          `${status.failed} failed, ${status.missing} to go; ${status.workers} workers on the queue; ${rate}; ${eta}\n`,
+      );
+    });
+}
+
+interface CollectFlags extends QueueFlags {
+  output: string;
+  format?: "json" | "jsonl";
+  wait: boolean;
+  delete: boolean;
+  quiet: boolean;
+}
+
+function registerCollect(program: Command): void {
+  addQueueOptions(program.command("collect"))
+    .description("write a run's records in input order, one per item, as analyze writes them")
+    .argument("<run>", "the run id submit printed")
+    .requiredOption("-o, --output <path>", "where to write; - streams JSON Lines to stdout")
+    .addOption(new Option("--format <format>", "output format (default: json, or jsonl for -o -)").choices(["json", "jsonl"]))
+    .option("--wait", "wait until every item is done, then write", false)
+    .option("--delete", "once a complete output is written, delete the run's records from Redis", false)
+    .option("-q, --quiet", "no progress output", false)
+    .addHelpText(
+      "after",
+      "\nExit status: 0 complete, 1 complete but some items or experts failed, 2 bad usage,\n75 incomplete (written without the items not done yet; collect again later or use --wait).",
+    )
+    .action(async (runId: string, flags: CollectFlags) => {
+      process.exitCode = await runCollect(runId, flags);
+    });
+}
+
+async function runCollect(runId: string, flags: CollectFlags): Promise<number> {
+  const toStdout = flags.output === "-";
+  const format = flags.format ?? (toStdout ? "jsonl" : "json");
+  if (toStdout && format !== "jsonl") throw new UsageError("-o - streams JSON Lines; --format json needs a file");
+  const say = (message: string) => {
+    if (!flags.quiet) process.stderr.write(`news-moe: ${message}\n`);
+  };
+  const result = await withRedis(flags.redis, async (redis) => {
+    const { store, meta } = await metaOf(redis, flags, runId);
+    if (flags.wait) {
+      let lastSaid = 0;
+      await waitForCompletion(store, meta.total, {
+        onWait: (done) => {
+          if (Date.now() - lastSaid < 10_000) return;
+          lastSaid = Date.now();
+          say(`waiting: ${done}/${meta.total} done`);
+        },
+      });
+    }
+    const sink = toStdout ? new StreamSink(process.stdout) : new FileSink(resolve(flags.output), format);
+    const collected = await collectRecords(store, meta.total, sink, recordHasErrors);
+    // Only after the output file is complete and renamed into place: nothing is lost if writing fails.
+    const deleted = flags.delete && collected.missing === 0;
+    if (deleted) await store.delete();
+    return { meta, deleted, ...collected };
+  });
+  const where = toStdout ? "stdout" : resolve(flags.output);
+  if (result.missing > 0) {
+    say(`run ${runId}: wrote ${result.written} of ${result.meta.total} records to ${where}; ${result.missing} items are not done yet${flags.delete ? " (nothing deleted)" : ""}`);
+    return ExitCode.Incomplete;
+  }
+  say(`run ${runId}: wrote ${result.written} records to ${where} (${result.failed} with errors)${result.deleted ? "; deleted from Redis" : ""}`);
+  return result.failed > 0 ? ExitCode.PartialFailure : ExitCode.Ok;
+}
+
+/** submit, worker, status, collect: scaling out on Redis (see README, "Scaling out with Redis"). */
+export function registerQueueCommands(program: Command): void {
+  registerSubmit(program);
+  registerWorker(program);
+  registerStatus(program);
+  registerCollect(program);
+}

@@ -1,0 +1,88 @@
+import { validateItem } from "../io/item-schema.js";
+import { unroutedRecord } from "../core/orchestrator.js";
+import type { AnalysisRecord } from "../core/analysis-record.js";
+import type { ChunkJobData } from "./job-data.js";
+import { RecordCollector } from "./record-collector.js";
+import type { RunStore, StoredRecord } from "./run-store.js";
+
+/** Runs raw items, the first at `firstIndex`, through the engine; returns their records. */
+export type AnalyzeSlice = (items: unknown[], firstIndex: number) => Promise<StoredRecord[]>;
+
+/** Makes an {@link AnalyzeSlice} from a `run()` call that takes a sink (the worker binds its options). */
+export function sliceAnalyzer(
+  runWithSink: (input: unknown[], firstIndex: number, sink: RecordCollector) => Promise<unknown>,
+): AnalyzeSlice {
+  return async (items, firstIndex) => {
+    const collector = new RecordCollector();
+    await runWithSink(items, firstIndex, collector);
+    return collector.records;
+  };
+}
+
+/**
+ * The error record of an item that was given up: the same shape `analyze` gives an item that
+ * never reached an expert, naming the item as validation messages do.
+ */
+export function givenUpRecord(value: unknown, position: number, why: string): AnalysisRecord {
+  const validated = validateItem(value, position);
+  if (!validated.ok) {
+    return { id: validated.id, headline: validated.headline, url: validated.url, analyses: {}, routing: null, error: validated.error };
+  }
+  const id = validated.item.id;
+  return unroutedRecord(validated.item, `item ${position} (id ${JSON.stringify(id)}): ${why}`);
+}
+
+/**
+ * Does one job: analyses its items and stores their records, keyed by position.
+ *
+ * The first time a chunk is started, its items go through the engine together (expert batches).
+ * A chunk started again was interrupted: its worker died (killed, out of memory, or an expert
+ * that crashes the process on some item), or it threw. Then the items without a record go one at
+ * a time, each stored as soon as it is done, and each start is counted per item: an item whose
+ * count passes `attempts` has brought its worker down that many times and gets an error record
+ * instead of another try. So a poison item ends as its own error record, never in an endless loop.
+ */
+export async function processChunk(
+  job: { data: ChunkJobData },
+  store: RunStore,
+  analyze: AnalyzeSlice,
+): Promise<void> {
+  const { start, items, attempts } = job.data;
+  await store.markStarted();
+  const chunkTries = await store.countTry(`c${start}`);
+  if (chunkTries === 1) {
+    await store.store(await analyze(items, start), start);
+    return;
+  }
+  const positions = items.map((_, i) => start + i);
+  const stored = await store.storedAmong(positions);
+  for (const position of positions) {
+    if (stored.has(position)) continue;
+    const value = items[position - start];
+    const tries = await store.countTry(`i${position}`);
+    if (tries > attempts) {
+      const why = `given up after ${attempts} tries: the worker process died each time while analysing it`;
+      await store.store([{ position, record: givenUpRecord(value, position, why) }]);
+      continue;
+    }
+    await store.store(await analyze([value], position));
+  }
+  await store.store([], start);
+}
+
+/**
+ * The last resort when a job throws on its final BullMQ attempt (not a crash: an error, e.g. an
+ * engine failure): its items still without a record get error records, so the run can complete.
+ */
+export async function failRemaining(data: ChunkJobData, store: RunStore, error: unknown): Promise<void> {
+  const positions = data.items.map((_, i) => data.start + i);
+  const stored = await store.storedAmong(positions);
+  const reason = error instanceof Error ? error.message : String(error);
+  const records = positions
+    .filter((p) => !stored.has(p))
+    .map((position) => ({
+      position,
+      record: givenUpRecord(data.items[position - data.start], position, `given up after ${data.attempts} tries: ${reason}`),
+    }));
+  await store.store(records, data.start);
+}
