@@ -5,6 +5,7 @@ import { CombinerRegistry, type Contribution } from "./mixture.js";
 import type { NewsItem } from "./news-item.js";
 import type { ExpertRegistry } from "./registry.js";
 import type { CleaningReport } from "./analysis-record.js";
+import { withTaskResults } from "./task-results.js";
 import type { ExpertProfile, FeatureExtractor, ItemFeatures, RouteContext, RoutingDecision, Router } from "./router.js";
 
 /** An item that failed validation: it still gets an output entry, with the reason. */
@@ -112,12 +113,15 @@ export class Orchestrator {
   private routing: RoutingDispatcher | null = null;
   private readonly loadErrors = new Map<string, unknown>();
   private readonly announced = new Set<string>();
+  /** The tasks this run has experts for: each tutorial task among them gets its key in every record. */
+  private readonly tasks: ReadonlySet<string>;
   readonly stats: RunStats = { items: 0, succeeded: 0, withExpertErrors: 0, invalid: 0, experts: {} };
 
   constructor(private readonly options: OrchestratorOptions) {
     this.combiners = options.combiners ?? new CombinerRegistry();
     this.concurrency = Math.max(1, Math.floor(options.concurrency ?? 1));
     const experts = options.experts.map((name) => options.registry.get(name));
+    this.tasks = new Set(experts.map((expert) => expert.task));
     const batchRoom = experts.reduce((sum, e) => sum + Math.max(1, e.maxBatchSize) * this.concurrency, 0);
     this.maxInFlight = Math.max(1, Math.floor(options.maxInFlight ?? Math.max(64, 2 * batchRoom)));
   }
@@ -247,7 +251,9 @@ export class Orchestrator {
       if (inputDone && nextToEmit === admitted && !output.isClosed) output.close();
     };
     const indexOf = new Map<number, number>();
-    const complete = (seq: number, record: AnalysisRecord) => {
+    const complete = (seq: number, built: AnalysisRecord) => {
+      // A dry run ran no expert: there is no final value for any task to show.
+      const record = this.options.dryRun ? built : withTaskResults(built, this.tasks);
       finished.set(seq, { index: indexOf.get(seq) ?? -1, record });
       indexOf.delete(seq);
       emitReady();
