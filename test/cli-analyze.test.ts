@@ -111,7 +111,11 @@ describe("news-moe analyze (real process, embedded experts through fallback)", (
     expect(records[1]?.error).toMatch(/item 1 \(id "bad-content"\): content: expected a string, got number/);
     expect(records[2]?.error).toMatch(/item 2: id: /);
     expect(records[3]?.error).toMatch(/headline/);
-    expect(records[1]?.analyses).toEqual({});
+    // No expert ran; the tutorial's keys carry the item's error, as the tutorial records a failure.
+    expect(records[1]?.analyses).toEqual({
+      NewsSummarizationLLMExpert: { error: records[1]?.error },
+      SentimentAnalysisLLMExpert: { error: records[1]?.error },
+    });
     expect(records[4]?.analyses.ExtractiveSummarizerExpert).toHaveProperty("summary");
   });
 

@@ -415,7 +415,10 @@ export class Orchestrator {
       const contributions = byTask.get(task) ?? [];
       mixture ??= {};
       if (contributions.length === 0) {
-        mixture[task] = { error: `every ${task} expert failed` };
+        const reasons = decision.experts
+          .filter((choice) => choice.task === task)
+          .map((choice) => `${choice.expert}: ${toError(outputs.get(choice.expert) ?? "no result").message}`);
+        mixture[task] = { error: `every ${task} expert failed (${reasons.join("; ")})` };
         continue;
       }
       try {
