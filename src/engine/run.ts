@@ -5,6 +5,7 @@ import type { ExpertRegistry } from "../core/registry.js";
 import type { FeatureExtractor, Router } from "../core/router.js";
 import type { Sink, SinkWrite } from "../core/sink.js";
 import { createDefaultRegistry, EXPERT_GROUPS, type DefaultRegistryOptions } from "../experts/default-registry.js";
+import { fingerprintItem } from "../io/input-fingerprint.js";
 import { openInput, type InputReader } from "../io/input-reader.js";
 import { journalPathFor } from "../io/journal.js";
 import { recordHasErrors } from "../io/output-record.js";
@@ -17,6 +18,7 @@ import { JournalSink } from "../sinks/journal-sink.js";
 import { RoutingStats } from "./routing-stats.js";
 import { createRouter, type RouterName } from "./create-router.js";
 import { selectExperts } from "./expert-selection.js";
+import { checkBeforeWork } from "./preflight.js";
 import { enumerate, toPipelineInput } from "./pipeline-input.js";
 
 export type RunInput = string | Iterable<unknown> | AsyncIterable<unknown>;
@@ -150,14 +152,27 @@ export async function run(options: RunOptions): Promise<RunSummary> {
   const signal = options.signal;
   signal?.throwIfAborted();
 
+  // Each item's fingerprint, from when it is read until its record is journaled (or it is skipped).
+  const itemFingerprints = new Map<number, string>();
   const journal = options.journal
     ? new JournalSink(options.journal, {
         resume: options.resume ?? false,
         overwrite: options.overwrite ?? false,
         input: typeof options.input === "string" ? options.input : (options.inputName ?? "-"),
+        itemFingerprint: (index) => {
+          const fingerprint = itemFingerprints.get(index);
+          itemFingerprints.delete(index);
+          return fingerprint;
+        },
       })
     : undefined;
   const sinks: Sink[] = [...(journal ? [journal] : []), ...(options.sinks ?? [])];
+  checkBeforeWork({
+    input: options.input,
+    sinks,
+    ...(options.journal ? { journal: options.journal } : {}),
+    ...(options.resume ? { resume: true } : {}),
+  });
   const journalState = () => (journal ? { path: journal.path, records: journal.count } : undefined);
 
   const orchestrator = new Orchestrator({
@@ -191,10 +206,38 @@ export async function run(options: RunOptions): Promise<RunSummary> {
     return true;
   };
 
+  let raw: AsyncIterable<{ index: number; value: unknown }>;
   try {
-    for (const sink of sinks) {
+    // The input first: one that cannot be read leaves nothing behind (no journal, no output).
+    if (typeof options.input === "string") {
+      const reader = openInput(options.input, { format: options.inputFormat ?? "auto" });
+      options.onInput?.(reader);
+      raw = reader;
+    } else {
+      raw = enumerate(options.input);
+    }
+  } catch (error) {
+    await orchestrator.dispose({ experts: ownsRegistry });
+    throw new RunFailedError(undefined, { cause: error });
+  }
+
+  try {
+    // Output destinations before the journal, so that a bad output path is reported as such and
+    // no journal is left for a run that never started.
+    for (const sink of [...sinks.filter((s) => s !== journal), ...(journal ? [journal] : [])]) {
       await sink.open?.(signal ? { signal } : {});
       opened.push(sink);
+    }
+    if (journal && journal.resumed > 0 && typeof options.input !== "string") {
+      options.onNotice?.(
+        `resuming a run on ${options.inputName ?? "a stream"}: a stream cannot be checked for changes before it is read, ` +
+          "so its items are matched to the journal by id; pipe the same input as before",
+      );
+    } else if (journal && journal.resumed > 0 && options.input === "-") {
+      options.onNotice?.(
+        "resuming a run on stdin: a stream cannot be checked for changes before it is read, so its items are matched " +
+          "to the journal by id; pipe the same input as before",
+      );
     }
     if (journal && journal.resumed > 0) {
       summary.resumed = journal.resumed;
@@ -207,15 +250,15 @@ export async function run(options: RunOptions): Promise<RunSummary> {
         }
       }
     }
-    const skip = journal?.resumeFilter();
-    let raw: AsyncIterable<{ index: number; value: unknown }>;
-    if (typeof options.input === "string") {
-      const reader = openInput(options.input, { format: options.inputFormat ?? "auto" });
-      options.onInput?.(reader);
-      raw = reader;
-    } else {
-      raw = enumerate(options.input);
-    }
+    const resumeSkip = journal?.resumeFilter();
+    const skip = resumeSkip
+      ? (item: { index: number; id: string | null }) => {
+          const skipped = resumeSkip(item);
+          if (skipped) itemFingerprints.delete(item.index);
+          return skipped;
+        }
+      : undefined;
+    if (journal) raw = fingerprinted(raw, itemFingerprints);
     if (!summary.stoppedBySink) {
       for await (const { index, record } of orchestrator.run(toPipelineInput(raw, skip ? { skip } : {}))) {
         // After an abort, experts fail what they were doing: those records are not finished work.
@@ -262,6 +305,17 @@ export async function run(options: RunOptions): Promise<RunSummary> {
   await orchestrator.dispose({ experts: ownsRegistry });
   summary.seconds = (performance.now() - started) / 1000;
   return summary;
+}
+
+/** Passes items through, noting each one's fingerprint for the journal. */
+async function* fingerprinted(
+  raw: AsyncIterable<{ index: number; value: unknown }>,
+  into: Map<number, string>,
+): AsyncGenerator<{ index: number; value: unknown }> {
+  for await (const entry of raw) {
+    into.set(entry.index, fingerprintItem(entry.value));
+    yield entry;
+  }
 }
 
 async function resolveRouter(options: RunOptions, registry: ExpertRegistry): Promise<Router> {
