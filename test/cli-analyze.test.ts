@@ -244,7 +244,7 @@ describe("exit codes and messages for fatal problems", () => {
       "SentimentAnalysisLLMExpert",
       "LexiconSentimentExpert",
     ]);
-    expect(rows.find((r) => r.name === "LexiconSentimentExpert")?.status).toBe("available");
+    expect(rows.find((r) => r.name === "LexiconSentimentExpert")?.status).toBe("ready");
     expect(rows.find((r) => r.name === "NewsSummarizationLLMExpert")?.status).toMatch(/^unavailable: .*distilbart-cnn-6-6/);
   });
 });

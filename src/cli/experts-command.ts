@@ -1,17 +1,41 @@
 import type { Command } from "commander";
 import type { Expert } from "../core/expert.js";
 import { createDefaultRegistry } from "../experts/default-registry.js";
+import { hubEndpoint } from "../models/hub-env.js";
 import { ExitCode } from "./exit-codes.js";
 import { loadPlugins } from "../engine/plugins.js";
 
-async function availabilityOf(expert: Expert): Promise<string> {
+/** Whether the model hub answers at all (any HTTP status), within a few seconds. */
+async function hubAnswers(): Promise<{ ok: true } | { ok: false; why: string }> {
+  const endpoint = hubEndpoint();
+  try {
+    await fetch(endpoint, { method: "HEAD", signal: AbortSignal.timeout(5000) });
+    return { ok: true };
+  } catch (error) {
+    const inner = (error as { cause?: { code?: string; errors?: Array<{ code?: string }> } }).cause;
+    const cause = inner?.code ?? inner?.errors?.[0]?.code ?? (error as Error).name;
+    return { ok: false, why: `${endpoint} cannot be reached (${cause})` };
+  }
+}
+
+/**
+ * ready: it runs now (embedded, or its model is cached); downloadable: its model is fetched on
+ * first use and the hub answers; unavailable: with the reason (offline and not cached, hub
+ * unreachable, onnxruntime-node missing, ...).
+ */
+async function availabilityOf(expert: Expert, hub: () => ReturnType<typeof hubAnswers>): Promise<string> {
   try {
     if (expert.probe) {
       const result = await expert.probe();
-      return result.available ? "available" : `unavailable: ${result.reason}`;
+      if (!result.available) return `unavailable: ${result.reason}`;
+      if (!result.downloadable) return "ready";
+      const reachable = await hub();
+      return reachable.ok
+        ? "downloadable: its model is not cached yet and is downloaded on first use"
+        : `unavailable: its model is not cached and ${reachable.why}; run \`news-moe models pull\` where the hub can be reached`;
     }
     await expert.load({});
-    return "available";
+    return "ready";
   } catch (error) {
     return `unavailable: ${(error as Error).message}`;
   }
@@ -29,11 +53,13 @@ export function registerExpertsCommand(program: Command): void {
       const model = { offline: flags.offline, offlineLabel: "--offline" };
       const registry = createDefaultRegistry({ summarizer: model, sentiment: model });
       await loadPlugins(flags.plugin, registry);
+      let hubCheck: ReturnType<typeof hubAnswers> | undefined;
+      const hub = () => (hubCheck ??= hubAnswers());
       const rows = await Promise.all(
         registry.list().map(async (expert) => ({
           name: expert.name,
           task: expert.task,
-          status: await availabilityOf(expert),
+          status: await availabilityOf(expert, hub),
           requires: expert.requires,
           description: expert.description,
         })),

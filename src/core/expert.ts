@@ -52,7 +52,11 @@ export interface LoadContext {
   progress?(progress: LoadProgress): void;
 }
 
-export type Availability = { available: true } | { available: false; reason: string };
+/**
+ * Whether an expert can run here. `downloadable`: it can, once its model is downloaded on first
+ * use (not cached yet; whether the hub can be reached is not checked).
+ */
+export type Availability = { available: true; downloadable?: boolean } | { available: false; reason: string };
 
 /**
  * An expert cannot run here. `reason` is a library-level sentence; `cause` keeps the typed error

@@ -100,6 +100,8 @@ export interface RunSummary {
   /** How this run's items were routed (records replayed from a journal are not counted). */
   routing: RoutingStats;
   seconds: number;
+  /** True when the run was stopped by its signal (the summary then comes with RunAbortedError). */
+  aborted: boolean;
 }
 
 /** The run was stopped by its signal. Finished items are in the journal, if there is one. */
@@ -108,6 +110,8 @@ export class RunAbortedError extends Error {
     /** The journal that keeps the finished items, and how many. */
     readonly journal: { path: string; records: number } | undefined,
     options?: { cause?: unknown },
+    /** What the run did before it was stopped (`aborted: true`): statistics, items finished. */
+    readonly summary?: RunSummary,
   ) {
     super(
       journal ? `interrupted; ${journal.records} finished items are kept in ${journal.path}` : "interrupted",
@@ -150,7 +154,8 @@ export async function run(options: RunOptions): Promise<RunSummary> {
   const router = await resolveRouter(options, registry);
   const experts = selectExperts(registry, options.experts, EXPERT_GROUPS);
   const signal = options.signal;
-  signal?.throwIfAborted();
+  // Stopped before it started: the same error as a run stopped midway, so callers handle one kind.
+  if (signal?.aborted) throw new RunAbortedError(undefined, { cause: signal.reason });
 
   // Each item's fingerprint, from when it is read until its record is journaled (or it is skipped).
   const itemFingerprints = new Map<number, string>();
@@ -198,6 +203,12 @@ export async function run(options: RunOptions): Promise<RunSummary> {
     stoppedBySink: false,
     routing: new RoutingStats(),
     seconds: 0,
+    aborted: false,
+  };
+  const abortedSummary = (): RunSummary => {
+    summary.aborted = true;
+    summary.seconds = (performance.now() - started) / 1000;
+    return summary;
   };
   const deliver = async (record: AnalysisRecord, info: SinkWrite): Promise<boolean> => {
     for (const sink of sinks) {
@@ -273,13 +284,13 @@ export async function run(options: RunOptions): Promise<RunSummary> {
         options.onEvent?.({ type: "record", record, index, failed });
       }
     }
-    if (signal?.aborted) throw new RunAbortedError(journalState(), { cause: signal.reason });
+    if (signal?.aborted) throw new RunAbortedError(journalState(), { cause: signal.reason }, abortedSummary());
   } catch (error) {
     const kept = journalState();
     await Promise.all(opened.map((sink) => sink.abort?.(error).catch(() => undefined)));
     await orchestrator.dispose({ experts: ownsRegistry });
     if (error instanceof RunAbortedError) throw error;
-    if (signal?.aborted) throw new RunAbortedError(kept, { cause: error });
+    if (signal?.aborted) throw new RunAbortedError(kept, { cause: error }, abortedSummary());
     throw new RunFailedError(kept, { cause: error });
   }
 
