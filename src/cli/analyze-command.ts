@@ -71,7 +71,7 @@ export function registerAnalyzeCommand(program: Command): void {
     .description("route each news item to experts and write their analyses")
     .argument("<input>", "news items: a JSON array file, a JSON Lines file, or - for stdin")
     .option("-o, --output <path>", "where to write results; - streams JSON Lines to stdout", DEFAULT_OUTPUT)
-    .addOption(new Option("--format <format>", "output format (default: json, or jsonl for -o -)").choices(["json", "jsonl"]))
+    .addOption(new Option("--format <format>", "output format (default: jsonl for -o - and *.jsonl / *.ndjson, else json)").choices(["json", "jsonl"]))
     .addOption(
       new Option("--input-format <format>", "input format; auto looks at the first byte and the file name")
         .choices(["auto", "json", "jsonl"])
@@ -147,7 +147,11 @@ function registryOptions(flags: AnalyzeFlags): DefaultRegistryOptions {
 /** Parses flags into one `run()` and words what it reports; the engine does the rest. */
 async function runAnalyze(input: string, flags: AnalyzeFlags): Promise<number> {
   const toStdout = flags.output === "-";
-  const format = flags.format ?? (toStdout ? "jsonl" : "json");
+  // The format follows the output's extension unless --format says otherwise: `-o x.jsonl` is JSON Lines.
+  const format = flags.format ?? (toStdout || /\.(jsonl|ndjson)$/i.test(flags.output) ? "jsonl" : "json");
+  if (flags.minLength !== undefined && flags.maxLength !== undefined && flags.minLength > flags.maxLength) {
+    throw new UsageError(`--min-length ${flags.minLength} is above --max-length ${flags.maxLength}; a summary cannot be both`);
+  }
   if (toStdout && format !== "jsonl") throw new UsageError("-o - streams JSON Lines; --format json needs a file");
   if (toStdout && flags.resume) throw new UsageError("--resume needs an output file (the journal lives next to it)");
   if (flags.resume && flags.overwrite) throw new UsageError("--resume and --overwrite contradict each other");
@@ -162,7 +166,12 @@ async function runAnalyze(input: string, flags: AnalyzeFlags): Promise<number> {
 
   let reader: InputReader | undefined;
   const progress = createProgressReporter(
-    { bytesRead: () => reader?.bytesRead ?? 0, totalBytes: () => reader?.totalBytes },
+    {
+      bytesRead: () => reader?.bytesRead ?? 0,
+      totalBytes: () => reader?.totalBytes,
+      itemsRead: () => reader?.itemsRead ?? 0,
+      inputFinished: () => reader?.finished ?? false,
+    },
     { quiet: flags.quiet },
   );
   const notice = (message: string) => progress.log(`news-moe: ${message}`);
@@ -235,7 +244,7 @@ async function runAnalyze(input: string, flags: AnalyzeFlags): Promise<number> {
       },
     });
   } catch (error) {
-    progress.stop();
+    progress.stop({ complete: false });
     downloads.stop();
     if (error instanceof RunAbortedError) {
       process.stderr.write(`\nnews-moe: ${describeFatalError(error)}\n`);
