@@ -206,7 +206,7 @@ describe("exit codes and messages for fatal problems", () => {
     await writeFile(join(dir, "rules.json"), JSON.stringify({ rules: [{ name: "r", when: { wordz: 1 }, then: { skip: ["x"] } }] }));
     const badRules = await runCli(["analyze", EXAMPLES, "--rules", "rules.json"], { cwd: dir, env });
     expect(badRules.code).toBe(2);
-    expect(badRules.stderr).toMatch(/rules\.json: invalid routing rules\n\s+at rules\.0\.when/);
+    expect(badRules.stderr).toMatch(/rules\.json: invalid routing rules\n\s+at rules\[0\]\.when: unknown condition "wordz" \(known: words, chars/);
   });
 
   it("refuses to silently discard an interrupted run's journal", async () => {

@@ -8,7 +8,8 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { analyze, RunAbortedError, type RunSummary } from "../src/index.js";
 import type { AnalysisRecord } from "../src/io/output-record.js";
-import { EXAMPLES, isolatedEnv, runCli, tempDir } from "./helpers/cli.js";
+import { decideSentiment } from "../src/experts/neural/sentiment-decision.js";
+import { EXAMPLES, REPO_ROOT, isolatedEnv, runCli, tempDir } from "./helpers/cli.js";
 
 const EMBEDDED = ["--experts", "embedded", "-q"];
 
@@ -166,6 +167,20 @@ describe("progress counts items (item 8)", () => {
   }, 30_000);
 });
 
+describe("progress during a long batch (item 8)", () => {
+  it("without a terminal, a heartbeat line says which expert is working and how far it has got", async () => {
+    const dir = await tempDir("news-moe-heartbeat-");
+    const input = join(dir, "news.json");
+    await writeFile(input, JSON.stringify(items("n", 3)));
+    const plugin = join(REPO_ROOT, "test/fixtures/plugins/progress-tagger.mjs");
+    const env = isolatedEnv(dir, { NEWS_MOE_PROGRESS_EVERY: "0.3" });
+    const result = await runCli(["analyze", input, "-o", "out.json", "--plugin", plugin, "--experts", "ProgressTagger"], { cwd: dir, env });
+    expect(result.code).toBe(0);
+    expect(result.stderr).toMatch(/news-moe: 0 of 3 items done, .*; working, .* since the last item finished \(ProgressTagger: batch of 3 items, \d+\/15 steps\)/);
+    expect(result.stderr).toMatch(/news-moe: 3 of 3 items done/);
+  }, 30_000);
+});
+
 describe("smaller usage promises (item 11)", () => {
   it("-o x.jsonl writes JSON Lines; --min-length above --max-length and a bad value are one line plus a hint", async () => {
     const dir = await tempDir("news-moe-usage-");
@@ -183,4 +198,33 @@ describe("smaller usage promises (item 11)", () => {
     expect(bad.code).toBe(2);
     expect(bad.stderr.trim().split("\n")).toEqual([expect.stringMatching(/--concurrency must be a whole number/), "(add --help for usage)"]);
   }, 30_000);
+});
+
+describe("smaller explanation promises (item 11)", () => {
+  it("a topK rule is named in the routing reason; a --plugin expert left out by --experts gets a notice", async () => {
+    const dir = await tempDir("news-moe-explain-");
+    const env = isolatedEnv(dir);
+    const rules = join(dir, "rules.json");
+    await writeFile(rules, JSON.stringify({ rules: [{ name: "two-opinions", when: { words: { gt: 0 } }, then: { topK: { sentiment: 2 } } }] }));
+    const input = join(dir, "news.json");
+    await writeFile(input, JSON.stringify(items("n", 2)));
+    const result = await runCli(["analyze", input, "-o", "out.json", "--rules", rules, "--experts", "embedded", "-q"], { cwd: dir, env });
+    expect(result.code).toBe(0);
+    const records = JSON.parse(await readFile(join(dir, "out.json"), "utf8")) as AnalysisRecord[];
+    const sentiment = records[0]?.routing?.experts.find((c) => c.task === "sentiment");
+    expect(sentiment?.reason).toMatch(/rule "two-opinions" \(.*\) keeps 2 sentiment experts/);
+
+    const plugin = join(REPO_ROOT, "test/fixtures/plugins/slow-tagger.mjs");
+    const left = await runCli(["analyze", input, "-o", "out2.json", "--plugin", plugin, "--experts", "embedded", "-q"], { cwd: dir, env: { ...env, SLOW_TAGGER_MS: "0" } });
+    expect(left.code).toBe(0);
+    expect(left.stderr).toMatch(/SlowTagger \(from --plugin\) is not used: --experts embedded leaves it out/);
+  }, 30_000);
+
+  it("a neural NEUTRAL under a high threshold carries a confidence of at least 0.5, not 0.04", () => {
+    const decision = decideSentiment([0.97, 0.03], ["NEGATIVE", "POSITIVE"], 0.98);
+    expect(decision.label).toBe("NEUTRAL");
+    expect(decision.score).toBeGreaterThanOrEqual(0.5);
+    // The default threshold keeps the documented 1 − |P(POSITIVE) − P(NEGATIVE)|.
+    expect(decideSentiment([0.4, 0.6], ["NEGATIVE", "POSITIVE"], 0.75).score).toBeCloseTo(0.8, 12);
+  });
 });

@@ -5,7 +5,8 @@ import type { Sink } from "../core/sink.js";
 import { ROUTER_NAMES } from "../engine/create-router.js";
 import { loadPlugins } from "../engine/plugins.js";
 import { journalPathFor, run, RunAbortedError, type EngineEvent, type RunSummary } from "../engine/run.js";
-import { createDefaultRegistry, type DefaultRegistryOptions } from "../experts/default-registry.js";
+import { selectExperts } from "../engine/expert-selection.js";
+import { createDefaultRegistry, EXPERT_GROUPS, type DefaultRegistryOptions } from "../experts/default-registry.js";
 import type { InputReader } from "../io/input-reader.js";
 import { FileSink } from "../sinks/file-sink.js";
 import { StreamSink } from "../sinks/stream-sink.js";
@@ -144,6 +145,12 @@ function registryOptions(flags: AnalyzeFlags): DefaultRegistryOptions {
   };
 }
 
+/** NEWS_MOE_PROGRESS_EVERY=SECONDS: how often a plain progress line is printed without a terminal (default 5). */
+function progressInterval(): { intervalMs?: number } {
+  const seconds = Number(process.env.NEWS_MOE_PROGRESS_EVERY);
+  return Number.isFinite(seconds) && seconds > 0 ? { intervalMs: seconds * 1000 } : {};
+}
+
 /** Parses flags into one `run()` and words what it reports; the engine does the rest. */
 async function runAnalyze(input: string, flags: AnalyzeFlags): Promise<number> {
   const toStdout = flags.output === "-";
@@ -172,9 +179,16 @@ async function runAnalyze(input: string, flags: AnalyzeFlags): Promise<number> {
       itemsRead: () => reader?.itemsRead ?? 0,
       inputFinished: () => reader?.finished ?? false,
     },
-    { quiet: flags.quiet },
+    { quiet: flags.quiet, ...progressInterval() },
   );
   const notice = (message: string) => progress.log(`news-moe: ${message}`);
+  if (flags.experts) {
+    // A plugin the user loaded but --experts leaves out would otherwise do nothing without a word.
+    const selected = new Set(selectExperts(registry, flags.experts, EXPERT_GROUPS));
+    for (const name of plugins.experts.filter((expert) => !selected.has(expert))) {
+      notice(`${name} (from --plugin) is not used: --experts ${flags.experts.join(",")} leaves it out; add it to --experts to run it`);
+    }
+  }
   // Created on the first download only: a run with every model at hand draws no download bars.
   let downloadView: ReturnType<typeof createProgressView> | undefined;
   const downloads = {
@@ -187,7 +201,13 @@ async function runAnalyze(input: string, flags: AnalyzeFlags): Promise<number> {
       case "record":
         progress.itemDone(event.failed);
         break;
+      case "expert-progress": {
+        const { done, total, unit } = event.progress;
+        progress.activity(`${event.expert}: batch of ${event.items} item${event.items === 1 ? "" : "s"}, ${done}${total !== undefined ? `/${total}` : ""} ${unit}`);
+        break;
+      }
       case "resumed":
+        progress.alreadyDone(event.records);
         notice(`resuming: ${event.records} items already done in ${event.journal}`);
         break;
       case "warning":

@@ -11,6 +11,10 @@ export interface ProgressSource {
 
 export interface ProgressReporter {
   itemDone(failed: boolean): void;
+  /** What is under way while no item finishes (an expert's long batch), shown until the next item. */
+  activity(text: string): void;
+  /** Items an interrupted run finished (resuming): counted as done, not in the rate. */
+  alreadyDone(items: number): void;
   /** Prints a line without tearing the bar; shown even when quiet. */
   log(message: string): void;
   /** `complete: false` (interrupted, failed) leaves the bar where it was instead of filling it. */
@@ -53,11 +57,13 @@ export function createProgressReporter(
   const started = performance.now();
   let done = 0;
   let failed = 0;
+  let activity = "";
+  let resumed = 0;
   const rate = () => done / Math.max(1e-3, (performance.now() - started) / 1000);
   const eta = () => {
     const estimate = estimateTotal(source);
     if (!estimate || done === 0) return "?";
-    return formatDuration((estimate.total - done) / rate());
+    return formatDuration(Math.max(0, estimate.total - resumed - done) / rate());
   };
   const totalText = () => {
     const estimate = estimateTotal(source);
@@ -66,14 +72,14 @@ export function createProgressReporter(
 
   if (options.quiet) {
     // Quiet drops the progress display, not warnings: a fallback the user did not ask for must show.
-    return { itemDone: () => undefined, log: (message) => void stream.write(`${message}\n`), stop: () => undefined };
+    return { itemDone: () => undefined, activity: () => undefined, alreadyDone: () => undefined, log: (message) => void stream.write(`${message}\n`), stop: () => undefined };
   }
 
   if (stream.isTTY) {
     const bar = new cliProgress.SingleBar(
       {
         stream,
-        format: "{bar} {value}/{totalText} items ({failed} with errors) | {rate} items/s | ETA {etaText}",
+        format: "{bar} {value}/{totalText} items ({failed} with errors) | {rate} items/s | ETA {etaText}{activity}",
         hideCursor: true,
         clearOnComplete: false,
         barsize: 24,
@@ -82,24 +88,33 @@ export function createProgressReporter(
       },
       cliProgress.Presets.shades_classic,
     );
-    const payload = () => ({ failed, rate: rate().toFixed(1), etaText: eta(), totalText: totalText() });
-    const barTotal = () => Math.max(1, estimateTotal(source)?.total ?? done + 1);
+    const payload = () => ({ failed, rate: rate().toFixed(1), etaText: eta(), totalText: totalText(), activity: activity ? ` | ${activity}` : "" });
+    const barTotal = () => Math.max(1, estimateTotal(source)?.total ?? resumed + done + 1);
     bar.start(1, 0, payload());
     return {
       itemDone(isFailure) {
         done++;
         if (isFailure) failed++;
+        activity = "";
         bar.setTotal(barTotal());
-        bar.update(done, payload());
+        bar.update(resumed + done, payload());
+      },
+      activity(text) {
+        activity = text;
+        bar.update(resumed + done, payload());
+      },
+      alreadyDone(items) {
+        resumed += items;
+        bar.update(resumed + done, payload());
       },
       log(message) {
         bar.stop();
         stream.write(`${message}\n`);
-        bar.start(barTotal(), done, payload());
+        bar.start(barTotal(), resumed + done, payload());
       },
       stop(outcome = { complete: true }) {
-        if (outcome.complete) bar.setTotal(Math.max(1, done));
-        bar.update(done, payload());
+        if (outcome.complete) bar.setTotal(Math.max(1, resumed + done));
+        bar.update(resumed + done, payload());
         bar.stop();
       },
     };
@@ -113,9 +128,12 @@ export function createProgressReporter(
   const line = () => {
     lastLine = performance.now();
     const waiting = (performance.now() - lastItemAt) / 1000;
-    const busy = waiting * 1000 >= intervalMs ? `; working, ${formatDuration(waiting)} since the last item finished` : "";
+    const busy =
+      waiting * 1000 >= intervalMs
+        ? `; working, ${formatDuration(waiting)} since the last item finished${activity ? ` (${activity})` : ""}`
+        : "";
     stream.write(
-      `news-moe: ${done} of ${totalText()} items done, ${failed} with errors, ${rate().toFixed(1)} items/s, ETA ${eta()}${busy}\n`,
+      `news-moe: ${resumed + done} of ${totalText()} items done${resumed ? ` (${resumed} from the journal)` : ""}, ${failed} with errors, ${rate().toFixed(1)} items/s, ETA ${eta()}${busy}\n`,
     );
   };
   const heartbeat = setInterval(() => {
@@ -127,7 +145,14 @@ export function createProgressReporter(
       done++;
       if (isFailure) failed++;
       lastItemAt = performance.now();
+      activity = "";
       if (performance.now() - lastLine >= intervalMs) line();
+    },
+    activity(text) {
+      activity = text;
+    },
+    alreadyDone(items) {
+      resumed += items;
     },
     log(message) {
       stream.write(`${message}\n`);

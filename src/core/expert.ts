@@ -28,6 +28,17 @@ export interface ExpertContext {
   signal?: AbortSignal;
   /** Warnings for the user (stderr), already prefixed with the expert's name by the caller. */
   warn(message: string): void;
+  /**
+   * How far a long batch has got, for progress displays (a heartbeat while no item finishes):
+   * e.g. `{ done: 120, total: 300, unit: "decoder steps" }`. Optional to call; cheap to call often.
+   */
+  progress?(progress: ExpertProgress): void;
+}
+
+export interface ExpertProgress {
+  done: number;
+  total: number | undefined;
+  unit: string;
 }
 
 /** A step of `load()` the user may want to see: a model file being downloaded, mostly. */

@@ -1,6 +1,6 @@
 import type { AnalysisRecord, ExpertError } from "./analysis-record.js";
 import { AsyncQueue, Semaphore } from "./concurrency.js";
-import { ExpertUnavailableError, type Expert, type ExpertOutput, type LoadProgress } from "./expert.js";
+import { ExpertUnavailableError, type Expert, type ExpertOutput, type ExpertProgress, type LoadProgress } from "./expert.js";
 import { CombinerRegistry, type Contribution } from "./mixture.js";
 import type { NewsItem } from "./news-item.js";
 import type { ExpertRegistry } from "./registry.js";
@@ -35,7 +35,9 @@ export interface IndexedRecord {
 export type RunEvent =
   | { type: "expert-unavailable"; expert: string; task: string; standIn: string | null; reason: string; error: unknown }
   | { type: "warning"; source: string; message: string }
-  | { type: "load-progress"; source: string; progress: LoadProgress };
+  | { type: "load-progress"; source: string; progress: LoadProgress }
+  /** A batch in an expert is under way: how many items it holds and how far it has got. */
+  | { type: "expert-progress"; expert: string; items: number; progress: ExpertProgress };
 
 export interface OrchestratorOptions {
   registry: ExpertRegistry;
@@ -180,6 +182,7 @@ export class Orchestrator {
           this.stats.experts[expert.name] as ExpertStats,
           (message) => this.warn(expert.name, message),
           this.options.signal,
+          (items, progress) => this.options.onEvent?.({ type: "expert-progress", expert: expert.name, items, progress }),
         ),
       );
     }
@@ -447,6 +450,7 @@ class ExpertDispatcher {
     private readonly stats: ExpertStats,
     private readonly warn: (message: string) => void,
     private readonly signal: AbortSignal | undefined,
+    private readonly onProgress: (items: number, progress: ExpertProgress) => void = () => undefined,
   ) {}
 
   enqueue(item: NewsItem, done: (result: ExpertOutput | Error) => void): void {
@@ -506,6 +510,7 @@ class ExpertDispatcher {
   private async analyze(items: NewsItem[]): Promise<Array<ExpertOutput | Error>> {
     const results = await this.expert.analyze(items, {
       warn: (message) => this.warn(message),
+      progress: (progress) => this.onProgress(items.length, progress),
       ...(this.signal ? { signal: this.signal } : {}),
     });
     if (!Array.isArray(results) || results.length !== items.length) {
