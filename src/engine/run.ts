@@ -239,15 +239,12 @@ export async function run(options: RunOptions): Promise<RunSummary> {
       await sink.open?.(signal ? { signal } : {});
       opened.push(sink);
     }
-    if (journal && journal.resumed > 0 && typeof options.input !== "string") {
+    // A file's identity was checked when the journal opened; a stream's cannot be before it is read.
+    if (journal && journal.resumed > 0 && (typeof options.input !== "string" || options.input === "-")) {
+      const name = options.input === "-" ? "stdin" : (options.inputName ?? "a stream");
       options.onNotice?.(
-        `resuming a run on ${options.inputName ?? "a stream"}: a stream cannot be checked for changes before it is read, ` +
-          "so its items are matched to the journal by id; pipe the same input as before",
-      );
-    } else if (journal && journal.resumed > 0 && options.input === "-") {
-      options.onNotice?.(
-        "resuming a run on stdin: a stream cannot be checked for changes before it is read, so its items are matched " +
-          "to the journal by id; pipe the same input as before",
+        `resuming a run on ${name}: a stream cannot be checked for changes before it is read, so its items are ` +
+          "matched to the journal by id; pipe the same input as before",
       );
     }
     if (journal && journal.resumed > 0) {
