@@ -64,6 +64,20 @@ describe("resume never mixes two inputs (item 1)", () => {
   }, 60_000);
 });
 
+describe("resuming a stream (item 1, stdin)", () => {
+  it("says that a stream's identity cannot be checked and matches its items by id", async () => {
+    const dir = await tempDir("news-moe-stdin-resume-");
+    const env = isolatedEnv(dir);
+    const all = items("s", 6);
+    expect((await runCli(["analyze", "-", "-o", "out.json", ...EMBEDDED], { cwd: dir, env, stdin: brokenAfter(all.slice(0, 3)) })).code).toBe(2);
+    const resumed = await runCli(["analyze", "-", "-o", "out.json", ...EMBEDDED, "--resume"], { cwd: dir, env, stdin: JSON.stringify(all) });
+    expect(resumed.code).toBe(0);
+    expect(resumed.stderr).toMatch(/resuming a run on stdin: a stream cannot be checked for changes before it is read/);
+    const records = JSON.parse(await readFile(join(dir, "out.json"), "utf8")) as AnalysisRecord[];
+    expect(records.map((r) => r.id)).toEqual(all.map((item) => item.id));
+  }, 30_000);
+});
+
 describe("errors known before the work are reported before it, in a line or two (items 4-7)", () => {
   async function setup() {
     const dir = await tempDir("news-moe-preflight-");

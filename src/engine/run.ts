@@ -242,10 +242,12 @@ export async function run(options: RunOptions): Promise<RunSummary> {
     // A file's identity was checked when the journal opened; a stream's cannot be before it is read.
     if (journal && journal.resumed > 0 && (typeof options.input !== "string" || options.input === "-")) {
       const name = options.input === "-" ? "stdin" : (options.inputName ?? "a stream");
-      options.onNotice?.(
+      const message =
         `resuming a run on ${name}: a stream cannot be checked for changes before it is read, so its items are ` +
-          "matched to the journal by id; pipe the same input as before",
-      );
+        "matched to the journal by id; pipe the same input as before";
+      // As the orchestrator's warnings: an event for front ends that word their own, a notice for the rest.
+      options.onEvent?.({ type: "warning", source: "resume", message });
+      options.onNotice?.(`resume: ${message}`);
     }
     if (journal && journal.resumed > 0) {
       summary.resumed = journal.resumed;
