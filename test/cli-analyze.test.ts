@@ -111,7 +111,11 @@ describe("news-moe analyze (real process, embedded experts through fallback)", (
     expect(records[1]?.error).toMatch(/item 1 \(id "bad-content"\): content: expected a string, got number/);
     expect(records[2]?.error).toMatch(/item 2: id: /);
     expect(records[3]?.error).toMatch(/headline/);
-    expect(records[1]?.analyses).toEqual({});
+    // No expert ran; the tutorial's keys carry the item's error, as the tutorial records a failure.
+    expect(records[1]?.analyses).toEqual({
+      NewsSummarizationLLMExpert: { error: records[1]?.error },
+      SentimentAnalysisLLMExpert: { error: records[1]?.error },
+    });
     expect(records[4]?.analyses.ExtractiveSummarizerExpert).toHaveProperty("summary");
   });
 
@@ -202,7 +206,7 @@ describe("exit codes and messages for fatal problems", () => {
     await writeFile(join(dir, "rules.json"), JSON.stringify({ rules: [{ name: "r", when: { wordz: 1 }, then: { skip: ["x"] } }] }));
     const badRules = await runCli(["analyze", EXAMPLES, "--rules", "rules.json"], { cwd: dir, env });
     expect(badRules.code).toBe(2);
-    expect(badRules.stderr).toMatch(/rules\.json: invalid routing rules\n\s+at rules\.0\.when/);
+    expect(badRules.stderr).toMatch(/rules\.json: invalid routing rules\n\s+at rules\[0\]\.when: unknown condition "wordz" \(known: words, chars/);
   });
 
   it("refuses to silently discard an interrupted run's journal", async () => {
@@ -240,7 +244,7 @@ describe("exit codes and messages for fatal problems", () => {
       "SentimentAnalysisLLMExpert",
       "LexiconSentimentExpert",
     ]);
-    expect(rows.find((r) => r.name === "LexiconSentimentExpert")?.status).toBe("available");
+    expect(rows.find((r) => r.name === "LexiconSentimentExpert")?.status).toBe("ready");
     expect(rows.find((r) => r.name === "NewsSummarizationLLMExpert")?.status).toMatch(/^unavailable: .*distilbart-cnn-6-6/);
   });
 });

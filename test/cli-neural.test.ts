@@ -74,7 +74,10 @@ describe("news-moe analyze with the neural experts", () => {
     expect(result.stderr.match(/is unavailable/g)).toHaveLength(2);
     const records = JSON.parse(await readFile(join(dir, "analyzed_news_data.json"), "utf8")) as AnalysisRecord[];
     const first = records[0]!;
-    expect(Object.keys(first.analyses).sort()).toEqual(["ExtractiveSummarizerExpert", "LexiconSentimentExpert"]);
+    expect(Object.keys(first.analyses).sort()).toEqual(["ExtractiveSummarizerExpert", "LexiconSentimentExpert", "NewsSummarizationLLMExpert", "SentimentAnalysisLLMExpert"]);
+    // The tutorial's keys hold the stand-ins' values and name them.
+    expect(first.analyses.NewsSummarizationLLMExpert).toMatchObject({ expert: "ExtractiveSummarizerExpert" });
+    expect(first.analyses.SentimentAnalysisLLMExpert).toMatchObject({ expert: "LexiconSentimentExpert" });
     expect(first.routing?.experts[0]?.reason).toMatch(/^fallback: NewsSummarizationLLMExpert is unavailable \(Model Xenova\/distilbart-cnn-6-6 \(seq2seq, fp32\) is not available: offline mode is on \(--offline\) and the model is not in the cache\.\)/);
   });
 

@@ -62,7 +62,8 @@ describe("crash safety: kill -9 mid-run, then --resume", () => {
     expect((await readdir(dir)).filter((name) => name.includes(".tmp-"))).toEqual([]);
   });
 
-  it("resuming a finished run's output with no journal simply runs again", async () => {
+  // Issue 9, item 7: recomputing everything silently is not what --resume promises.
+  it("resuming a finished run's output with no journal refuses, leaving the output as it was", async () => {
     const dir = await tempDir("news-moe-resume-");
     const input = join(dir, "one.json");
     await writeFile(input, JSON.stringify([{ id: "a", content: "A short report of a quiet match in the rain." }]));
@@ -70,7 +71,8 @@ describe("crash safety: kill -9 mid-run, then --resume", () => {
     const first = await runCli(["analyze", input, "-o", "out.json", "--experts", "embedded", "--quiet"], { env, cwd: dir });
     expect(first.code).toBe(0);
     const second = await runCli(["analyze", input, "-o", "out.json", "--experts", "embedded", "--resume", "--quiet"], { env, cwd: dir });
-    expect(second.code).toBe(0);
+    expect(second.code).toBe(2);
+    expect(second.stderr).toMatch(/nothing to resume: .*out\.json\.journal does not exist/);
     expect((JSON.parse(await readFile(join(dir, "out.json"), "utf8")) as unknown[]).length).toBe(1);
   });
 });

@@ -211,7 +211,7 @@ describe("NeuralSentimentExpert availability", () => {
   it("probe(): an uncached hub model counts as available online (downloaded on first use), not offline", async () => {
     const cacheDir = mkdtempSync(join(tmpdir(), "news-moe-empty-cache-"));
     const online = new NeuralSentimentExpert({ sentimentModel: "example-org/not-cached-model", cacheDir });
-    expect(await online.probe()).toEqual({ available: true });
+    expect(await online.probe()).toEqual({ available: true, downloadable: true });
     const offline = new NeuralSentimentExpert({ sentimentModel: "example-org/not-cached-model", cacheDir, offline: true });
     const result = await offline.probe();
     expect(result.available).toBe(false);

@@ -97,7 +97,13 @@ describe("Orchestrator", () => {
     expect(a.batches.flat().sort()).toEqual(records.map((r) => r.id).sort());
     // A busy expert's queue becomes its next batch: far fewer calls than items.
     expect(b.batches.length).toBeLessThan(40);
-    expect(records[0]?.analyses).toEqual({ A: { seen: "n0" }, B: { seen: "n0" } });
+    // Each expert's own output under its name; each tutorial task's final value under the tutorial's key.
+    expect(records[0]?.analyses).toEqual({
+      NewsSummarizationLLMExpert: { seen: "n0", expert: "A" },
+      SentimentAnalysisLLMExpert: { seen: "n0", expert: "B" },
+      A: { seen: "n0" },
+      B: { seen: "n0" },
+    });
     expect(orchestrator.stats).toMatchObject({ items: 40, succeeded: 40, withExpertErrors: 0, invalid: 0 });
   });
 
@@ -136,7 +142,8 @@ describe("Orchestrator", () => {
       id: "bad",
       headline: null,
       url: null,
-      analyses: {},
+      // The tutorial's way: the task's key carries the error, so its consumers skip the entry.
+      analyses: { NewsSummarizationLLMExpert: { error: "item 2: content: expected a string, got number" } },
       routing: null,
       error: "item 2: content: expected a string, got number",
     });
@@ -196,7 +203,8 @@ describe("Orchestrator", () => {
     expect(notices).toEqual(["Broken is unavailable, so its summarization work goes to ExtractiveSummarizerExpert.\n  Why: model files missing"]);
     expect(broken.batches).toHaveLength(0);
     for (const record of records) {
-      expect(Object.keys(record.analyses)).toEqual(["ExtractiveSummarizerExpert"]);
+      expect(Object.keys(record.analyses)).toEqual(["NewsSummarizationLLMExpert", "ExtractiveSummarizerExpert"]);
+      expect(record.analyses.NewsSummarizationLLMExpert).toMatchObject({ expert: "ExtractiveSummarizerExpert" });
       expect(record.routing?.experts[0]?.reason).toMatch(/^fallback: Broken is unavailable \(model files missing\)/);
     }
   });
@@ -321,7 +329,7 @@ describe("Orchestrator with an asynchronous, batched router and injected feature
     expect(contexts).toHaveLength(1);
     expect(typeof contexts[0]?.warn).toBe("function");
     expect(typeof contexts[0]?.progress).toBe("function");
-    expect(records.every((r) => Object.keys(r.analyses).join() === "Third")).toBe(true);
+    expect(records.every((r) => Object.keys(r.analyses).join() === "NewsSummarizationLLMExpert,Third")).toBe(true);
     expect(events.filter((e) => (e as { type: string }).type === "expert-unavailable")).toEqual([
       { type: "expert-unavailable", expert: "Broken", task: "summarization", standIn: "Third", reason: "model files missing", error: expect.any(ExpertUnavailableError) },
     ]);

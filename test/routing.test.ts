@@ -277,7 +277,7 @@ describe("rules router", () => {
 
   it("rejects malformed rules with the path of each problem", async () => {
     expect(() => parseRulesConfig({ rules: [{ name: "x", when: { words: { lt: "ten" } }, then: {} }] }, "bad.json")).toThrow(
-      /bad\.json: invalid routing rules\n\s+at rules\.0/,
+      /bad\.json: invalid routing rules\n\s+at rules\[0\]/,
     );
     const dir = await mkdtemp(join(tmpdir(), "news-moe-rules-"));
     const file = join(dir, "rules.json");

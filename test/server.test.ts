@@ -123,8 +123,8 @@ describe("news-moe serve (real server on a loopback port, embedded experts)", ()
   it("lists its experts, reports health and readiness", async () => {
     const experts = (await (await fetch(`${server.url}/v1/experts`)).json()) as Array<{ name: string; status: string }>;
     expect(experts.map((e) => [e.name, e.status])).toEqual([
-      ["ExtractiveSummarizerExpert", "available"],
-      ["LexiconSentimentExpert", "available"],
+      ["ExtractiveSummarizerExpert", "ready"],
+      ["LexiconSentimentExpert", "ready"],
     ]);
     expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
     expect(await (await fetch(`${server.url}/readyz`)).json()).toEqual({ status: "ready" });

@@ -34,7 +34,7 @@ export function registerAnalyzeCommand(program: Command): void {
     .description("route each news item to experts and write their analyses")
     .argument("<input>", "news items: a JSON array file, a JSON Lines file, or - for stdin")
     .option("-o, --output <path>", "where to write results; - streams JSON Lines to stdout", DEFAULT_OUTPUT)
-    .addOption(new Option("--format <format>", "output format (default: json, or jsonl for -o -)").choices(["json", "jsonl"]))
+    .addOption(new Option("--format <format>", "output format (default: jsonl for -o - and *.jsonl / *.ndjson, else json)").choices(["json", "jsonl"]))
     .addOption(
       new Option("--input-format <format>", "input format; auto looks at the first byte and the file name")
         .choices(["auto", "json", "jsonl"])
@@ -57,23 +57,36 @@ Exit status: 0 all items done, 1 done but some items or experts failed, 2 bad us
     });
 }
 
+/** NEWS_MOE_PROGRESS_EVERY=SECONDS: how often a plain progress line is printed without a terminal (default 5). */
+function progressInterval(): { intervalMs?: number } {
+  const seconds = Number(process.env.NEWS_MOE_PROGRESS_EVERY);
+  return Number.isFinite(seconds) && seconds > 0 ? { intervalMs: seconds * 1000 } : {};
+}
+
 /** Parses flags into one `run()` and words what it reports; the engine does the rest. */
 async function runAnalyze(input: string, flags: AnalyzeFlags): Promise<number> {
   const toStdout = flags.output === "-";
-  const format = flags.format ?? (toStdout ? "jsonl" : "json");
+  // The format follows the output's extension unless --format says otherwise: `-o x.jsonl` is JSON Lines.
+  const format = flags.format ?? (toStdout || /\.(jsonl|ndjson)$/i.test(flags.output) ? "jsonl" : "json");
   if (toStdout && format !== "jsonl") throw new UsageError("-o - streams JSON Lines; --format json needs a file");
   if (toStdout && flags.resume) throw new UsageError("--resume needs an output file (the journal lives next to it)");
   if (flags.resume && flags.overwrite) throw new UsageError("--resume and --overwrite contradict each other");
-  const { registry, plugins, runOptions } = await prepareEngine(flags);
+  const { registry, plugins, runOptions, notices } = await prepareEngine(flags);
   const outputPath = toStdout ? null : resolve(flags.output);
   const sinks: Sink[] = [outputPath ? new FileSink(outputPath, format) : new StreamSink(process.stdout), ...plugins.sinks];
 
   let reader: InputReader | undefined;
   const progress = createProgressReporter(
-    { bytesRead: () => reader?.bytesRead ?? 0, totalBytes: () => reader?.totalBytes },
-    { quiet: flags.quiet },
+    {
+      bytesRead: () => reader?.bytesRead ?? 0,
+      totalBytes: () => reader?.totalBytes,
+      itemsRead: () => reader?.itemsRead ?? 0,
+      inputFinished: () => reader?.finished ?? false,
+    },
+    { quiet: flags.quiet, ...progressInterval() },
   );
   const notice = (message: string) => progress.log(`news-moe: ${message}`);
+  for (const message of notices) notice(message);
   // Created on the first download only: a run with every model at hand draws no download bars.
   let downloadView: ReturnType<typeof createProgressView> | undefined;
   const downloads = {
@@ -86,7 +99,13 @@ async function runAnalyze(input: string, flags: AnalyzeFlags): Promise<number> {
       case "record":
         progress.itemDone(event.failed);
         break;
+      case "expert-progress": {
+        const { done, total, unit } = event.progress;
+        progress.activity(`${event.expert}: batch of ${event.items} item${event.items === 1 ? "" : "s"}, ${done}${total !== undefined ? `/${total}` : ""} ${unit}`);
+        break;
+      }
       case "resumed":
+        progress.alreadyDone(event.records);
         notice(`resuming: ${event.records} items already done in ${event.journal}`);
         break;
       case "warning":
@@ -136,7 +155,7 @@ async function runAnalyze(input: string, flags: AnalyzeFlags): Promise<number> {
       },
     });
   } catch (error) {
-    progress.stop();
+    progress.stop({ complete: false });
     downloads.stop();
     if (error instanceof RunAbortedError) {
       process.stderr.write(`\nnews-moe: ${describeFatalError(error)}\n`);

@@ -2,8 +2,10 @@ import { type Command, InvalidArgumentError, Option } from "commander";
 import { ROUTER_NAMES } from "../engine/create-router.js";
 import { loadPlugins, type LoadedPlugins } from "../engine/plugins.js";
 import type { RunOptions } from "../engine/run.js";
+import type { Task } from "../core/expert.js";
 import type { ExpertRegistry } from "../core/registry.js";
-import { createDefaultRegistry, type DefaultRegistryOptions } from "../experts/default-registry.js";
+import { selectExperts } from "../engine/expert-selection.js";
+import { createDefaultRegistry, EXPERT_GROUPS, type DefaultRegistryOptions } from "../experts/default-registry.js";
 import { UsageError } from "./exit-codes.js";
 
 /**
@@ -123,11 +125,26 @@ export function registryOptions(flags: EngineFlags): DefaultRegistryOptions {
   };
 }
 
-/** Refuses contradictory engine flags before any model loads. */
-export function checkEngineFlags(flags: Pick<EngineFlags, "router" | "gate" | "budget">): void {
+/** Refuses contradictory engine flags before any model loads, for every front end alike. */
+export function checkEngineFlags(flags: Pick<EngineFlags, "router" | "gate" | "budget" | "minLength" | "maxLength">): void {
   const learned = flags.router === "learned" || (flags.router === undefined && flags.gate !== undefined);
   if (flags.budget !== undefined && !learned) throw new UsageError("--budget needs the learned router: --router learned --gate GATE.json");
   if (flags.gate !== undefined && !learned) throw new UsageError(`--gate is for the learned router, not --router ${flags.router}`);
+  if (flags.minLength !== undefined && flags.maxLength !== undefined && flags.minLength > flags.maxLength) {
+    throw new UsageError(`--min-length ${flags.minLength} is above --max-length ${flags.maxLength}; a summary cannot be both`);
+  }
+}
+
+/**
+ * What the user should hear about the flags before the run, though nothing is wrong enough to
+ * refuse: an expert a --plugin added that --experts leaves out would otherwise do nothing without
+ * a word.
+ */
+function engineNotices(flags: EngineFlags, selected: ReadonlySet<string>, plugins: LoadedPlugins): string[] {
+  if (!flags.experts) return [];
+  return plugins.experts
+    .filter((expert) => !selected.has(expert))
+    .map((name) => `${name} (from --plugin) is not used: --experts ${flags.experts?.join(",")} leaves it out; add it to --experts to run it`);
 }
 
 /** The part of `run()`'s options the engine flags decide (the registry and plugins are the caller's). */
@@ -152,6 +169,14 @@ export interface PreparedEngine {
   registry: ExpertRegistry;
   plugins: LoadedPlugins;
   runOptions: ReturnType<typeof engineRunOptions>;
+  /** Messages for the user (without the "news-moe: " prefix); the front end words them its way. */
+  notices: string[];
+  /**
+   * The tasks the selected experts do: each tutorial task among them has its key in every record
+   * (core/task-results.ts), also in records a front end makes without the engine (a queue item
+   * given up). Empty for a dry run, whose records have no task values.
+   */
+  tasks: ReadonlySet<Task>;
 }
 
 /**
@@ -163,5 +188,13 @@ export async function prepareEngine(flags: EngineFlags): Promise<PreparedEngine>
   checkEngineFlags(flags);
   const registry = createDefaultRegistry(registryOptions(flags));
   const plugins = await loadPlugins(flags.plugin, registry);
-  return { registry, plugins, runOptions: engineRunOptions(flags, plugins) };
+  // The same selection run() makes; an unknown name is refused here, before any model loads.
+  const selected = selectExperts(registry, flags.experts, EXPERT_GROUPS);
+  return {
+    registry,
+    plugins,
+    runOptions: engineRunOptions(flags, plugins),
+    notices: engineNotices(flags, new Set(selected), plugins),
+    tasks: new Set(flags.dryRun ? [] : selected.map((name) => registry.get(name).task)),
+  };
 }

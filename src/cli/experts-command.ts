@@ -1,18 +1,50 @@
 import type { Command } from "commander";
 import type { Expert } from "../core/expert.js";
 import { createDefaultRegistry } from "../experts/default-registry.js";
+import { hubEndpoint } from "../models/hub-env.js";
 import { ExitCode } from "./exit-codes.js";
 import { loadPlugins } from "../engine/plugins.js";
 
-/** One expert's availability in words: "available" or "unavailable: why". */
-export async function availabilityOf(expert: Expert): Promise<string> {
+export type HubAnswer = { ok: true } | { ok: false; why: string };
+
+/** Whether the model hub answers at all (any HTTP status), within a few seconds. */
+async function hubAnswers(): Promise<HubAnswer> {
+  const endpoint = hubEndpoint();
+  try {
+    await fetch(endpoint, { method: "HEAD", signal: AbortSignal.timeout(5000) });
+    return { ok: true };
+  } catch (error) {
+    const inner = (error as { cause?: { code?: string; errors?: Array<{ code?: string }> } }).cause;
+    const cause = inner?.code ?? inner?.errors?.[0]?.code ?? (error as Error).name;
+    return { ok: false, why: `${endpoint} cannot be reached (${cause})` };
+  }
+}
+
+/** A hub check made on first use and shared by every expert asked about after it. */
+export function hubCheckOnce(): () => Promise<HubAnswer> {
+  let answer: Promise<HubAnswer> | undefined;
+  return () => (answer ??= hubAnswers());
+}
+
+/**
+ * One expert's availability in words, the same for `news-moe experts` and serve's /v1/experts.
+ * ready: it runs now (embedded, or its model is cached); downloadable: its model is fetched on
+ * first use and the hub answers; unavailable: with the reason (offline and not cached, hub
+ * unreachable, onnxruntime-node missing, ...).
+ */
+export async function availabilityOf(expert: Expert, hub: () => Promise<HubAnswer> = hubCheckOnce()): Promise<string> {
   try {
     if (expert.probe) {
       const result = await expert.probe();
-      return result.available ? "available" : `unavailable: ${result.reason}`;
+      if (!result.available) return `unavailable: ${result.reason}`;
+      if (!result.downloadable) return "ready";
+      const reachable = await hub();
+      return reachable.ok
+        ? "downloadable: its model is not cached yet and is downloaded on first use"
+        : `unavailable: its model is not cached and ${reachable.why}; run \`news-moe models pull\` where the hub can be reached`;
     }
     await expert.load({});
-    return "available";
+    return "ready";
   } catch (error) {
     return `unavailable: ${(error as Error).message}`;
   }
@@ -30,11 +62,12 @@ export function registerExpertsCommand(program: Command): void {
       const model = { offline: flags.offline, offlineLabel: "--offline" };
       const registry = createDefaultRegistry({ summarizer: model, sentiment: model });
       await loadPlugins(flags.plugin, registry);
+      const hub = hubCheckOnce();
       const rows = await Promise.all(
         registry.list().map(async (expert) => ({
           name: expert.name,
           task: expert.task,
-          status: await availabilityOf(expert),
+          status: await availabilityOf(expert, hub),
           requires: expert.requires,
           description: expert.description,
         })),

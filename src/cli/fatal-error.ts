@@ -6,7 +6,8 @@
 import { UnknownRouterError, RulesRequiredError } from "../engine/create-router.js";
 import { PluginError } from "../engine/plugins.js";
 import { RunAbortedError, RunFailedError } from "../engine/run.js";
-import { JournalExistsError, JournalInputMismatchError } from "../io/journal.js";
+import { NothingToResumeError, OutputIsInputError } from "../engine/preflight.js";
+import { JournalExistsError, JournalInputChangedError, JournalInputMismatchError } from "../io/journal.js";
 import { ModelNotAvailableError } from "../models/model-errors.js";
 import { describeModelNotAvailable } from "./model-messages.js";
 
@@ -46,6 +47,15 @@ export function describeFatalError(error: unknown): string {
   }
   if (error instanceof JournalInputMismatchError) {
     return `${error.file} belongs to a run on ${error.journalInput}, not ${error.requestedInput}; resume with the same input, or pass --overwrite to start over`;
+  }
+  if (error instanceof JournalInputChangedError) {
+    return `${error.message}.\nnews-moe: pass --overwrite to discard ${error.file} and analyse the input as it is now`;
+  }
+  if (error instanceof OutputIsInputError) {
+    return `-o ${error.output} is the input file; choose another output path (the default is analyzed_news_data.json)`;
+  }
+  if (error instanceof NothingToResumeError) {
+    return `${error.message} (its run finished).\nnews-moe: run without --resume to analyse the input again and replace it`;
   }
   if (error instanceof ModelNotAvailableError) return describeModelNotAvailable(error);
   if (error instanceof Error) {

@@ -20,7 +20,8 @@ const program = new Command()
   .name("news-moe")
   .description("Mixture-of-Experts analysis of scraped news: summaries, sentiment and routing explanations")
   .version(packageVersion(), "-V, --version")
-  .showHelpAfterError()
+  // One line and a pointer, not the whole help: the error is what the user needs to see.
+  .showHelpAfterError("(add --help for usage)")
   .exitOverride();
 
 registerAnalyzeCommand(program);

@@ -12,7 +12,6 @@ import {
 } from "../models/model-store.js";
 import { UsageError } from "./exit-codes.js";
 import { describeModelNotAvailable } from "./model-messages.js";
-import { compileBart } from "../runtime/onnx/open-bart.js";
 import { compiledCacheDir } from "../experts/neural/seq2seq-loader.js";
 import { readModelJson } from "../experts/neural/model-access.js";
 import type { Seq2SeqModelFiles } from "../models/model-store.js";
@@ -230,6 +229,8 @@ export function registerModelsCommand(program: Command, io: ModelsCommandIO = {}
   /** `pull` compiles the summariser's decoder right away, so the first `analyze` does not. */
   async function reportCompilation(files: Seq2SeqModelFiles, cacheDir: string | undefined): Promise<void> {
     try {
+      // Imported on use: onnxruntime-node is optional (runtime/onnx/runtime-presence.ts).
+      const { compileBart } = await import("../runtime/onnx/open-bart.js");
       const compiled = await compileBart(
         { ...files, config: await readModelJson(files.config) },
         { compiledCacheDir: compiledCacheDir(cacheDir), onCompile: () => stderr.write("compiling the decoder for beam search...\n") },

@@ -132,7 +132,8 @@ async function runWorker(flags: WorkerFlags): Promise<number> {
     if (!flags.quiet) process.stderr.write(`news-moe worker ${process.pid}: ${message}\n`);
   };
   // Models load once, into this registry, and stay loaded from job to job.
-  const { registry, plugins, runOptions: engine } = await prepareEngine(flags);
+  const { registry, plugins, runOptions: engine, notices, tasks } = await prepareEngine(flags);
+  for (const message of notices) log(message);
   if (plugins.sinks.length > 0) log("plugin sinks are ignored by workers: records go to Redis; collect writes the output");
   // Every job is a run of its own: say what a run says once, not once per job.
   const said = new Set<string>();
@@ -162,7 +163,7 @@ async function runWorker(flags: WorkerFlags): Promise<number> {
     lastError = error.message;
   });
   redis.on("ready", () => (lastError = ""));
-  const worker = startQueueWorker({ redis, queue: flags.queue, analyze, concurrency: flags.concurrency, stallTimeoutMs: flags.stallTimeout, onLog: log });
+  const worker = startQueueWorker({ redis, queue: flags.queue, analyze, tasks, concurrency: flags.concurrency, stallTimeoutMs: flags.stallTimeout, onLog: log });
 
   let stopping: Promise<void> | undefined;
   const stop = () => {

@@ -11,7 +11,7 @@ import { ServingEngine } from "../server/serving-engine.js";
 import { tryPage } from "../server/try-page.js";
 import { addBatchConcurrencyOption, addEngineOptions, positiveInteger, prepareEngine, type EngineFlags } from "./engine-options.js";
 import { ExitCode, UsageError } from "./exit-codes.js";
-import { availabilityOf } from "./experts-command.js";
+import { availabilityOf, hubCheckOnce } from "./experts-command.js";
 import { describeFatalError } from "./fatal-error.js";
 
 /** The environment variable that holds the bearer token when --token is not given. */
@@ -83,7 +83,8 @@ async function runServe(flags: ServeFlags): Promise<number> {
   };
 
   // Models load once, into this registry, and stay loaded for the server's life.
-  const { registry, plugins, runOptions } = await prepareEngine(flags);
+  const { registry, plugins, runOptions, notices } = await prepareEngine(flags);
+  for (const message of notices) say(message);
   if (plugins.sinks.length > 0) say("plugin sinks are not used by serve (records go back to the requests)");
   const selected = selectExperts(registry, flags.experts, EXPERT_GROUPS).map((name) => registry.get(name));
   const report = new ReportCollector();
@@ -110,17 +111,20 @@ async function runServe(flags: ServeFlags): Promise<number> {
     metrics,
     limits: { maxBodyBytes: flags.maxBody, maxItems: flags.maxItems, deadlineMs: flags.deadline * 1000 },
     ...(token !== undefined ? { token } : {}),
-    experts: () =>
-      Promise.all(
+    experts: () => {
+      // One hub check per request at most, shared by the experts asked about.
+      const hub = hubCheckOnce();
+      return Promise.all(
         selected.map(async (expert) => ({
           name: expert.name,
           task: expert.task,
-          status: await availabilityOf(expert),
+          status: await availabilityOf(expert, hub),
           requires: expert.requires,
           description: expert.description,
           max_batch_size: expert.maxBatchSize,
         })),
-      ),
+      );
+    },
     page: () => tryPage({ tokenRequired: token !== undefined }),
     report: () => renderReport(report.rows(), { title: "news-moe serve: items analysed so far" }),
   });

@@ -28,6 +28,17 @@ export interface ExpertContext {
   signal?: AbortSignal;
   /** Warnings for the user (stderr), already prefixed with the expert's name by the caller. */
   warn(message: string): void;
+  /**
+   * How far a long batch has got, for progress displays (a heartbeat while no item finishes):
+   * e.g. `{ done: 120, total: 300, unit: "decoder steps" }`. Optional to call; cheap to call often.
+   */
+  progress?(progress: ExpertProgress): void;
+}
+
+export interface ExpertProgress {
+  done: number;
+  total: number | undefined;
+  unit: string;
 }
 
 /** A step of `load()` the user may want to see: a model file being downloaded, mostly. */
@@ -52,7 +63,11 @@ export interface LoadContext {
   progress?(progress: LoadProgress): void;
 }
 
-export type Availability = { available: true } | { available: false; reason: string };
+/**
+ * Whether an expert can run here. `downloadable`: it can, once its model is downloaded on first
+ * use (not cached yet; whether the hub can be reached is not checked).
+ */
+export type Availability = { available: true; downloadable?: boolean } | { available: false; reason: string };
 
 /**
  * An expert cannot run here. `reason` is a library-level sentence; `cause` keeps the typed error

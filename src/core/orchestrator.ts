@@ -1,10 +1,11 @@
 import type { AnalysisRecord, ExpertError } from "./analysis-record.js";
 import { AsyncQueue, Semaphore } from "./concurrency.js";
-import { ExpertUnavailableError, type Expert, type ExpertOutput, type LoadProgress } from "./expert.js";
+import { ExpertUnavailableError, type Expert, type ExpertOutput, type ExpertProgress, type LoadProgress } from "./expert.js";
 import { CombinerRegistry, type Contribution } from "./mixture.js";
 import type { NewsItem } from "./news-item.js";
 import type { ExpertRegistry } from "./registry.js";
 import type { CleaningReport } from "./analysis-record.js";
+import { withTaskResults } from "./task-results.js";
 import type { ExpertProfile, FeatureExtractor, ItemFeatures, RouteContext, RoutingDecision, Router } from "./router.js";
 
 /** An item that failed validation: it still gets an output entry, with the reason. */
@@ -34,7 +35,9 @@ export interface IndexedRecord {
 export type RunEvent =
   | { type: "expert-unavailable"; expert: string; task: string; standIn: string | null; reason: string; error: unknown }
   | { type: "warning"; source: string; message: string }
-  | { type: "load-progress"; source: string; progress: LoadProgress };
+  | { type: "load-progress"; source: string; progress: LoadProgress }
+  /** A batch in an expert is under way: how many items it holds and how far it has got. */
+  | { type: "expert-progress"; expert: string; items: number; progress: ExpertProgress };
 
 export interface OrchestratorOptions {
   registry: ExpertRegistry;
@@ -112,12 +115,15 @@ export class Orchestrator {
   private routing: RoutingDispatcher | null = null;
   private readonly loadErrors = new Map<string, unknown>();
   private readonly announced = new Set<string>();
+  /** The tasks this run has experts for: each tutorial task among them gets its key in every record. */
+  private readonly tasks: ReadonlySet<string>;
   readonly stats: RunStats = { items: 0, succeeded: 0, withExpertErrors: 0, invalid: 0, experts: {} };
 
   constructor(private readonly options: OrchestratorOptions) {
     this.combiners = options.combiners ?? new CombinerRegistry();
     this.concurrency = Math.max(1, Math.floor(options.concurrency ?? 1));
     const experts = options.experts.map((name) => options.registry.get(name));
+    this.tasks = new Set(experts.map((expert) => expert.task));
     const batchRoom = experts.reduce((sum, e) => sum + Math.max(1, e.maxBatchSize) * this.concurrency, 0);
     this.maxInFlight = Math.max(1, Math.floor(options.maxInFlight ?? Math.max(64, 2 * batchRoom)));
   }
@@ -176,6 +182,7 @@ export class Orchestrator {
           this.stats.experts[expert.name] as ExpertStats,
           (message) => this.warn(expert.name, message),
           this.options.signal,
+          (items, progress) => this.options.onEvent?.({ type: "expert-progress", expert: expert.name, items, progress }),
         ),
       );
     }
@@ -247,7 +254,9 @@ export class Orchestrator {
       if (inputDone && nextToEmit === admitted && !output.isClosed) output.close();
     };
     const indexOf = new Map<number, number>();
-    const complete = (seq: number, record: AnalysisRecord) => {
+    const complete = (seq: number, built: AnalysisRecord) => {
+      // A dry run ran no expert: there is no final value for any task to show.
+      const record = this.options.dryRun ? built : withTaskResults(built, this.tasks);
       finished.set(seq, { index: indexOf.get(seq) ?? -1, record });
       indexOf.delete(seq);
       emitReady();
@@ -409,7 +418,10 @@ export class Orchestrator {
       const contributions = byTask.get(task) ?? [];
       mixture ??= {};
       if (contributions.length === 0) {
-        mixture[task] = { error: `every ${task} expert failed` };
+        const reasons = decision.experts
+          .filter((choice) => choice.task === task)
+          .map((choice) => `${choice.expert}: ${toError(outputs.get(choice.expert) ?? "no result").message}`);
+        mixture[task] = { error: `every ${task} expert failed (${reasons.join("; ")})` };
         continue;
       }
       try {
@@ -438,6 +450,7 @@ class ExpertDispatcher {
     private readonly stats: ExpertStats,
     private readonly warn: (message: string) => void,
     private readonly signal: AbortSignal | undefined,
+    private readonly onProgress: (items: number, progress: ExpertProgress) => void = () => undefined,
   ) {}
 
   enqueue(item: NewsItem, done: (result: ExpertOutput | Error) => void): void {
@@ -497,6 +510,7 @@ class ExpertDispatcher {
   private async analyze(items: NewsItem[]): Promise<Array<ExpertOutput | Error>> {
     const results = await this.expert.analyze(items, {
       warn: (message) => this.warn(message),
+      progress: (progress) => this.onProgress(items.length, progress),
       ...(this.signal ? { signal: this.signal } : {}),
     });
     if (!Array.isArray(results) || results.length !== items.length) {

@@ -2,7 +2,7 @@ import type { AnalysisRecord } from "../core/analysis-record.js";
 import { AsyncQueue } from "../core/concurrency.js";
 import type { RunStats } from "../core/orchestrator.js";
 import type { Sink } from "../core/sink.js";
-import { run, type RunInput, type RunOptions, type RunSummary } from "./run.js";
+import { run, RunAbortedError, type RunInput, type RunOptions, type RunSummary } from "./run.js";
 
 export interface AnalyzeOptions extends Omit<RunOptions, "input"> {
   /** Receives the run's statistics when the stream ends. */
@@ -45,7 +45,14 @@ export async function* analyzeStream(input: RunInput, options: AnalyzeOptions = 
       options.onSummary?.(summary);
       queue.close();
     },
-    (error: unknown) => queue.fail(error),
+    (error: unknown) => {
+      // A stopped run still reports what it did, with `aborted: true`; the error follows.
+      if (error instanceof RunAbortedError && error.summary) {
+        options.onStats?.(error.summary.stats);
+        options.onSummary?.(error.summary);
+      }
+      queue.fail(error);
+    },
   );
   try {
     for await (const record of queue) {

@@ -5,6 +5,7 @@ import type { ExpertRegistry } from "../core/registry.js";
 import type { FeatureExtractor, Router } from "../core/router.js";
 import type { Sink, SinkWrite } from "../core/sink.js";
 import { createDefaultRegistry, EXPERT_GROUPS, type DefaultRegistryOptions } from "../experts/default-registry.js";
+import { fingerprintItem } from "../io/input-fingerprint.js";
 import { openInput, type InputReader } from "../io/input-reader.js";
 import { journalPathFor } from "../io/journal.js";
 import { recordHasErrors } from "../io/output-record.js";
@@ -17,6 +18,7 @@ import { JournalSink } from "../sinks/journal-sink.js";
 import { RoutingStats } from "./routing-stats.js";
 import { createRouter, type RouterName } from "./create-router.js";
 import { selectExperts } from "./expert-selection.js";
+import { checkBeforeWork } from "./preflight.js";
 import { enumerate, toPipelineInput, type RawItem } from "./pipeline-input.js";
 
 export type RunInput = string | Iterable<unknown> | AsyncIterable<unknown>;
@@ -107,6 +109,8 @@ export interface RunSummary {
   /** How this run's items were routed (records replayed from a journal are not counted). */
   routing: RoutingStats;
   seconds: number;
+  /** True when the run was stopped by its signal (the summary then comes with RunAbortedError). */
+  aborted: boolean;
 }
 
 /** The run was stopped by its signal. Finished items are in the journal, if there is one. */
@@ -115,6 +119,8 @@ export class RunAbortedError extends Error {
     /** The journal that keeps the finished items, and how many. */
     readonly journal: { path: string; records: number } | undefined,
     options?: { cause?: unknown },
+    /** What the run did before it was stopped (`aborted: true`): statistics, items finished. */
+    readonly summary?: RunSummary,
   ) {
     super(
       journal ? `interrupted; ${journal.records} finished items are kept in ${journal.path}` : "interrupted",
@@ -157,16 +163,30 @@ export async function run(options: RunOptions): Promise<RunSummary> {
   const router = await resolveRouter(options, registry);
   const experts = selectExperts(registry, options.experts, EXPERT_GROUPS);
   const signal = options.signal;
-  signal?.throwIfAborted();
+  // Stopped before it started: the same error as a run stopped midway, so callers handle one kind.
+  if (signal?.aborted) throw new RunAbortedError(undefined, { cause: signal.reason });
 
+  // Each item's fingerprint, from when it is read until its record is journaled (or it is skipped).
+  const itemFingerprints = new Map<number, string>();
   const journal = options.journal
     ? new JournalSink(options.journal, {
         resume: options.resume ?? false,
         overwrite: options.overwrite ?? false,
         input: typeof options.input === "string" ? options.input : (options.inputName ?? "-"),
+        itemFingerprint: (index) => {
+          const fingerprint = itemFingerprints.get(index);
+          itemFingerprints.delete(index);
+          return fingerprint;
+        },
       })
     : undefined;
   const sinks: Sink[] = [...(journal ? [journal] : []), ...(options.sinks ?? [])];
+  checkBeforeWork({
+    input: options.input,
+    sinks,
+    ...(options.journal ? { journal: options.journal } : {}),
+    ...(options.resume ? { resume: true } : {}),
+  });
   const journalState = () => (journal ? { path: journal.path, records: journal.count } : undefined);
 
   const orchestrator = new Orchestrator({
@@ -192,6 +212,12 @@ export async function run(options: RunOptions): Promise<RunSummary> {
     stoppedBySink: false,
     routing: new RoutingStats(),
     seconds: 0,
+    aborted: false,
+  };
+  const abortedSummary = (): RunSummary => {
+    summary.aborted = true;
+    summary.seconds = (performance.now() - started) / 1000;
+    return summary;
   };
   const deliver = async (record: AnalysisRecord, info: SinkWrite): Promise<boolean> => {
     for (const sink of sinks) {
@@ -200,10 +226,37 @@ export async function run(options: RunOptions): Promise<RunSummary> {
     return true;
   };
 
+  let raw: AsyncIterable<{ index: number; value: unknown }>;
   try {
-    for (const sink of sinks) {
+    // The input first: one that cannot be read leaves nothing behind (no journal, no output).
+    if (typeof options.input === "string") {
+      const reader = openInput(options.input, { format: options.inputFormat ?? "auto" });
+      options.onInput?.(reader);
+      raw = reader;
+    } else {
+      raw = options.numbered ? (options.input as AsyncIterable<RawItem>) : enumerate(options.input);
+    }
+  } catch (error) {
+    await orchestrator.dispose({ experts: ownsRegistry });
+    throw new RunFailedError(undefined, { cause: error });
+  }
+
+  try {
+    // Output destinations before the journal, so that a bad output path is reported as such and
+    // no journal is left for a run that never started.
+    for (const sink of [...sinks.filter((s) => s !== journal), ...(journal ? [journal] : [])]) {
       await sink.open?.(signal ? { signal } : {});
       opened.push(sink);
+    }
+    // A file's identity was checked when the journal opened; a stream's cannot be before it is read.
+    if (journal && journal.resumed > 0 && (typeof options.input !== "string" || options.input === "-")) {
+      const name = options.input === "-" ? "stdin" : (options.inputName ?? "a stream");
+      const message =
+        `resuming a run on ${name}: a stream cannot be checked for changes before it is read, so its items are ` +
+        "matched to the journal by id; pipe the same input as before";
+      // As the orchestrator's warnings: an event for front ends that word their own, a notice for the rest.
+      options.onEvent?.({ type: "warning", source: "resume", message });
+      options.onNotice?.(`resume: ${message}`);
     }
     if (journal && journal.resumed > 0) {
       summary.resumed = journal.resumed;
@@ -216,15 +269,15 @@ export async function run(options: RunOptions): Promise<RunSummary> {
         }
       }
     }
-    const skip = journal?.resumeFilter();
-    let raw: AsyncIterable<{ index: number; value: unknown }>;
-    if (typeof options.input === "string") {
-      const reader = openInput(options.input, { format: options.inputFormat ?? "auto" });
-      options.onInput?.(reader);
-      raw = reader;
-    } else {
-      raw = options.numbered ? (options.input as AsyncIterable<RawItem>) : enumerate(options.input);
-    }
+    const resumeSkip = journal?.resumeFilter();
+    const skip = resumeSkip
+      ? (item: { index: number; id: string | null }) => {
+          const skipped = resumeSkip(item);
+          if (skipped) itemFingerprints.delete(item.index);
+          return skipped;
+        }
+      : undefined;
+    if (journal) raw = fingerprinted(raw, itemFingerprints);
     if (!summary.stoppedBySink) {
       for await (const { index, record } of orchestrator.run(toPipelineInput(raw, skip ? { skip } : {}))) {
         // After an abort, experts fail what they were doing: those records are not finished work.
@@ -239,13 +292,13 @@ export async function run(options: RunOptions): Promise<RunSummary> {
         options.onEvent?.({ type: "record", record, index, failed });
       }
     }
-    if (signal?.aborted) throw new RunAbortedError(journalState(), { cause: signal.reason });
+    if (signal?.aborted) throw new RunAbortedError(journalState(), { cause: signal.reason }, abortedSummary());
   } catch (error) {
     const kept = journalState();
     await Promise.all(opened.map((sink) => sink.abort?.(error).catch(() => undefined)));
     await orchestrator.dispose({ experts: ownsRegistry });
     if (error instanceof RunAbortedError) throw error;
-    if (signal?.aborted) throw new RunAbortedError(kept, { cause: error });
+    if (signal?.aborted) throw new RunAbortedError(kept, { cause: error }, abortedSummary());
     throw new RunFailedError(kept, { cause: error });
   }
 
@@ -271,6 +324,17 @@ export async function run(options: RunOptions): Promise<RunSummary> {
   await orchestrator.dispose({ experts: ownsRegistry });
   summary.seconds = (performance.now() - started) / 1000;
   return summary;
+}
+
+/** Passes items through, noting each one's fingerprint for the journal. */
+async function* fingerprinted(
+  raw: AsyncIterable<{ index: number; value: unknown }>,
+  into: Map<number, string>,
+): AsyncGenerator<{ index: number; value: unknown }> {
+  for await (const entry of raw) {
+    into.set(entry.index, fingerprintItem(entry.value));
+    yield entry;
+  }
 }
 
 async function resolveRouter(options: RunOptions, registry: ExpertRegistry): Promise<Router> {

@@ -2,11 +2,13 @@ import { EXTRACTIVE_SUMMARIZER_NAME } from "../experts/embedded/extractive-summa
 import { LEXICON_SENTIMENT_NAME } from "../experts/embedded/lexicon-sentiment.js";
 import { NEURAL_SENTIMENT_NAME, NEURAL_SUMMARIZER_NAME } from "../experts/neural/options.js";
 import type { NewsItem } from "../core/news-item.js";
+import { ownOutputOf } from "../core/task-results.js";
 
 /** A teacher record as `analyze --router all` writes it (only what distilling reads). */
 export interface TeacherRecord {
   id: string | null;
   analyses?: Record<string, unknown>;
+  mixture?: Record<string, { [key: string]: unknown }>;
   error?: string;
 }
 
@@ -34,8 +36,8 @@ export function rougeL(a: string, b: string): number {
   return (2 * precision * recall) / (precision + recall);
 }
 
-function field(analyses: Record<string, unknown>, expert: string, key: string): string | undefined {
-  const out = analyses[expert];
+function field(record: TeacherRecord, expert: string, key: string): string | undefined {
+  const out = ownOutputOf({ analyses: record.analyses ?? {}, ...(record.mixture ? { mixture: record.mixture } : {}) }, expert);
   if (typeof out !== "object" || out === null || "error" in out) return undefined;
   const value = (out as Record<string, unknown>)[key];
   return typeof value === "string" ? value : undefined;
@@ -54,14 +56,13 @@ export interface DistillOptions {
  */
 export function distillRoute(record: TeacherRecord, options: DistillOptions): Record<string, string> {
   const route: Record<string, string> = {};
-  const analyses = record.analyses ?? {};
-  const cheapSummary = field(analyses, EXTRACTIVE_SUMMARIZER_NAME, "summary");
-  const neuralSummary = field(analyses, NEURAL_SUMMARIZER_NAME, "summary");
+  const cheapSummary = field(record, EXTRACTIVE_SUMMARIZER_NAME, "summary");
+  const neuralSummary = field(record, NEURAL_SUMMARIZER_NAME, "summary");
   if (cheapSummary !== undefined && neuralSummary !== undefined) {
     route["summarization"] = rougeL(cheapSummary, neuralSummary) >= options.rougeThreshold ? EXTRACTIVE_SUMMARIZER_NAME : NEURAL_SUMMARIZER_NAME;
   }
-  const cheapLabel = field(analyses, LEXICON_SENTIMENT_NAME, "sentiment_label");
-  const neuralLabel = field(analyses, NEURAL_SENTIMENT_NAME, "sentiment_label");
+  const cheapLabel = field(record, LEXICON_SENTIMENT_NAME, "sentiment_label");
+  const neuralLabel = field(record, NEURAL_SENTIMENT_NAME, "sentiment_label");
   if (cheapLabel !== undefined && neuralLabel !== undefined) {
     route["sentiment"] = cheapLabel === neuralLabel ? LEXICON_SENTIMENT_NAME : NEURAL_SENTIMENT_NAME;
   }

@@ -34,6 +34,10 @@ export interface InputReader extends AsyncIterable<RawInputItem> {
   readonly bytesRead: number;
   /** The file's size; undefined for stdin and pipes. */
   readonly totalBytes: number | undefined;
+  /** Items parsed so far (read ahead of the analysis); with `bytesRead` it estimates the item total. */
+  readonly itemsRead: number;
+  /** True once the whole input has been parsed: `itemsRead` is then the exact item total. */
+  readonly finished: boolean;
   /**
    * The layout, once known: at once for regular files and explicit formats, otherwise after
    * iteration has looked at the first bytes. Stays undefined if the input turns out invalid.
@@ -107,10 +111,21 @@ class StreamingInputReader implements InputReader {
     return this.knownFormat;
   }
 
+  itemsRead = 0;
+  finished = false;
+
   [Symbol.asyncIterator](): AsyncIterator<RawInputItem> {
     if (this.started) throw new Error(`${this.displayName}: an input can be iterated only once`);
     this.started = true;
-    return this.readItems();
+    return this.counted();
+  }
+
+  private async *counted(): AsyncGenerator<RawInputItem> {
+    for await (const item of this.readItems()) {
+      this.itemsRead++;
+      yield item;
+    }
+    this.finished = true;
   }
 
   private async *readItems(): AsyncGenerator<RawInputItem> {

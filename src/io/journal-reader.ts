@@ -14,8 +14,13 @@ export interface JournalHeader {
   newsMoeJournal: typeof JOURNAL_FORMAT_VERSION;
   /** The input of the run: an absolute path, or "-" for stdin. Resuming checks it. */
   input: string;
-  /** The input file's size when the run started (null for stdin), to help explain odd resumes. */
+  /** The input file's size when the run started (null for stdin). Resuming checks it. */
   inputBytes: number | null;
+  /**
+   * SHA-256 (hex) of the input file's bytes when the run started (null for stdin and other
+   * streams, absent in journals of earlier versions). Resuming checks it: see io/input-fingerprint.ts.
+   */
+  inputSha256?: string | null;
   /** When the run that created the journal started (ISO 8601). */
   startedAt: string;
   /** The process that created it, to tell runs apart in logs. */
@@ -24,6 +29,8 @@ export interface JournalHeader {
 
 export interface JournalEntry {
   index: number | null;
+  /** Fingerprint of the input item the record belongs to (io/input-fingerprint.ts); absent in older journals. */
+  item?: string;
   record: AnalysisRecord;
   /** 1-based line in the journal file. */
   line: number;
@@ -108,8 +115,13 @@ export async function* readJournalEntries(
       continue;
     }
     scan.entries += 1;
-    const entry = value as { index: number | null; record: AnalysisRecord };
-    yield { index: entry.index, record: entry.record, line: line.number };
+    const entry = value as { index: number | null; item?: unknown; record: AnalysisRecord };
+    yield {
+      index: entry.index,
+      ...(typeof entry.item === "string" ? { item: entry.item } : {}),
+      record: entry.record,
+      line: line.number,
+    };
   }
 }
 

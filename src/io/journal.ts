@@ -6,8 +6,10 @@ import {
   readJournalEntries,
   type JournalHeader,
 } from "./journal-reader.js";
+import { fingerprintFile, fingerprintItem, type InputFingerprint } from "./input-fingerprint.js";
+import { openInput } from "./input-reader.js";
 import { inPublishedOrder, recordHasErrors, type AnalysisRecord } from "./output-record.js";
-import { syncDirectoryOf, writeRecordsAtomically, type OutputFormat } from "./output-writer.js";
+import { OutputWriteError, syncDirectoryOf, writeRecordsAtomically, type OutputFormat } from "./output-writer.js";
 
 export { JournalCorruptError, type JournalHeader } from "./journal-reader.js";
 
@@ -66,6 +68,22 @@ export class JournalInputMismatchError extends Error {
   }
 }
 
+/**
+ * The input file has changed since the journal's run started (other size or other bytes): resuming
+ * would mix records of the old content with items of the new one.
+ */
+export class JournalInputChangedError extends Error {
+  constructor(
+    readonly file: string,
+    readonly input: string,
+    /** Which finished item no longer matches, in words (`item 3 (id "x") is not the one analysed`). */
+    readonly detail: string,
+  ) {
+    super(`${input} has changed since the run that ${file} belongs to started: ${detail}; resuming would mix old and new items`);
+    this.name = "JournalInputChangedError";
+  }
+}
+
 /** The key of id-less records journaled without their index: matched by order instead. */
 const IDLESS_IN_ORDER = "idless-in-order";
 
@@ -109,17 +127,19 @@ export class Journal {
    */
   static async open(journalPath: string, options: JournalOpenOptions): Promise<Journal> {
     const exists = fs.existsSync(journalPath);
+    // The input's identity, read before any work: what the journal stores, and checks on resume.
+    const fingerprint = options.input === "-" ? null : await fingerprintOrNull(options.input);
     if (exists && options.resume) {
-      const resumed = await Journal.resume(journalPath, options.input);
+      const resumed = await Journal.resume(journalPath, options.input, fingerprint);
       if (resumed) return resumed;
     } else if (exists && !options.overwrite) {
       const finished = await countFinishedItems(journalPath);
       if (finished > 0) throw new JournalExistsError(journalPath, finished);
     }
-    return Journal.create(journalPath, options.input);
+    return Journal.create(journalPath, options.input, fingerprint);
   }
 
-  private static async resume(journalPath: string, input: string): Promise<Journal | undefined> {
+  private static async resume(journalPath: string, input: string, fingerprint: InputFingerprint | null): Promise<Journal | undefined> {
     const scan = emptyScan();
     const toSkip = new Map<string, number>();
     for await (const entry of readJournalEntries(journalPath, scan)) {
@@ -132,6 +152,12 @@ export class Journal {
     if (scan.header.input !== requested) {
       throw new JournalInputMismatchError(journalPath, scan.header.input, requested);
     }
+    if (fingerprint) {
+      const sameBytes = scan.header.inputSha256 === fingerprint.sha256 && scan.header.inputBytes === fingerprint.bytes;
+      // Other bytes: resuming is still right if every finished item is unchanged (a malformed file
+      // fixed after the items before the error); otherwise it would mix two inputs.
+      if (!sameBytes) await verifyJournaledItems(journalPath, input, requested);
+    }
     if (scan.tornTail) fs.truncateSync(journalPath, scan.completeBytes);
     const fd = openForAppend(journalPath);
     if (scan.missingFinalNewline) writeFully(fd, "\n");
@@ -139,11 +165,12 @@ export class Journal {
     return new Journal(journalPath, fd, scan.header, toSkip, scan.entries);
   }
 
-  private static create(journalPath: string, input: string): Journal {
+  private static create(journalPath: string, input: string, fingerprint: InputFingerprint | null): Journal {
     const header: JournalHeader = {
       newsMoeJournal: JOURNAL_FORMAT_VERSION,
       input: describeInput(input),
-      inputBytes: input === "-" ? null : sizeOrNull(input),
+      inputBytes: fingerprint?.bytes ?? null,
+      inputSha256: fingerprint?.sha256 ?? null,
       startedAt: new Date().toISOString(),
       pid: process.pid,
     };
@@ -151,7 +178,7 @@ export class Journal {
     try {
       fd = fs.openSync(journalPath, "w");
     } catch (error) {
-      throw new Error(`${journalPath}: cannot create the journal: ${(error as Error).message}`, { cause: error });
+      throw new OutputWriteError(journalPath, `cannot create the journal: ${describeFsError(error)}`, { cause: error });
     }
     writeFully(fd, `${JSON.stringify(header)}\n`);
     fs.fdatasyncSync(fd);
@@ -196,9 +223,9 @@ export class Journal {
    * yet matched, which is right when records are appended in input order (as the orchestrator
    * emits them); pass the index whenever it is at hand to be right in any order.
    */
-  append(record: AnalysisRecord, index?: number): void {
+  append(record: AnalysisRecord, index?: number, item?: string): void {
     if (this.fd === undefined) throw new Error(`${this.path}: the journal is closed`);
-    const entry = { index: index ?? null, record: inPublishedOrder(record) };
+    const entry = { index: index ?? null, ...(item !== undefined ? { item } : {}), record: inPublishedOrder(record) };
     writeFully(this.fd, `${JSON.stringify(entry)}\n`);
     this.appended += 1;
     this.unsynced += 1;
@@ -266,19 +293,71 @@ function describeInput(input: string): string {
   return input === "-" ? "-" : path.resolve(input);
 }
 
-function sizeOrNull(file: string): number | null {
-  try {
-    return fs.statSync(file).size;
-  } catch {
-    return null;
+/**
+ * Checks that each journaled record's item is still at its place in the input, by the item
+ * fingerprints journaled with them; throws {@link JournalInputChangedError} naming the first that
+ * is not. Reads the input only as far as the last journaled position.
+ */
+async function verifyJournaledItems(journalPath: string, input: string, displayed: string): Promise<void> {
+  const expected = new Map<number, { item: string; id: string | null }>();
+  for await (const entry of readJournalEntries(journalPath)) {
+    if (entry.index === null || entry.item === undefined) {
+      // A journal of an earlier version, or a record without its position: nothing to compare by.
+      throw new JournalInputChangedError(journalPath, displayed, "its size or bytes differ, and the journal cannot tell which items changed");
+    }
+    expected.set(entry.index, { item: entry.item, id: entry.record.id });
   }
+  if (expected.size === 0) return;
+  const last = Math.max(...expected.keys());
+  const describe = (index: number) => {
+    const id = expected.get(index)?.id;
+    return `item ${index}${id !== null && id !== undefined ? ` (id ${JSON.stringify(id)})` : ""}`;
+  };
+  try {
+    for await (const { index, value } of openInput(input)) {
+      const wanted = expected.get(index);
+      if (wanted && wanted.item !== fingerprintItem(value)) {
+        throw new JournalInputChangedError(journalPath, displayed, `${describe(index)} is not the one that was analysed`);
+      }
+      if (index >= last) return;
+    }
+  } catch (error) {
+    if (error instanceof JournalInputChangedError) throw error;
+    throw new JournalInputChangedError(journalPath, displayed, `it cannot be read as far as ${describe(last)} (${(error as Error).message})`);
+  }
+  throw new JournalInputChangedError(journalPath, displayed, `it ends before ${describe(last)}`);
+}
+
+/** The input's fingerprint; null when it is not a regular file (a FIFO, /dev/stdin) and so cannot be read twice. */
+async function fingerprintOrNull(file: string): Promise<InputFingerprint | null> {
+  try {
+    if (!fs.statSync(file).isFile()) return null;
+  } catch {
+    return null; // the input reader reports a missing input in its own words
+  }
+  return fingerprintFile(file);
+}
+
+/** A file system error in words: "permission denied (EACCES)". */
+export function describeFsError(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  const words: Record<string, string> = {
+    ENOENT: "no such file or folder",
+    EACCES: "permission denied",
+    EPERM: "operation not permitted",
+    EROFS: "read-only file system",
+    EISDIR: "is a directory",
+    ENOTDIR: "a part of the path is not a folder",
+    ENOSPC: "no space left on the device",
+  };
+  return code && words[code] ? `${words[code]} (${code})` : (error as Error).message;
 }
 
 function openForAppend(journalPath: string): number {
   try {
     return fs.openSync(journalPath, "a");
   } catch (error) {
-    throw new Error(`${journalPath}: cannot open the journal: ${(error as Error).message}`, { cause: error });
+    throw new OutputWriteError(journalPath, `cannot open the journal: ${describeFsError(error)}`, { cause: error });
   }
 }
 

@@ -1,6 +1,7 @@
 import type { ExpertOutput } from "../core/expert.js";
 
 import type { AnalysisRecord, ExpertError } from "../core/analysis-record.js";
+import { isSkippedTask } from "../core/task-results.js";
 
 export type { AnalysisRecord };
 
@@ -40,11 +41,14 @@ export function recordToPrettyArrayElement(record: AnalysisRecord): string {
   return `    ${JSON.stringify(inPublishedOrder(record), null, 4).replaceAll("\n", "\n    ")}`;
 }
 
-/** True when the item failed as a whole (`error`) or any of its experts did (an `{error}` entry). */
+/**
+ * True when the item failed as a whole (`error`) or any of its experts did (an `{error}` entry).
+ * A task the gate deliberately skipped (`{error, skipped: true}`) is not a failure.
+ */
 export function recordHasErrors(record: AnalysisRecord): boolean {
   if (record.error !== undefined) return true;
   return Object.values(record.analyses).some(
-    (entry) => typeof entry === "object" && entry !== null && typeof (entry as { error?: unknown }).error === "string",
+    (entry) => typeof entry === "object" && entry !== null && typeof (entry as { error?: unknown }).error === "string" && !isSkippedTask(entry),
   );
 }
 

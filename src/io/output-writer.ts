@@ -17,6 +17,20 @@ export class OutputWriteError extends Error {
   }
 }
 
+/**
+ * Checks, before any work, that `targetPath` can become the output: not a directory, in a folder
+ * that exists. (Whether the folder is writable is known once the temporary file is created, which
+ * also happens before any work.) Throws {@link OutputWriteError} saying what is wrong.
+ */
+export async function checkOutputTarget(targetPath: string): Promise<void> {
+  const target = await fs.promises.stat(targetPath).catch(() => undefined);
+  if (target?.isDirectory()) throw new OutputWriteError(targetPath, "is a directory; name a file to write the results to");
+  const folder = path.dirname(path.resolve(targetPath));
+  const parent = await fs.promises.stat(folder).catch(() => undefined);
+  if (!parent) throw new OutputWriteError(targetPath, `cannot write here: the folder ${folder} does not exist`);
+  if (!parent.isDirectory()) throw new OutputWriteError(targetPath, `cannot write here: ${folder} is not a folder`);
+}
+
 /** Strings are gathered up to this size before each write(2): fewer syscalls, bounded memory. */
 const WRITE_BUFFER_CHARS = 256 * 1024;
 
@@ -314,5 +328,8 @@ export async function writeJsonLinesToStream(
 }
 
 function reasonOf(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (code === "EACCES" || code === "EPERM") return `permission denied (${code})`;
+  if (code === "EROFS") return "read-only file system (EROFS)";
   return error instanceof Error ? error.message : String(error);
 }

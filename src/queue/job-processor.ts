@@ -1,6 +1,8 @@
 import { validateItem } from "../io/item-schema.js";
 import { unroutedRecord } from "../core/orchestrator.js";
 import type { AnalysisRecord } from "../core/analysis-record.js";
+import type { Task } from "../core/expert.js";
+import { withTaskResults } from "../core/task-results.js";
 import type { ChunkJobData } from "./job-data.js";
 import { RecordCollector } from "./record-collector.js";
 import type { RunStore, StoredRecord } from "./run-store.js";
@@ -21,15 +23,17 @@ export function sliceAnalyzer(
 
 /**
  * The error record of an item that was given up: the same shape `analyze` gives an item that
- * never reached an expert, naming the item as validation messages do.
+ * never reached an expert, naming the item as validation messages do, with the error under each
+ * tutorial key of the run's `tasks` as the engine completes every record (core/task-results.ts).
  */
-export function givenUpRecord(value: unknown, position: number, why: string): AnalysisRecord {
+export function givenUpRecord(value: unknown, position: number, why: string, tasks: ReadonlySet<Task>): AnalysisRecord {
   const validated = validateItem(value, position);
   if (!validated.ok) {
-    return { id: validated.id, headline: validated.headline, url: validated.url, analyses: {}, routing: null, error: validated.error };
+    const invalid = { id: validated.id, headline: validated.headline, url: validated.url, analyses: {}, routing: null, error: validated.error };
+    return withTaskResults(invalid, tasks);
   }
   const id = validated.item.id;
-  return unroutedRecord(validated.item, `item ${position} (id ${JSON.stringify(id)}): ${why}`);
+  return withTaskResults(unroutedRecord(validated.item, `item ${position} (id ${JSON.stringify(id)}): ${why}`), tasks);
 }
 
 /**
@@ -46,6 +50,8 @@ export async function processChunk(
   job: { data: ChunkJobData },
   store: RunStore,
   analyze: AnalyzeSlice,
+  /** The tasks the worker's run has experts for: a given-up item's record gets their keys. */
+  tasks: ReadonlySet<Task>,
 ): Promise<void> {
   const { start, items, attempts } = job.data;
   await store.markStarted();
@@ -62,7 +68,7 @@ export async function processChunk(
     const tries = await store.countTry(`i${position}`);
     if (tries > attempts) {
       const why = `given up after ${attempts} tries: the worker process died each time while analysing it`;
-      await store.store([{ position, record: givenUpRecord(value, position, why) }]);
+      await store.store([{ position, record: givenUpRecord(value, position, why, tasks) }]);
       continue;
     }
     await store.store(await analyze([value], position));
@@ -74,7 +80,7 @@ export async function processChunk(
  * The last resort when a job throws on its final BullMQ attempt (not a crash: an error, e.g. an
  * engine failure): its items still without a record get error records, so the run can complete.
  */
-export async function failRemaining(data: ChunkJobData, store: RunStore, error: unknown): Promise<void> {
+export async function failRemaining(data: ChunkJobData, store: RunStore, error: unknown, tasks: ReadonlySet<Task>): Promise<void> {
   const positions = data.items.map((_, i) => data.start + i);
   const stored = await store.storedAmong(positions);
   const reason = error instanceof Error ? error.message : String(error);
@@ -82,7 +88,7 @@ export async function failRemaining(data: ChunkJobData, store: RunStore, error: 
     .filter((p) => !stored.has(p))
     .map((position) => ({
       position,
-      record: givenUpRecord(data.items[position - data.start], position, `given up after ${data.attempts} tries: ${reason}`),
+      record: givenUpRecord(data.items[position - data.start], position, `given up after ${data.attempts} tries: ${reason}`, tasks),
     }));
   await store.store(records, data.start);
 }

@@ -1,5 +1,6 @@
 import { Worker, type Job } from "bullmq";
 import type { Redis } from "ioredis";
+import type { Task } from "../core/expert.js";
 import type { ChunkJobData } from "./job-data.js";
 import { failRemaining, processChunk, type AnalyzeSlice } from "./job-processor.js";
 import { RunStore } from "./run-store.js";
@@ -9,6 +10,8 @@ export interface QueueWorkerOptions {
   redis: Redis;
   queue: string;
   analyze: AnalyzeSlice;
+  /** The tasks `analyze` has experts for (empty for a dry run): records of given-up items get their tutorial keys. */
+  tasks: ReadonlySet<Task>;
   /** Jobs this worker runs at once (default 1). */
   concurrency?: number;
   /**
@@ -39,12 +42,12 @@ export function startQueueWorker(options: QueueWorkerOptions): { worker: Worker<
   const processor = async (job: Job<ChunkJobData>) => {
     const store = new RunStore(options.redis, options.queue, job.data.run);
     try {
-      await processChunk(job, store, options.analyze);
+      await processChunk(job, store, options.analyze, options.tasks);
     } catch (error) {
       const final = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
       if (!final) throw error;
       log(`job ${job.id}: giving its remaining items error records after ${job.opts.attempts} tries: ${(error as Error).message}`);
-      await failRemaining(job.data, store, error);
+      await failRemaining(job.data, store, error, options.tasks);
     }
   };
   const worker = new Worker<ChunkJobData>(options.queue, processor, {

@@ -1,4 +1,6 @@
 import type { AnalysisRecord } from "../core/analysis-record.js";
+import type { Task } from "../core/expert.js";
+import { isSkippedTask, TUTORIAL_TASK_KEYS } from "../core/task-results.js";
 
 /** What the report needs of an input item that the record does not carry. */
 export interface ItemFacts {
@@ -44,20 +46,43 @@ export function itemFacts(value: unknown): ItemFacts {
   };
 }
 
+/** The value a record holds for a task: its tutorial key (core/task-results.ts) first, as a tutorial consumer reads it. */
+function taskValue(record: AnalysisRecord, task: Task, field: string): Record<string, unknown> | undefined {
+  const key = TUTORIAL_TASK_KEYS.get(task);
+  if (key !== undefined && key in record.analyses) {
+    // The task's final value, also when it is an error or a skip: then the item has none.
+    const final = record.analyses[key];
+    return isObject(final) && typeof final[field] === "string" ? final : undefined;
+  }
+  // Records without the key (a dry run; results written before the keys held each task's final
+  // value): by shape, a task's mixture first, whichever entry has the field.
+  return [...Object.values(record.mixture ?? {}), ...Object.values(record.analyses)].filter(isObject).find((o) => typeof o[field] === "string");
+}
+
 /**
- * Reads the record by the shape of its outputs, not by expert names: whichever entry has a
- * `summary` is the summary, whichever has a `sentiment_label` the sentiment; a task's mixture,
- * when several experts ran, wins over any single expert.
+ * The errors of a record, each once, named by the expert that failed: a tutorial key carries the
+ * error of the expert it names (`expert`), which also has its own entry, and a failed item's
+ * error under every tutorial key; a task the gate skipped is not an error (it is among the reasons).
+ */
+function recordErrors(record: AnalysisRecord): string[] {
+  const errors = new Set<string>();
+  if (typeof record.error === "string") errors.add(record.error);
+  for (const [name, output] of Object.entries(record.analyses)) {
+    if (!isObject(output) || typeof output.error !== "string" || isSkippedTask(output) || output.error === record.error) continue;
+    const producer = typeof output.expert === "string" ? output.expert : name;
+    errors.add(`${producer}: ${output.error}`);
+  }
+  return [...errors];
+}
+
+/**
+ * Reads the record as a consumer of the tutorial's output does: the summary and the sentiment
+ * under their tutorial keys, whichever expert (or mixture) produced them.
  */
 export function toReportRow(record: AnalysisRecord, facts: ItemFacts | undefined): ReportRow {
-  const outputs = [...Object.values(record.mixture ?? {}), ...Object.values(record.analyses)].filter(isObject);
-  const summarised = outputs.find((o) => typeof o.summary === "string");
-  const felt = outputs.find((o) => typeof o.sentiment_label === "string");
-  const errors: string[] = [];
-  if (typeof record.error === "string") errors.push(record.error);
-  for (const [expert, output] of Object.entries(record.analyses)) {
-    if (isObject(output) && typeof output.error === "string") errors.push(`${expert}: ${output.error}`);
-  }
+  const summarised = taskValue(record, "summarization", "summary");
+  const felt = taskValue(record, "sentiment", "sentiment_label");
+  const errors = recordErrors(record);
   const choices = record.routing?.experts ?? [];
   const summary = typeof summarised?.summary === "string" ? summarised.summary : "";
   return {

@@ -48,12 +48,57 @@ export class RulesConfigError extends Error {
   }
 }
 
+/** A path as a reader of the JSON writes it: `rules[0].when.all[1]`. */
+function formatPath(path: ReadonlyArray<PropertyKey>): string {
+  let text = "";
+  for (const part of path) text += typeof part === "number" ? `[${part}]` : `${text ? "." : ""}${String(part)}`;
+  return text || "(top level)";
+}
+
+const CONDITION_KEYS = ["words", "chars", "language", "hasHeadline", "topics", "field", "all", "any", "not"];
+const FIELD_TEST_KEYS = new Set(["field", "exists", "equals", "matches"]);
+
+/**
+ * A condition that is no condition at all (an unknown or misspelt key, two tests in one object)
+ * makes zod's union say only "Invalid input"; find it first and say what is wrong, with its path.
+ */
+function conditionProblem(value: unknown, path: string): string | undefined {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return `${path}: a condition is an object, e.g. { "words": { "lt": 60 } }`;
+  const keys = Object.keys(value);
+  if (keys.includes("field")) {
+    const extra = keys.filter((key) => !FIELD_TEST_KEYS.has(key));
+    return extra.length ? `${path}: unknown key "${extra[0]}" in a field test (known: field, exists, equals, matches)` : undefined;
+  }
+  if (keys.length !== 1) {
+    return keys.length === 0
+      ? `${path}: empty condition; use one of ${CONDITION_KEYS.join(", ")}`
+      : `${path}: one test per object (found ${keys.map((k) => `"${k}"`).join(", ")}); combine tests with "all" or "any"`;
+  }
+  const key = keys[0] as string;
+  if (!CONDITION_KEYS.includes(key)) return `${path}: unknown condition "${key}" (known: ${CONDITION_KEYS.join(", ")})`;
+  const inner = (value as Record<string, unknown>)[key];
+  if ((key === "all" || key === "any") && Array.isArray(inner)) {
+    for (const [i, child] of inner.entries()) {
+      const problem = conditionProblem(child, `${path}.${key}[${i}]`);
+      if (problem) return problem;
+    }
+  }
+  if (key === "not") return conditionProblem(inner, `${path}.not`);
+  return undefined;
+}
+
 export function parseRulesConfig(value: unknown, source: string): RulesConfig {
+  const rules = (value as { rules?: unknown } | null)?.rules;
+  if (Array.isArray(rules)) {
+    for (const [i, rule] of rules.entries()) {
+      const when = (rule as { when?: unknown } | null)?.when;
+      const problem = when === undefined ? undefined : conditionProblem(when, `rules[${i}].when`);
+      if (problem) throw new RulesConfigError(`${source}: invalid routing rules\n  at ${problem}`);
+    }
+  }
   const parsed = rulesConfigSchema.safeParse(value);
   if (!parsed.success) {
-    const problems = parsed.error.issues
-      .map((issue) => `  at ${issue.path.length ? issue.path.join(".") : "(top level)"}: ${issue.message}`)
-      .join("\n");
+    const problems = parsed.error.issues.map((issue) => `  at ${formatPath(issue.path)}: ${issue.message}`).join("\n");
     throw new RulesConfigError(`${source}: invalid routing rules\n${problems}`);
   }
   const names = new Set<string>();

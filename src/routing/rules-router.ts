@@ -42,8 +42,13 @@ export class RulesRouter implements Router {
     const topK = new Map<Task, number>(Object.entries(this.config.topK));
     const skipped = new Map<Task, string>();
     const excluded = new Map<string, string>();
+    // Which rule set each task's k, so the reason of every expert of that task can name it.
+    const topKBy = new Map<Task, string>();
     for (const rule of matched) {
-      for (const [task, k] of Object.entries(rule.then.topK ?? {})) topK.set(task, k);
+      for (const [task, k] of Object.entries(rule.then.topK ?? {})) {
+        topK.set(task, k);
+        topKBy.set(task, `rule "${rule.name}" (${describeCondition(rule.when)}) keeps ${k} ${task} expert${k === 1 ? "" : "s"}`);
+      }
       for (const task of rule.then.skip ?? []) skipped.set(task, `rule "${rule.name}" (${describeCondition(rule.when)})`);
       for (const name of rule.then.exclude ?? []) excluded.set(name, rule.name);
     }
@@ -80,6 +85,10 @@ export class RulesRouter implements Router {
       topK: (task) => topK.get(task) ?? 1,
       temperature: this.config.temperature,
     }, onFallback);
+    for (const choice of choices) {
+      const byRule = topKBy.get(choice.task);
+      if (byRule) choice.reason += `; ${byRule}`;
+    }
     const decision: RoutingDecision = { router: this.name, experts: choices };
     if (skipped.size > 0) decision.skipped = [...skipped].map(([task, reason]) => ({ task, reason }));
     return decision;

@@ -70,7 +70,12 @@ ${options.tokenRequired ? '<label for="token">Token</label>\n<input id="token" n
       const body = await response.json();
       if (!response.ok) throw new Error(body.error || response.statusText);
       const analyses = document.querySelector("#analyses tbody");
-      analyses.replaceChildren(...Object.entries(body.analyses).map(([name, output]) => row([name, describe(output)])));
+      // A tutorial key holds its task's final value and names its producer (expert), whose own
+      // entry repeats it: one row per value, under the key a tutorial consumer reads.
+      const producers = new Set(Object.values(body.analyses).map((output) => output && output.expert).filter(Boolean));
+      const shown = Object.entries(body.analyses).filter(([name, output]) => !producers.has(name) || (output && output.expert));
+      analyses.replaceChildren(...shown.map(([name, output]) =>
+        row([output.expert && output.expert !== name ? name + " (" + output.expert + ")" : name, describe(output)])));
       const routing = document.querySelector("#routing tbody");
       routing.replaceChildren(...(body.routing ? body.routing.experts : []).map((c) => row([c.expert, c.task, c.weight.toFixed(2), c.reason])));
       for (const skipped of (body.routing && body.routing.skipped) || []) routing.append(row(["(none)", skipped.task, "", skipped.reason]));

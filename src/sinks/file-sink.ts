@@ -1,6 +1,6 @@
 import type { AnalysisRecord } from "../core/analysis-record.js";
 import type { Sink, SinkWrite } from "../core/sink.js";
-import { openRecordFile, removeStaleTemporaries, type OutputFormat, type RecordFileWriter } from "../io/output-writer.js";
+import { checkOutputTarget, openRecordFile, removeStaleTemporaries, type OutputFormat, type RecordFileWriter } from "../io/output-writer.js";
 
 /**
  * The output file: a pretty JSON array (the tutorial's `analyzed_news_data.json` layout) or JSON
@@ -22,6 +22,7 @@ export class FileSink implements Sink {
 
   async open(): Promise<void> {
     if (this.#file) return;
+    await checkOutputTarget(this.path);
     await removeStaleTemporaries(this.path);
     this.#file = await openRecordFile(this.path, this.format);
   }

@@ -10,6 +10,8 @@ export interface JournalSinkOptions {
   overwrite?: boolean;
   /** The run's input as the user named it (a path, or "-"); stored, and checked on resume. */
   input: string;
+  /** The fingerprint of the input item at a position, journaled with its record (io/input-fingerprint.ts). */
+  itemFingerprint?: (index: number) => string | undefined;
 }
 
 /**
@@ -65,7 +67,8 @@ export class JournalSink implements Sink {
   write(record: AnalysisRecord, info: SinkWrite): void {
     if (info.replayed) return;
     if (!this.#journal) throw new Error(`${this.path}: the journal is not open`);
-    this.#journal.append(record, info.index ?? undefined);
+    const item = info.index !== null ? this.options.itemFingerprint?.(info.index) : undefined;
+    this.#journal.append(record, info.index ?? undefined, item);
   }
 
   /** The run is complete and every other sink has its records: the journal goes. */

@@ -4,6 +4,7 @@
  * probe that never downloads.
  */
 import { readFile } from "node:fs/promises";
+import { onnxRuntimeMissing } from "../../runtime/onnx/runtime-presence.js";
 import { type Availability, ExpertUnavailableError, type LoadContext } from "../../core/expert.js";
 import { offlineEnvVar } from "../../models/hub-env.js";
 import { InvalidModelSpecError, parseModelSpec } from "../../models/model-spec.js";
@@ -41,6 +42,8 @@ export async function resolveExpertModel(
   options: NeuralModelOptions,
   context: LoadContext = {},
 ): Promise<ResolvedModel> {
+  const noRuntime = onnxRuntimeMissing();
+  if (noRuntime) throw new ExpertUnavailableError(expert, noRuntime);
   try {
     return await resolveModel(spec, {
       ...storeOptions(options, kind),
@@ -66,6 +69,8 @@ export async function probeExpertModel(
   kind: ModelKind,
   options: NeuralModelOptions,
 ): Promise<Availability> {
+  const noRuntime = onnxRuntimeMissing();
+  if (noRuntime) return { available: false, reason: noRuntime };
   try {
     // Offline by the user's choice: the store's message then names that switch. Otherwise offline
     // only for this look, so a miss is not blamed on a switch the user never set.
@@ -80,7 +85,7 @@ export async function probeExpertModel(
     if (!(error instanceof ModelNotAvailableError)) {
       return { available: false, reason: error instanceof Error ? error.message : String(error) };
     }
-    if (!isOffline(options) && isHubSpec(spec)) return { available: true };
+    if (!isOffline(options) && isHubSpec(spec)) return { available: true, downloadable: true };
     return { available: false, reason: error.message };
   }
 }

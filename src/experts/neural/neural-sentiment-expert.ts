@@ -12,7 +12,7 @@
  */
 import type { Availability, Expert, ExpertContext, LoadContext, SentimentLabel, SentimentOutput } from "../../core/expert.js";
 import type { NewsItem } from "../../core/news-item.js";
-import { OnnxSequenceClassifier } from "../../runtime/onnx/sequence-classifier.js";
+import type { OnnxSequenceClassifier } from "../../runtime/onnx/sequence-classifier.js";
 import { HfTokenizer } from "../../runtime/tokenizer.js";
 import { emptyContentError, isBlank, itemFailure } from "../embedded/item-errors.js";
 import { lengthBatches } from "./length-batches.js";
@@ -92,6 +92,8 @@ export class NeuralSentimentExpert implements Expert<NeuralSentimentOutput> {
         throw new Error(`${files.config} gives no max_position_embeddings and the tokenizer no model_max_length`);
       }
       const padTokenId = typeof config["pad_token_id"] === "number" ? config["pad_token_id"] : (tokenizer.padTokenId ?? 0);
+      // Imported here, once onnxruntime-node is known to be installed (runtime/onnx/runtime-presence.ts).
+      const { OnnxSequenceClassifier } = await import("../../runtime/onnx/sequence-classifier.js");
       const classifier = await OnnxSequenceClassifier.create(files.model, {
         padTokenId,
         maxInputLength: windowLength,

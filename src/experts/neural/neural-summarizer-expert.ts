@@ -229,10 +229,13 @@ export class NeuralSummarizerExpert implements Expert<NeuralSummaryOutput> {
       context.signal?.throwIfAborted();
       const batchRows = batch.map((i) => rows[i]!);
       try {
+        const steps = typeof model.generation.maxLength === "number" ? model.generation.maxLength : undefined;
         const { sequences } = await model.model.generate(
           batchRows.map((r) => r.ids),
           model.generation,
           context.signal,
+          // The worker reports about once a second: the heartbeat of a long batch.
+          (p) => context.progress?.({ done: p.steps, total: steps, unit: `decoder steps over ${p.rows} text${p.rows === 1 ? "" : "s"}` }),
         );
         batchRows.forEach((row, r) => {
           const sequence = sequences[r];

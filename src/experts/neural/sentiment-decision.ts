@@ -9,8 +9,8 @@
  *
  * NEUTRAL and the two SST-2 classes: `probabilities` holds only the classes the model has
  * (POSITIVE and NEGATIVE, summing to 1). NEUTRAL is a decision about them, not a third probability,
- * and its `sentiment_score` is 1 − |P(POSITIVE) − P(NEGATIVE)|: 1 when the model is split evenly,
- * falling to 2·(1 − threshold) at the threshold (0.5 for the default 0.75). A mixture of experts therefore sees this
+ * and its `sentiment_score` runs from 1 when the model is split evenly down to 0.5 at the threshold
+ * (for the default 0.75 that is 1 − |P(POSITIVE) − P(NEGATIVE)|). A mixture of experts therefore sees this
  * expert's real class probabilities, not a made-up neutral mass.
  */
 import type { SentimentLabel } from "../../core/expert.js";
@@ -71,9 +71,13 @@ export function decideSentiment(
   if (labels.includes("NEUTRAL") || topProbability >= neutralThreshold) {
     return { label: topLabel, score: topProbability, probabilities: byLabel };
   }
-  const positive = byLabel.POSITIVE ?? 0;
-  const negative = byLabel.NEGATIVE ?? 0;
-  return { label: "NEUTRAL", score: 1 - Math.abs(positive - negative), probabilities: byLabel };
+  // NEUTRAL's confidence: 1 when the model is split evenly, 0.5 at the threshold (as unsure as the
+  // boundary between NEUTRAL and a polar label), linear between. For two classes and the default
+  // threshold 0.75 this is 1 − |P(POSITIVE) − P(NEGATIVE)|; unlike that formula it never falls
+  // towards 0 under a high threshold (0.98 gave NEUTRAL scores of 0.04).
+  const even = 1 / probabilities.length;
+  const score = neutralThreshold > even ? 0.5 + (0.5 * (neutralThreshold - topProbability)) / (neutralThreshold - even) : 1;
+  return { label: "NEUTRAL", score: Math.min(1, Math.max(0.5, score)), probabilities: byLabel };
 }
 
 /**
