@@ -15,7 +15,7 @@
 
 import { dirname, relative, resolve } from "node:path";
 import { BartCompileError } from "./compile-bart.js";
-import { CompileFolderError, compileCached } from "./compile-cache.js";
+import { CompileFolderError, compileCached, CompileRefusal } from "./compile-cache.js";
 import { allNodes, DataType, externalInitializer, loadOnnxModel, onnx, OnnxFormatError, serializeModel, type NodeProto, type WeightSource } from "./onnx-proto.js";
 
 /** Bump whenever the emitted graph changes: old compilations are then ignored and rebuilt. */
@@ -72,7 +72,7 @@ export async function compileBartEncoder(
     const table = { ...outcome.details.table, file: resolve(dirname(source), outcome.details.table.file) };
     return { graph: outcome.paths["encoder"]!, table, compiled: outcome.compiled };
   } catch (error) {
-    if (error instanceof OnnxFormatError || error instanceof CompileFolderError) throw new BartCompileError(error.message, { cause: error });
+    if (error instanceof OnnxFormatError || error instanceof CompileFolderError || error instanceof CompileRefusal) throw new BartCompileError(error.message, { cause: error });
     throw error;
   }
 }
@@ -96,7 +96,7 @@ function buildEncoderWithoutTable(source: string, locate: (weight: WeightSource)
   // A quantized table (uint8 + DequantizeLinear) is left alone: ONNX Runtime fuses its lookup with
   // the dequantization in the published graph, and fed from outside, the same values come out up to
   // 6e-7 apart (measured on the tiny fixture), so results would change; it is 51 MB, not 206.
-  if (table.dataType !== DataType.FLOAT) throw new BartCompileError(`${source}: the token-embedding table is quantized; the published encoder runs`);
+  if (table.dataType !== DataType.FLOAT) throw new CompileRefusal(`${source}: the token-embedding table is quantized; the published encoder runs`);
   const readers = allNodes(graph).filter((node) => (node.input ?? []).includes(table.name));
   if (readers.length !== 1) throw new BartCompileError(`${source}: the token-embedding table is read by ${readers.length} nodes`);
 

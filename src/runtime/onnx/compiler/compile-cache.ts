@@ -49,6 +49,19 @@ interface Manifest<D> {
   tag: string;
   source: { file: string; size: number; mtimeMs: number; sha256: string };
   details: D;
+  /** Set when the compiler turned this source down: the reason, given again without re-reading the source. */
+  refused?: string;
+}
+
+/**
+ * A compiler's definitive "this source is not for me" (an unsupported layout), as opposed to a failure
+ * to read or write: remembered in the manifest, so the next load does not parse the source again.
+ */
+export class CompileRefusal extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "CompileRefusal";
+  }
 }
 
 export class CompileFolderError extends Error {
@@ -104,11 +117,15 @@ export async function compileCached<D>(target: CompileTarget<D>): Promise<Compil
   const stat = statSync(source);
   const manifest = readManifest<D>(manifestPath, target.tag);
   const graphsExist = Object.values(paths).every((path) => existsSync(path));
-  if (manifest && graphsExist && manifest.source.size === stat.size) {
-    if (manifest.source.mtimeMs === stat.mtimeMs) return { paths, details: manifest.details, compiled: false };
+  if (manifest && (graphsExist || manifest.refused !== undefined) && manifest.source.size === stat.size) {
+    const reuse = (): CompileOutcome<D> => {
+      if (manifest.refused !== undefined) throw new CompileRefusal(manifest.refused);
+      return { paths, details: manifest.details, compiled: false };
+    };
+    if (manifest.source.mtimeMs === stat.mtimeMs) return reuse();
     if (manifest.source.sha256 === (await sha256Of(source))) {
       writeAtomically(manifestPath, JSON.stringify({ ...manifest, source: { ...manifest.source, mtimeMs: stat.mtimeMs } }, null, 2));
-      return { paths, details: manifest.details, compiled: false };
+      return reuse();
     }
   }
 
@@ -129,7 +146,18 @@ export async function compileCached<D>(target: CompileTarget<D>): Promise<Compil
     }
     return name;
   };
-  const { graphs, details } = target.build(locate);
+  const sourceRecord = async () => ({ file: basename(source), size: stat.size, mtimeMs: stat.mtimeMs, sha256: await sha256Of(source) });
+  let built: ReturnType<CompileTarget<D>["build"]>;
+  try {
+    built = target.build(locate);
+  } catch (error) {
+    if (error instanceof CompileRefusal) {
+      const refusal: Manifest<null> = { tag: target.tag, source: await sourceRecord(), details: null, refused: error.message };
+      writeAtomically(manifestPath, JSON.stringify(refusal, null, 2));
+    }
+    throw error;
+  }
+  const { graphs, details } = built;
   for (const part of target.parts) {
     const graph = graphs[part];
     if (!graph) throw new Error(`compiler emitted no ${part} graph`);
@@ -137,7 +165,7 @@ export async function compileCached<D>(target: CompileTarget<D>): Promise<Compil
   }
   const record: Manifest<D> = {
     tag: target.tag,
-    source: { file: basename(source), size: stat.size, mtimeMs: stat.mtimeMs, sha256: await sha256Of(source) },
+    source: await sourceRecord(),
     details,
   };
   writeAtomically(manifestPath, JSON.stringify(record, null, 2));
