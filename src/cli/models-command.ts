@@ -12,6 +12,7 @@ import {
 } from "../models/model-store.js";
 import { UsageError } from "./exit-codes.js";
 import { describeModelNotAvailable } from "./model-messages.js";
+import type { CompiledGraph } from "../runtime/onnx/open-bart.js";
 import { compiledCacheDir } from "../experts/neural/seq2seq-loader.js";
 import { readModelJson } from "../experts/neural/model-access.js";
 import type { Seq2SeqModelFiles } from "../models/model-store.js";
@@ -226,16 +227,22 @@ export function registerModelsCommand(program: Command, io: ModelsCommandIO = {}
       });
     });
 
-  /** `pull` compiles the summariser's decoder right away, so the first `analyze` does not. */
+  const COMPILING: Record<CompiledGraph, string> = {
+    decoder: "compiling the decoder for beam search...\n",
+    encoder: "compiling the encoder to read its token table from disk...\n",
+  };
+
+  /** `pull` compiles the summariser's graphs right away, so the first `analyze` does not. */
   async function reportCompilation(files: Seq2SeqModelFiles, cacheDir: string | undefined): Promise<void> {
     try {
       // Imported on use: onnxruntime-node is optional (runtime/onnx/runtime-presence.ts).
-      const { compileBart } = await import("../runtime/onnx/open-bart.js");
-      const compiled = await compileBart(
-        { ...files, config: await readModelJson(files.config) },
-        { compiledCacheDir: compiledCacheDir(cacheDir), onCompile: () => stderr.write("compiling the decoder for beam search...\n") },
-      );
+      const { compileBart, compileEncoder } = await import("../runtime/onnx/open-bart.js");
+      const options = { compiledCacheDir: compiledCacheDir(cacheDir), onCompile: (_: string, graph: CompiledGraph) => stderr.write(COMPILING[graph]) };
+      const compiled = await compileBart({ ...files, config: await readModelJson(files.config) }, options);
       stdout.write(`  compiled decoder: ${compiled.step}\n`);
+      // The encoder without its token table; when it does not compile, analyze runs the published one.
+      const encoder = await compileEncoder(files, options);
+      if (encoder) stdout.write(`  compiled encoder: ${encoder.graph}\n`);
     } catch (error) {
       stderr.write(`warning: the decoder was not compiled (analyze will run the published graph, slower): ${(error as Error).message.split("\n")[0]}\n`);
     }

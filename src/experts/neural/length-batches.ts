@@ -7,8 +7,17 @@
  * room: padded, it would cost a long row's attention work (the decoder's cross-attention reads every
  * padded position on every step) for a short row's result. Measured on the full-size summariser, 5
  * articles of ~230 tokens padded to 680 cost more than running them as their own batch.
+ *
+ * `maxRows` caps a batch's rows; as a function it gets the batch's longest row, for a limit that
+ * depends on it (the summariser's decoder state per article grows with the source length).
  */
-export function lengthBatches(lengths: readonly number[], tokenBudget: number, maxRows = Infinity, minFill = 0.5): number[][] {
+export function lengthBatches(
+  lengths: readonly number[],
+  tokenBudget: number,
+  maxRows: number | ((width: number) => number) = Infinity,
+  minFill = 0.5,
+): number[][] {
+  const rowLimit = typeof maxRows === "number" ? () => maxRows : maxRows;
   const order = lengths.map((_, i) => i).sort((a, b) => lengths[b]! - lengths[a]! || a - b);
   const batches: number[][] = [];
   let current: number[] = [];
@@ -17,7 +26,7 @@ export function lengthBatches(lengths: readonly number[], tokenBudget: number, m
     const length = lengths[index]!;
     const newWidth = Math.max(width, length);
     const tooShort = length < minFill * width;
-    if (current.length > 0 && ((current.length + 1) * newWidth > tokenBudget || current.length >= maxRows || tooShort)) {
+    if (current.length > 0 && ((current.length + 1) * newWidth > tokenBudget || current.length >= Math.max(1, rowLimit(newWidth)) || tooShort)) {
       batches.push(current);
       current = [];
     }

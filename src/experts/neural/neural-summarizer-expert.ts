@@ -54,6 +54,25 @@ export interface NeuralSummaryOutput extends SummaryOutput {
 export const MAX_REDUCE_LEVELS = 4;
 /** ~4 full 1,024-token windows per generate call: 16 beams of cross-attention cache for the real model. */
 export const DEFAULT_SUMMARY_TOKEN_BUDGET = 4 * 1024;
+/**
+ * Decoder state per generate call (see `stateMemoryMib`). distilbart-cnn at 300 tokens and 4 beams
+ * holds ~63 MiB of self-attention cache per article plus 48 KiB of cross-attention keys/values per
+ * source token, so 256 MiB is 2-3 articles a call.
+ */
+export const DEFAULT_SUMMARY_STATE_MIB = 256;
+
+/**
+ * Float32 bytes one article holds while its summary is generated: keys and values of every decoder
+ * layer for each beam up to the summary limit (the compiled decoder's cache grows in 32-position
+ * chunks), and for each source token (cross-attention).
+ */
+export function decoderStateBytes(config: Readonly<Record<string, unknown>>, beams: number, maxLength: number): (sourceLength: number) => number {
+  const layers = Number(config["decoder_layers"] ?? config["num_hidden_layers"] ?? 12);
+  const width = Number(config["d_model"] ?? config["hidden_size"] ?? 1024);
+  const perPosition = 2 * layers * width * 4;
+  const selfPositions = Math.ceil(maxLength / 32) * 32;
+  return (sourceLength) => perPosition * (beams * selfPositions + sourceLength);
+}
 
 interface LoadedSummarizer {
   model: Seq2SeqRunner;
@@ -62,6 +81,8 @@ interface LoadedSummarizer {
   generation: GenerationOptions;
   /** The summary limit in tokens; a longer join is summarised again. */
   maxLength: number;
+  /** Bytes of decoder state one article of `sourceLength` tokens holds during generation. */
+  stateBytes: (sourceLength: number) => number;
 }
 
 /** One article's progress through the rounds. */
@@ -142,6 +163,7 @@ export class NeuralSummarizerExpert implements Expert<NeuralSummaryOutput> {
         input: { tokenizer, prefix: summarizationPrefix(config), limit: positions },
         generation,
         maxLength,
+        stateBytes: decoderStateBytes(config, generation.numBeams ?? 1, Math.min(maxLength, positions)),
       };
     });
   }
@@ -225,7 +247,9 @@ export class NeuralSummarizerExpert implements Expert<NeuralSummaryOutput> {
     const rows = pending.flatMap((state) => state.plan.windows.map((window, w) => ({ state, w, ids: window.ids })));
     for (const state of pending) state.summaries = new Array<string>(state.plan.windows.length);
     const budget = this.options.tokenBudget ?? DEFAULT_SUMMARY_TOKEN_BUDGET;
-    for (const batch of lengthBatches(rows.map((r) => r.ids.length), budget, this.maxBatchSize)) {
+    const stateBudget = (this.options.stateMemoryMib ?? DEFAULT_SUMMARY_STATE_MIB) * 2 ** 20;
+    const maxRows = (width: number) => Math.min(this.maxBatchSize, Math.floor(stateBudget / model.stateBytes(width)));
+    for (const batch of lengthBatches(rows.map((r) => r.ids.length), budget, maxRows)) {
       context.signal?.throwIfAborted();
       const batchRows = batch.map((i) => rows[i]!);
       try {

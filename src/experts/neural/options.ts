@@ -61,6 +61,13 @@ export interface NeuralSummarizerOptions extends NeuralModelOptions {
   onNotice?: (message: string) => void;
   /** Summariser decoder: "auto" (compiled, else published), or force one. */
   decoderEngine?: "auto" | "compiled" | "published";
+  /**
+   * Decoder state one generate call may hold, in MiB: every beam's self-attention cache at the
+   * summary limit plus each article's cross-attention keys/values. Sub-batches take as many articles
+   * as fit (at least one). The largest part of the summariser's working memory; more articles per
+   * call are a little faster per article. Default DEFAULT_SUMMARY_STATE_MIB.
+   */
+  stateMemoryMib?: number;
 }
 
 export interface NeuralSentimentOptions extends NeuralModelOptions {
@@ -105,7 +112,9 @@ export function resolveSummarizerOptions(options: Partial<NeuralSummarizerOption
     },
     ...(options.onNotice !== undefined ? { onNotice: options.onNotice } : {}),
     ...(options.decoderEngine !== undefined ? { decoderEngine: options.decoderEngine } : {}),
+    ...(options.stateMemoryMib !== undefined ? { stateMemoryMib: options.stateMemoryMib } : {}),
   };
+  positiveInteger(NEURAL_SUMMARIZER_NAME, "stateMemoryMib", resolved.stateMemoryMib);
   if (resolved.long !== "chunk" && resolved.long !== "truncate") {
     throw new RangeError(`${NEURAL_SUMMARIZER_NAME}: long must be chunk or truncate, got ${String(resolved.long)}`);
   }

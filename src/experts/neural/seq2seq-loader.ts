@@ -64,7 +64,14 @@ export async function loadSeq2SeqModel(
         ...(options.threads !== undefined ? { intraOpNumThreads: options.threads } : {}),
       },
     },
-    { onCompile: (source) => options.onNotice?.(`compiling the summariser's decoder for beam search (once per model file): ${source}`) },
+    {
+      onCompile: (source, graph) =>
+        options.onNotice?.(
+          graph === "decoder"
+            ? `compiling the summariser's decoder for beam search (once per model file): ${source}`
+            : `compiling the summariser's encoder to read its token table from disk (once per model file): ${source}`,
+        ),
+    },
   );
   if (client.fallbackReason) {
     options.onNotice?.(`the compiled decoder is not available, so the published decoder graph runs (slower): ${client.fallbackReason}`);

@@ -22,7 +22,9 @@ import ort from "onnxruntime-node";
 import { generationOptionsFromHfJson, type GenerationOptions } from "../generation/generation-config.js";
 import type { DecoderState, TokenBatch, TopKSeq2SeqModel, TopKStep } from "../generation/seq2seq-model.js";
 import type { BartShape } from "./compiler/bart-decoder-graph.js";
+import { TOKEN_EMBEDDINGS_INPUT, type TokenTableLocation } from "./compiler/compile-bart-encoder.js";
 import { OnnxSession, type OrtSessionOptions } from "./session.js";
+import { TokenTable } from "./token-table.js";
 
 /** BART's learned positions start at 2 (`BartLearnedPositionalEmbedding.offset`). */
 const POSITION_OFFSET = 2;
@@ -32,8 +34,10 @@ const CAPACITY_CHUNK = 32;
 const MASKED = -3.4028234663852886e38;
 
 export interface CompiledBartFiles {
-  /** Published encoder graph. */
+  /** Encoder graph: the published one, or one compiled without its token table (then `encoderTable` is set). */
   readonly encoder: string;
+  /** Where the compiled encoder's token-embedding rows are read from. */
+  readonly encoderTable?: TokenTableLocation;
   readonly step: string;
   readonly crossKv: string;
   readonly shape: BartShape;
@@ -99,6 +103,8 @@ export class CompiledBartModel implements TopKSeq2SeqModel<CompiledBartState> {
   private readonly topK = new BigInt64Array(1);
   /** Rows saved while the cache is reordered; grows to the largest need and is reused. */
   private stash = new Float32Array(0);
+  /** Self-attention cache buffers of finished batches, for the next batch. */
+  private readonly cachePool = new BufferPool();
 
   private constructor(
     private readonly encoder: OnnxSession,
@@ -107,6 +113,7 @@ export class CompiledBartModel implements TopKSeq2SeqModel<CompiledBartState> {
     shape: BartShape,
     readonly maxPositionEmbeddings: number,
     readonly generationDefaults: GenerationOptions,
+    private readonly encoderTable: TokenTable | null,
   ) {
     this.vocabSize = shape.vocab;
     this.hiddenSize = shape.dModel;
@@ -130,7 +137,8 @@ export class CompiledBartModel implements TopKSeq2SeqModel<CompiledBartState> {
       // per batch: no arena to keep them. Steps repeat the same small shapes: the arena recycles those.
       for (const path of [files.encoder, files.crossKv]) opened.push(await OnnxSession.create(path, { ...options, enableCpuMemArena: false }));
       opened.push(await OnnxSession.create(files.step, options));
-      return new CompiledBartModel(opened[0]!, opened[1]!, opened[2]!, files.shape, maxPositions, generationOptionsFromHfJson(generationJson));
+      const table = files.encoderTable ? new TokenTable(files.encoderTable) : null;
+      return new CompiledBartModel(opened[0]!, opened[1]!, opened[2]!, files.shape, maxPositions, generationOptionsFromHfJson(generationJson), table);
     } catch (error) {
       await Promise.all(opened.map((s) => s.release()));
       throw error;
@@ -150,7 +158,10 @@ export class CompiledBartModel implements TopKSeq2SeqModel<CompiledBartState> {
       mask[i] = BigInt(batch.mask[i]!);
       bias[i] = batch.mask[i] ? 0 : MASKED;
     }
-    const encoded = await this.encoder.run({ input_ids: new ort.Tensor("int64", ids, dims), attention_mask: new ort.Tensor("int64", mask, dims) });
+    const feeds: Record<string, ort.Tensor> = { attention_mask: new ort.Tensor("int64", mask, dims) };
+    if (this.encoder.hasInput("input_ids")) feeds["input_ids"] = new ort.Tensor("int64", ids, dims);
+    if (this.encoderTable) feeds[TOKEN_EMBEDDINGS_INPUT] = this.encoderTable.lookup(batch.ids, dims);
+    const encoded = await this.encoder.run(feeds);
     const hidden = encoded["last_hidden_state"];
     if (!hidden) throw new CompiledBartError("encoder returned no last_hidden_state");
     const cross = await this.crossKvGraph.run({ encoder_hidden_states: hidden });
@@ -232,12 +243,14 @@ export class CompiledBartModel implements TopKSeq2SeqModel<CompiledBartState> {
 
   release(state: CompiledBartState): void {
     state.released = true;
+    for (const buffer of state.selfKv) this.cachePool.give(buffer);
     state.selfKv = [];
     state.crossKv = new Float32Array(0);
     state.lastFeeds = null;
   }
 
   async dispose(): Promise<void> {
+    this.encoderTable?.close();
     await Promise.all([this.encoder.release(), this.crossKvGraph.release(), this.step.release()]);
   }
 
@@ -319,26 +332,43 @@ export class CompiledBartModel implements TopKSeq2SeqModel<CompiledBartState> {
     state.pastLength = t + 1;
   }
 
-  /** Room for `rows` rows and `length` positions; grows by copying the filled part only. */
+  /**
+   * Room for `rows` rows and `length` positions. The time capacity grows in chunks (the step graph
+   * attends over the whole capacity, so it stays close to the length), *in place*: each layer's buffer
+   * is allocated once, large enough for every position the model has, and re-laid out from the back
+   * when the capacity grows. Such a buffer costs only the pages written (the allocator hands out
+   * untouched zero pages), and no step leaves a grown-out-of buffer for the garbage collector: with
+   * copies on growth, several generations of a batch's cache (hundreds of MB) were alive at once.
+   */
   private ensureCapacity(state: CompiledBartState, rows: number, length: number): void {
     if (rows <= state.rowCapacity && length <= state.timeCapacity) return;
     const rowCapacity = Math.max(rows, state.rowCapacity);
     const timeCapacity =
       length <= state.timeCapacity ? state.timeCapacity : Math.min(Math.ceil(length / CAPACITY_CHUNK) * CAPACITY_CHUNK, this.maxPositionEmbeddings);
     const { heads, headDim } = this;
+    const needed = rowCapacity * heads * this.maxPositionEmbeddings * headDim;
+    const blocks = state.rows * heads;
     const filled = state.pastLength * headDim;
     const oldT = state.timeCapacity;
     const buffers: Float32Array[] = [];
     for (let p = 0; p < 2 * this.layers; p++) {
-      const next = new Float32Array(rowCapacity * heads * timeCapacity * headDim);
       const old = state.selfKv[p];
-      if (old && filled > 0) {
-        for (let r = 0; r < state.rows; r++) {
-          for (let h = 0; h < heads; h++) {
-            const from = (r * heads + h) * oldT * headDim;
-            next.set(old.subarray(from, from + filled), (r * heads + h) * timeCapacity * headDim);
-          }
+      if (old && old.length >= needed) {
+        // Backwards: block b moves to a later offset, over blocks already moved.
+        for (let b = blocks - 1; b >= 0; b--) {
+          const to = b * timeCapacity * headDim;
+          if (filled > 0) old.copyWithin(to, b * oldT * headDim, b * oldT * headDim + filled);
+          old.fill(0, to + filled, to + timeCapacity * headDim);
         }
+        old.fill(0, blocks * timeCapacity * headDim, rowCapacity * heads * timeCapacity * headDim);
+        buffers.push(old);
+        continue;
+      }
+      const next = this.cachePool.take(needed);
+      next.fill(0, 0, rowCapacity * heads * timeCapacity * headDim);
+      if (old) {
+        for (let b = 0; b < blocks; b++) next.set(old.subarray(b * oldT * headDim, b * oldT * headDim + filled), b * timeCapacity * headDim);
+        this.cachePool.give(old);
       }
       buffers.push(next);
     }
@@ -426,6 +456,30 @@ export class CompiledBartModel implements TopKSeq2SeqModel<CompiledBartState> {
       if (from !== to) state.encoderBias.copyWithin(to * S, from * S, (from + 1) * S);
     });
     state.articles = kept.length;
+  }
+}
+
+/**
+ * Cache buffers kept from one batch to the next. A buffer's pages, once written, stay resident, so
+ * reusing them costs nothing new, while a fresh buffer per batch would leave the old one's pages to
+ * the garbage collector's timing. Only as many buffers as one batch uses (2 per layer) are kept.
+ */
+class BufferPool {
+  private readonly free: Float32Array[] = [];
+
+  constructor(private readonly keep = 64) {}
+
+  /** A buffer of at least `length` elements (contents undefined). */
+  take(length: number): Float32Array {
+    const index = this.free.findIndex((b) => b.length >= length);
+    if (index >= 0) return this.free.splice(index, 1)[0]!;
+    // Too small for this batch: dropped, so the pool holds one generation of buffers.
+    this.free.length = 0;
+    return new Float32Array(length);
+  }
+
+  give(buffer: Float32Array): void {
+    if (this.free.length < this.keep) this.free.push(buffer);
   }
 }
 

@@ -11,6 +11,7 @@ import type { GenerationDefaultsSource } from "../generation/generate.js";
 import { loadBartOnnx } from "./bart-onnx.js";
 import { loadCompiledBart } from "./compiled-bart.js";
 import { compileBartDecoder, type CompiledBartDecoder } from "./compiler/compile-bart.js";
+import { compileBartEncoder, type CompiledBartEncoder } from "./compiler/compile-bart-encoder.js";
 import type { OrtSessionOptions } from "./session.js";
 
 export interface BartSourceFiles {
@@ -23,13 +24,16 @@ export interface BartSourceFiles {
 
 export type BartEngine = "compiled" | "published";
 
+/** Which of the model's graphs a compilation is for. */
+export type CompiledGraph = "decoder" | "encoder";
+
 export interface OpenBartOptions extends OrtSessionOptions {
   /** "auto" (default): compiled, falling back to the published graphs; or force one. */
   readonly engine?: BartEngine | "auto";
   /** Root for compiled graphs of read-only model folders (a subfolder per source file). */
   readonly compiledCacheDir?: string;
   /** Told before a compilation starts (it takes seconds, once per model file). */
-  readonly onCompile?: (source: string) => void;
+  readonly onCompile?: (source: string, graph: CompiledGraph) => void;
 }
 
 export interface OpenedBart {
@@ -37,6 +41,11 @@ export interface OpenedBart {
   readonly engine: BartEngine;
   /** Why the compiled decoder is not used, when it is not. */
   readonly fallbackReason?: string;
+}
+
+/** Where graphs compiled from a read-only `source` go: a folder per source path under the cache root. */
+function compiledFolderFor(source: string, cacheRoot: string | undefined): string | undefined {
+  return cacheRoot ? join(cacheRoot, createHash("sha256").update(resolve(source)).digest("hex").slice(0, 16)) : undefined;
 }
 
 /** Compiles (or finds the earlier compilation of) the model's decoder, as `openBart` does before loading. */
@@ -47,14 +56,31 @@ export async function compileBart(
   // The merged graph and decoder_model.onnx hold the same weights; either compiles.
   const source = files.decoderMerged ?? files.splitDecoder?.decoder;
   if (!source) throw new Error("no decoder graph to compile");
-  const fallbackDir = options.compiledCacheDir
-    ? join(options.compiledCacheDir, createHash("sha256").update(resolve(source)).digest("hex").slice(0, 16))
-    : undefined;
+  const fallbackDir = compiledFolderFor(source, options.compiledCacheDir);
   return compileBartDecoder(source, {
     config: files.config,
     ...(fallbackDir ? { fallbackDir } : {}),
-    ...(options.onCompile ? { onCompile: options.onCompile } : {}),
+    ...(options.onCompile ? { onCompile: (source: string) => options.onCompile!(source, "decoder") } : {}),
   });
+}
+
+/**
+ * The encoder compiled without its token table, or null when it does not compile (the published
+ * encoder then runs as it is: the difference is memory, not results).
+ */
+export async function compileEncoder(
+  files: Pick<BartSourceFiles, "encoder">,
+  options: Pick<OpenBartOptions, "compiledCacheDir" | "onCompile"> = {},
+): Promise<CompiledBartEncoder | null> {
+  const fallbackDir = compiledFolderFor(files.encoder, options.compiledCacheDir);
+  try {
+    return await compileBartEncoder(files.encoder, {
+      ...(fallbackDir ? { fallbackDir } : {}),
+        ...(options.onCompile ? { onCompile: (source: string) => options.onCompile!(source, "encoder") } : {}),
+    });
+  } catch {
+    return null;
+  }
 }
 
 export async function openBart(files: BartSourceFiles, options: OpenBartOptions = {}): Promise<OpenedBart> {
@@ -64,9 +90,11 @@ export async function openBart(files: BartSourceFiles, options: OpenBartOptions 
   if (engine !== "published") {
     try {
       const compiled = await compileBart(files, options);
+      const encoder = await compileEncoder(files, options);
       const model = await loadCompiledBart(
         {
-          encoder: files.encoder,
+          encoder: encoder?.graph ?? files.encoder,
+          ...(encoder ? { encoderTable: encoder.table } : {}),
           step: compiled.step,
           crossKv: compiled.crossKv,
           shape: compiled.shape,

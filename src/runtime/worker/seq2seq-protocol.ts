@@ -1,7 +1,7 @@
 /** Messages between `Seq2SeqWorkerClient` (main thread) and `seq2seq-worker.ts`. */
 
 import type { GenerationOptions } from "../generation/generation-config.js";
-import type { BartEngine, BartSourceFiles, OpenBartOptions } from "../onnx/open-bart.js";
+import type { BartEngine, BartSourceFiles, CompiledGraph, OpenBartOptions } from "../onnx/open-bart.js";
 
 export interface WorkerSetup {
   readonly files: BartSourceFiles;
@@ -44,7 +44,7 @@ export type ToWorker =
   | { readonly type: "dispose" };
 
 export type FromWorker =
-  | { readonly type: "compiling"; readonly source: string }
+  | { readonly type: "compiling"; readonly source: string; readonly graph: CompiledGraph }
   | { readonly type: "ready"; readonly engine: BartEngine; readonly fallbackReason?: string }
   | { readonly type: "load-error"; readonly error: SerializedError }
   | { readonly type: "progress"; readonly id: number; readonly steps: number; readonly rows: number }

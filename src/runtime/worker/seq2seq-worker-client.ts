@@ -7,7 +7,7 @@
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import type { GenerationOptions } from "../generation/generation-config.js";
-import type { BartEngine } from "../onnx/open-bart.js";
+import type { BartEngine, CompiledGraph } from "../onnx/open-bart.js";
 import { addTiming, emptyTiming, type FromWorker, type GenerationTiming, type SerializedError, type ToWorker, type WorkerSetup } from "./seq2seq-protocol.js";
 
 export interface GenerationProgress {
@@ -19,7 +19,7 @@ export interface GenerationProgress {
 
 export interface WorkerHooks {
   /** A compilation started (once per model file; seconds). */
-  readonly onCompile?: (source: string) => void;
+  readonly onCompile?: (source: string, graph: CompiledGraph) => void;
 }
 
 export class WorkerGenerationError extends Error {
@@ -75,7 +75,7 @@ export class Seq2SeqWorkerClient {
     const worker = new Worker(workerScript(), { workerData: { ...setup, abortFlags } satisfies WorkerSetup });
     return new Promise((resolve, reject) => {
       const onMessage = (message: FromWorker): void => {
-        if (message.type === "compiling") hooks.onCompile?.(message.source);
+        if (message.type === "compiling") hooks.onCompile?.(message.source, message.graph);
         else if (message.type === "ready") {
           cleanup();
           resolve(new Seq2SeqWorkerClient(worker, new Int32Array(abortFlags), message.engine, message.fallbackReason));

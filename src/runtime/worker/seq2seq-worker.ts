@@ -52,7 +52,7 @@ async function main(): Promise<void> {
   try {
     opened = await openBart(setup.files, {
       ...setup.options,
-      onCompile: (source) => post({ type: "compiling", source }),
+      onCompile: (source, graph) => post({ type: "compiling", source, graph }),
     });
   } catch (error) {
     post({ type: "load-error", error: serializeError(error) });

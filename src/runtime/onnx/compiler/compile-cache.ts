@@ -1,0 +1,173 @@
+/**
+ * Where compiled graphs live and when they are reused, for every graph the compiler emits.
+ *
+ * Compiled graphs hold no weights of their own: every initializer is an external-data reference into
+ * the source file, so a compilation is small and is kept beside its source:
+ *
+ *   SOURCE.news-moe-<tag>.<part>.onnx   one file per emitted graph
+ *   SOURCE.news-moe-<tag>.json          manifest: the tag, source size, mtime and SHA-256, and what the
+ *                                       runtime needs to know about the graphs (`details`)
+ *
+ * The tag names the compiler and its version (`c1`: decoder, version 1), so a new compiler version
+ * rebuilds and old compilations are ignored. A manifest that matches the source (same size and mtime,
+ * or the same SHA-256 after a touch) means the graphs are reused. When the source's folder cannot be
+ * written (a read-only model directory), the graphs go to `fallbackDir` with a symbolic link to the
+ * source beside them, since ONNX Runtime only follows external-data paths inside the graph's folder.
+ */
+
+import { createHash } from "node:crypto";
+import { createReadStream, existsSync, mkdirSync, readFileSync, renameSync, statSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
+import { basename, dirname, join, resolve } from "node:path";
+import type { WeightSource } from "./onnx-proto.js";
+
+export interface CompileTarget<D> {
+  readonly source: string;
+  /** Compiler and version, e.g. "c1"; part of every file name. */
+  readonly tag: string;
+  /** Graph names, e.g. ["step", "cross"]. */
+  readonly parts: readonly string[];
+  /** Where to put the graphs when the source's folder is read-only. */
+  readonly fallbackDir?: string;
+  /** Told once before a compilation starts (not when one is reused). */
+  readonly onCompile?: (source: string) => void;
+  /**
+   * Emits the graphs; `locate` turns a weight into the external-data location the graphs must name.
+   * Returns each part's serialized model and the details to keep in the manifest.
+   */
+  readonly build: (locate: (weight: WeightSource) => string) => { graphs: Readonly<Record<string, Uint8Array>>; details: D };
+}
+
+export interface CompileOutcome<D> {
+  /** Path of each part's graph. */
+  readonly paths: Readonly<Record<string, string>>;
+  readonly details: D;
+  /** True when this call compiled; false when an earlier compilation was reused. */
+  readonly compiled: boolean;
+}
+
+interface Manifest<D> {
+  tag: string;
+  source: { file: string; size: number; mtimeMs: number; sha256: string };
+  details: D;
+  /** Set when the compiler turned this source down: the reason, given again without re-reading the source. */
+  refused?: string;
+}
+
+/**
+ * A compiler's definitive "this source is not for me" (an unsupported layout), as opposed to a failure
+ * to read or write: remembered in the manifest, so the next load does not parse the source again.
+ */
+export class CompileRefusal extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "CompileRefusal";
+  }
+}
+
+export class CompileFolderError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "CompileFolderError";
+  }
+}
+
+async function sha256Of(path: string): Promise<string> {
+  const hash = createHash("sha256");
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest("hex");
+}
+
+function canWrite(dir: string): boolean {
+  const probe = join(dir, `.news-moe-write-test-${process.pid}`);
+  try {
+    writeFileSync(probe, "");
+    unlinkSync(probe);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function readManifest<D>(path: string, tag: string): Manifest<D> | null {
+  try {
+    const manifest = JSON.parse(readFileSync(path, "utf8")) as Manifest<D>;
+    return manifest.tag === tag ? manifest : null;
+  } catch {
+    return null;
+  }
+}
+
+function writeAtomically(path: string, data: Uint8Array | string): void {
+  const temporary = `${path}.${process.pid}.tmp`;
+  writeFileSync(temporary, data);
+  renameSync(temporary, path);
+}
+
+/** Compiles `target.source` (or reuses an earlier compilation of the same bytes by the same compiler). */
+export async function compileCached<D>(target: CompileTarget<D>): Promise<CompileOutcome<D>> {
+  const source = resolve(target.source);
+  const sourceDir = dirname(source);
+  const outDir = canWrite(sourceDir) ? sourceDir : target.fallbackDir;
+  if (!outDir) throw new CompileFolderError(`${sourceDir} is not writable and no other folder was given for compiled graphs`);
+  mkdirSync(outDir, { recursive: true });
+  const stem = join(outDir, `${basename(source, ".onnx")}.news-moe-${target.tag}`);
+  const paths = Object.fromEntries(target.parts.map((part) => [part, `${stem}.${part}.onnx`]));
+  const manifestPath = `${stem}.json`;
+
+  const stat = statSync(source);
+  const manifest = readManifest<D>(manifestPath, target.tag);
+  const graphsExist = Object.values(paths).every((path) => existsSync(path));
+  if (manifest && (graphsExist || manifest.refused !== undefined) && manifest.source.size === stat.size) {
+    const reuse = (): CompileOutcome<D> => {
+      if (manifest.refused !== undefined) throw new CompileRefusal(manifest.refused);
+      return { paths, details: manifest.details, compiled: false };
+    };
+    if (manifest.source.mtimeMs === stat.mtimeMs) return reuse();
+    if (manifest.source.sha256 === (await sha256Of(source))) {
+      writeAtomically(manifestPath, JSON.stringify({ ...manifest, source: { ...manifest.source, mtimeMs: stat.mtimeMs } }, null, 2));
+      return reuse();
+    }
+  }
+
+  target.onCompile?.(source);
+  const linkedSources = new Map<string, string>();
+  const locate = (weight: WeightSource): string => {
+    if (weight.inline) return "";
+    const file = resolve(weight.file);
+    if (dirname(file) === outDir) return basename(file);
+    // Read-only model folder: link the source file beside the compiled graphs.
+    let name = linkedSources.get(file);
+    if (!name) {
+      name = `${basename(stem)}.source.${linkedSources.size}.${basename(file)}`;
+      const link = join(outDir, name);
+      if (existsSync(link)) unlinkSync(link);
+      symlinkSync(file, link);
+      linkedSources.set(file, name);
+    }
+    return name;
+  };
+  const sourceRecord = async () => ({ file: basename(source), size: stat.size, mtimeMs: stat.mtimeMs, sha256: await sha256Of(source) });
+  let built: ReturnType<CompileTarget<D>["build"]>;
+  try {
+    built = target.build(locate);
+  } catch (error) {
+    if (error instanceof CompileRefusal) {
+      const refusal: Manifest<null> = { tag: target.tag, source: await sourceRecord(), details: null, refused: error.message };
+      writeAtomically(manifestPath, JSON.stringify(refusal, null, 2));
+    }
+    throw error;
+  }
+  const { graphs, details } = built;
+  for (const part of target.parts) {
+    const graph = graphs[part];
+    if (!graph) throw new Error(`compiler emitted no ${part} graph`);
+    writeAtomically(paths[part]!, graph);
+  }
+  const record: Manifest<D> = {
+    tag: target.tag,
+    source: await sourceRecord(),
+    details,
+  };
+  writeAtomically(manifestPath, JSON.stringify(record, null, 2));
+  return { paths, details, compiled: true };
+}
