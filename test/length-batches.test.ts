@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { lengthBatches } from "../src/experts/neural/length-batches.js";
+import { DEFAULT_SUMMARY_STATE_MIB, decoderStateBytes } from "../src/experts/neural/neural-summarizer-expert.js";
 
 describe("lengthBatches", () => {
   it("sorts by length and fills each batch up to the padded-token budget", () => {
@@ -16,5 +17,23 @@ describe("lengthBatches", () => {
   it("caps the rows per batch and gives an over-budget row a batch of its own", () => {
     expect(lengthBatches([10, 10, 10, 10, 10], 1000, 2)).toEqual([[0, 1], [2, 3], [4]]);
     expect(lengthBatches([5000, 10], 1000)).toEqual([[0], [1]]);
+  });
+
+  it("takes a row limit that depends on the batch's longest row", () => {
+    // 700 tokens of rows: the 600-wide batch holds one row, the 300-wide ones two.
+    const limit = (width: number) => Math.floor(700 / width);
+    expect(lengthBatches([300, 600, 300, 300], 10_000, limit)).toEqual([[1], [0, 2], [3]]);
+  });
+});
+
+describe("decoder state per article", () => {
+  it("is every beam's keys and values at the summary limit plus the source's, per layer, in float32", () => {
+    const config = { decoder_layers: 6, d_model: 1024 };
+    // 2 (K, V) x 6 layers x 1024 x 4 bytes = 48 KiB per position; 4 beams x 320 (300 in chunks of 32) + 680 source.
+    expect(decoderStateBytes(config, 4, 300)(680)).toBe(49_152 * (4 * 320 + 680));
+    // So the default budget takes 2 articles of 680 tokens and 3 of 250 a call.
+    const budget = DEFAULT_SUMMARY_STATE_MIB * 2 ** 20;
+    expect(Math.floor(budget / decoderStateBytes(config, 4, 300)(680))).toBe(2);
+    expect(Math.floor(budget / decoderStateBytes(config, 4, 300)(250))).toBe(3);
   });
 });
