@@ -57,9 +57,9 @@ export const DEFAULT_SUMMARY_TOKEN_BUDGET = 4 * 1024;
 /**
  * Decoder state per generate call (see `stateMemoryMib`). distilbart-cnn at 300 tokens and 4 beams
  * holds ~63 MiB of self-attention cache per article plus 48 KiB of cross-attention keys/values per
- * source token, so 256 MiB is 2-3 articles a call.
+ * source token, so 384 MiB is 4-5 articles a call.
  */
-export const DEFAULT_SUMMARY_STATE_MIB = 256;
+export const DEFAULT_SUMMARY_STATE_MIB = 384;
 
 /**
  * Float32 bytes one article holds while its summary is generated: keys and values of every decoder
