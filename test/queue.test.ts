@@ -202,7 +202,8 @@ describe.skipIf(!HAVE_REDIS)("news-moe submit / worker / collect on a real Redis
     for (let i = 0; i < 60; i++) if (i !== 23) expect(records[i], `item ${i}`).toEqual(expected[i]);
     // Once with its whole job, then twice alone: --attempts 2, then the error record.
     expect(deaths).toBe(3);
-  });
+    // Four worker processes start and load their engine one after another: minutes on a busy machine.
+  }, 300_000);
 
   it("SIGTERM lets a worker finish the job in hand, store it, and exit 0", async () => {
     const dir = await tempDir("news-moe-queue-term-");
