@@ -62,6 +62,50 @@ for (const source of ["decoder_model_merged.onnx", "decoder_model.onnx"]) {
   });
 }
 
+describe("encoder feed", () => {
+  it("encodes a padded batch one article at a time: each article's cross-attention keys/values as alone, zeros on its padding", async () => {
+    const model = await compiledModel("decoder_model_merged.onnx");
+    try {
+      const layers = Number(config["decoder_layers"]);
+      const heads = Number(config["decoder_attention_heads"]);
+      const headDim = Number(config["d_model"]) / heads;
+      const article = (length: number, seed: number) => Int32Array.from({ length }, (_, i) => (i === 0 ? 0 : i === length - 1 ? 2 : 4 + ((seed * 31 + i * 7) % 200)));
+      const alone = async (ids: Int32Array) => {
+        const state = await model.encode({ rows: 1, length: ids.length, ids, mask: new Int32Array(ids.length).fill(1) });
+        const kv = state.crossKv.slice(0, 2 * layers * heads * ids.length * headDim);
+        model.release(state);
+        return kv;
+      };
+      // A first, wider batch leaves its buffer (non-zero everywhere) to the next call.
+      model.release(await model.encode({ rows: 2, length: 24, ids: Int32Array.from([...article(24, 1), ...article(24, 2)]), mask: new Int32Array(48).fill(1) }));
+      const short = article(9, 3);
+      const long = article(17, 4);
+      const S = 17;
+      const ids = new Int32Array(2 * S).fill(1);
+      const mask = new Int32Array(2 * S);
+      ids.set(short, 0);
+      mask.fill(1, 0, short.length);
+      ids.set(long, S);
+      mask.fill(1, S, 2 * S);
+      const state = await model.encode({ rows: 2, length: S, ids, mask });
+      const expected = [await alone(short), await alone(long)];
+      for (let p = 0; p < 2 * layers; p++) {
+        for (const [row, own] of [short.length, long.length].entries()) {
+          for (let h = 0; h < heads; h++) {
+            const at = (((p * 2 + row) * heads + h) * S) * headDim;
+            const from = (p * heads + h) * own * headDim;
+            expect(Array.from(state.crossKv.subarray(at, at + own * headDim))).toEqual(Array.from(expected[row]!.subarray(from, from + own * headDim)));
+            expect(state.crossKv.subarray(at + own * headDim, at + S * headDim).every((v) => v === 0)).toBe(true);
+          }
+        }
+      }
+      model.release(state);
+    } finally {
+      await model.dispose();
+    }
+  });
+});
+
 describe("int8 compiled from the published *_quantized decoder", () => {
   it("gives the tokens of the published int8 graphs on the tutorial's calls", async () => {
     const compiled = await compiledModel("decoder_model_merged_quantized.onnx", true);

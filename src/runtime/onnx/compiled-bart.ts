@@ -2,7 +2,7 @@
  * BART on the compiled decoder graphs (`compiler/`), as a `Seq2SeqModel` that can also score beam
  * candidates inside the graph (`TopKSeq2SeqModel`).
  *
- *   encoder (published encoder_model.onnx) -> cross-kv graph (once per batch) -> step graph (per token)
+ *   encoder -> cross-kv graph (once per article, into the call's buffer) -> step graph (per token)
  *
  * What lives where, and why:
  *   - the self-attention cache is ours: per layer a key and a value buffer [rows, heads, capacity, head_dim]
@@ -105,6 +105,8 @@ export class CompiledBartModel implements TopKSeq2SeqModel<CompiledBartState> {
   private stash = new Float32Array(0);
   /** Self-attention cache buffers of finished batches, for the next batch. */
   private readonly cachePool = new BufferPool();
+  /** Cross-attention buffers of finished batches (one per batch). */
+  private readonly crossPool = new BufferPool(1);
 
   private constructor(
     private readonly encoder: OnnxSession,
@@ -145,29 +147,59 @@ export class CompiledBartModel implements TopKSeq2SeqModel<CompiledBartState> {
     }
   }
 
+  /**
+   * Encodes the batch one article at a time, each at its own length, into the call's cross-attention
+   * buffer. Batching the encoder buys little on a CPU (an article's matrices are already hundreds of
+   * rows) but costs twice: padded positions are computed for nothing, and the attention activations
+   * ([rows, heads, length, length] floats, 268 MB per tensor at 4 x 1,024 tokens) grow with the batch
+   * and set the process's peak memory. One at a time is also how the tutorial's pipeline encodes.
+   */
   async encode(batch: TokenBatch): Promise<CompiledBartState> {
     if (batch.length > this.maxPositionEmbeddings) {
       throw new CompiledBartError(`input of ${batch.length} tokens exceeds max_position_embeddings ${this.maxPositionEmbeddings}`);
     }
-    const dims = [batch.rows, batch.length];
-    const ids = new BigInt64Array(batch.ids.length);
-    const mask = new BigInt64Array(batch.mask.length);
-    const bias = new Float32Array(batch.mask.length);
-    for (let i = 0; i < ids.length; i++) {
-      ids[i] = BigInt(batch.ids[i]!);
-      mask[i] = BigInt(batch.mask[i]!);
-      bias[i] = batch.mask[i] ? 0 : MASKED;
+    const { rows, length: S } = batch;
+    const { heads, headDim } = this;
+    const bias = new Float32Array(rows * S);
+    for (let i = 0; i < bias.length; i++) bias[i] = batch.mask[i] ? 0 : MASKED;
+    const articleSize = heads * S * headDim;
+    const crossKv = this.crossPool.take(2 * this.layers * rows * articleSize);
+    for (let r = 0; r < rows; r++) {
+      const mask = batch.mask.subarray(r * S, (r + 1) * S);
+      // Trailing padding is left out; a row padded elsewhere is encoded whole, with its mask.
+      let length = S;
+      while (length > 1 && mask[length - 1] === 0) length--;
+      const rowCross = await this.encodeRow(batch.ids.subarray(r * S, r * S + length), mask.subarray(0, length));
+      const rowSize = heads * length * headDim;
+      for (let p = 0; p < 2 * this.layers; p++) {
+        const to = (p * rows + r) * articleSize;
+        if (length === S) crossKv.set(rowCross.subarray(p * rowSize, (p + 1) * rowSize), to);
+        else {
+          for (let h = 0; h < heads; h++) {
+            const at = to + h * S * headDim;
+            crossKv.set(rowCross.subarray(p * rowSize + h * length * headDim, p * rowSize + (h + 1) * length * headDim), at);
+            // Masked positions: any finite value reads as zero weight; zeros keep pooled leftovers out.
+            crossKv.fill(0, at + length * headDim, at + S * headDim);
+          }
+        }
+      }
     }
-    const feeds: Record<string, ort.Tensor> = { attention_mask: new ort.Tensor("int64", mask, dims) };
-    if (this.encoder.hasInput("input_ids")) feeds["input_ids"] = new ort.Tensor("int64", ids, dims);
-    if (this.encoderTable) feeds[TOKEN_EMBEDDINGS_INPUT] = this.encoderTable.lookup(batch.ids, dims);
+    return new CompiledBartState(S, rows, crossKv, bias);
+  }
+
+  /** One article through the encoder and the cross-kv graph: [2L, 1, heads, length, headDim]. */
+  private async encodeRow(rowIds: Int32Array, rowMask: Int32Array): Promise<Float32Array> {
+    const dims = [1, rowIds.length];
+    const feeds: Record<string, ort.Tensor> = { attention_mask: new ort.Tensor("int64", BigInt64Array.from(rowMask, BigInt), dims) };
+    if (this.encoder.hasInput("input_ids")) feeds["input_ids"] = new ort.Tensor("int64", BigInt64Array.from(rowIds, BigInt), dims);
+    if (this.encoderTable) feeds[TOKEN_EMBEDDINGS_INPUT] = this.encoderTable.lookup(rowIds, dims);
     const encoded = await this.encoder.run(feeds);
     const hidden = encoded["last_hidden_state"];
     if (!hidden) throw new CompiledBartError("encoder returned no last_hidden_state");
     const cross = await this.crossKvGraph.run({ encoder_hidden_states: hidden });
     const crossKv = cross["cross_kv"];
     if (!crossKv) throw new CompiledBartError("cross-kv graph returned no cross_kv");
-    return new CompiledBartState(batch.length, batch.rows, crossKv.data as Float32Array, bias);
+    return crossKv.data as Float32Array;
   }
 
   /** Logits path (`Seq2SeqModel`): every prompt position is fed in turn; the last one's logits come back. */
@@ -245,6 +277,7 @@ export class CompiledBartModel implements TopKSeq2SeqModel<CompiledBartState> {
     state.released = true;
     for (const buffer of state.selfKv) this.cachePool.give(buffer);
     state.selfKv = [];
+    if (state.crossKv.length > 0) this.crossPool.give(state.crossKv);
     state.crossKv = new Float32Array(0);
     state.lastFeeds = null;
   }
