@@ -31,9 +31,9 @@ describe("decoder state per article", () => {
     const config = { decoder_layers: 6, d_model: 1024 };
     // 2 (K, V) x 6 layers x 1024 x 4 bytes = 48 KiB per position; 4 beams x 320 (300 in chunks of 32) + 680 source.
     expect(decoderStateBytes(config, 4, 300)(680)).toBe(49_152 * (4 * 320 + 680));
-    // So the default budget takes 4 articles of 680 tokens and 5 of 250 a call.
+    // So the default budget takes 5 articles of 680 tokens and 7 of 250 a call.
     const budget = DEFAULT_SUMMARY_STATE_MIB * 2 ** 20;
-    expect(Math.floor(budget / decoderStateBytes(config, 4, 300)(680))).toBe(4);
-    expect(Math.floor(budget / decoderStateBytes(config, 4, 300)(250))).toBe(5);
+    expect(Math.floor(budget / decoderStateBytes(config, 4, 300)(680))).toBe(5);
+    expect(Math.floor(budget / decoderStateBytes(config, 4, 300)(250))).toBe(7);
   });
 });
