@@ -57,6 +57,28 @@ describe("bench report", () => {
     expect(markdownTable([base!, ours!])).toContain("| fp32 | common | 2 (2) | 0.200 | 4.0 |");
   });
 
+  it("compares each phase's own peak with the baseline's in that phase, and only where the baseline did the work", () => {
+    const baseline = result("tutorial", 40, [{ id: "a", latency: 20 }], 1_900_000);
+    baseline.phases[0]!.vmhwm_kb = 1_843_200; // 1800 MB
+    baseline.phases.push({ name: "long", run_s: 1, rows: [{ id: "L", summary_error: "index out of range", latency_s: 1, done_at_s: 1 }], vmhwm_kb: 1_024_000 });
+    const ours = result("news-moe-q8", 10, [{ id: "a", latency: 10 }], 2_048_000);
+    ours.phases[0]!.vmhwm_kb = 1_382_400; // 1350 MB
+    ours.phases.push({ name: "long", run_s: 5, rows: [{ id: "L", summary: "s", latency_s: 5, done_at_s: 5 }], vmhwm_kb: 2_048_000 });
+    const [, report] = buildReport(
+      [
+        { system: "tutorial", label: "tutorial", result: baseline },
+        { system: "news-moe-q8", label: "q8", result: ours },
+      ],
+      "tutorial",
+      [],
+    );
+    expect(report!.phases[0]).toMatchObject({ peak_rss_mb: 1350, peak_rss_vs_baseline: 0.75 });
+    expect(report!.phases[1]!.peak_rss_mb).toBe(2000);
+    expect(report!.phases[1]!.peak_rss_vs_baseline).toBeUndefined();
+    expect(report!.peak_rss_mb).toBe(2000);
+    expect(markdownTable([report!])).toContain("| 1350 | 0.75 | 2000 |");
+  });
+
   it("reports a failed system without inventing numbers", () => {
     const [failed] = buildReport([{ system: "news-moe-q8", label: "q8", error: "runner exited with code 137" }], "tutorial", []);
     expect(failed).toMatchObject({ ok: false, error: "runner exited with code 137", phases: [] });

@@ -22,6 +22,10 @@ export interface PhaseReport {
   speedup_vs_baseline: number;
   /** Against the baseline's summary token ids, where both sides have them. */
   token_identity?: IdentityTally & { first_mismatches: Array<{ id: string } & TokenComparison> };
+  /** Peak RSS during this phase alone (the loaded models included), MB. */
+  peak_rss_mb?: number | null;
+  /** This phase's peak over the baseline's peak in the same phase (only where the baseline did the work). */
+  peak_rss_vs_baseline?: number;
 }
 
 export interface SystemReport {
@@ -78,6 +82,7 @@ export function buildReport(outcomes: readonly SystemOutcome[], baselineSystem: 
           base && base.rows.every((r) => r.summary_error === undefined)
             ? speedup(articlesPerS, rate(base.rows.length, base.run_s))
             : Number.NaN,
+        peak_rss_mb: mb(phase.vmhwm_kb),
       };
       if (base && identitySystems.includes(system)) {
         const baseIds = new Map(base.rows.map((r) => [r.id, r.summary_token_ids]));
@@ -89,6 +94,10 @@ export function buildReport(outcomes: readonly SystemOutcome[], baselineSystem: 
           ...tallyIdentity(comparisons),
           first_mismatches: comparisons.filter((c): c is NonNullable<typeof c> => c !== undefined && !c.identical).slice(0, 5),
         };
+      }
+      const basePhasePeak = mb(base?.vmhwm_kb);
+      if (report.peak_rss_mb != null && basePhasePeak && base?.rows.every((r) => r.summary_error === undefined)) {
+        report.peak_rss_vs_baseline = Math.round((report.peak_rss_mb / basePhasePeak) * 100) / 100;
       }
       return report;
     });
@@ -118,12 +127,12 @@ const fixed = (value: number | null | undefined, digits: number): string =>
 /** The README's table: one row per system and phase. */
 export function markdownTable(reports: readonly SystemReport[]): string {
   const lines = [
-    "| system | phase | articles (summarised) | articles/s | × tutorial | tokens/s | p50 / p95 latency (s) | load (s) | peak RSS (MB) | tokens = tutorial |",
-    "|---|---|---|---|---|---|---|---|---|---|",
+    "| system | phase | articles (summarised) | articles/s | × tutorial | tokens/s | p50 / p95 latency (s) | load (s) | peak RSS in phase (MB) | × tutorial | peak RSS, whole run (MB) | tokens = tutorial |",
+    "|---|---|---|---|---|---|---|---|---|---|---|---|",
   ];
   for (const r of reports) {
     if (!r.ok) {
-      lines.push(`| ${r.label} | – | failed: ${r.error?.split("\n")[0] ?? "?"} | | | | | | | |`);
+      lines.push(`| ${r.label} | – | failed: ${r.error?.split("\n")[0] ?? "?"} | | | | | | | | | |`);
       continue;
     }
     for (const p of r.phases) {
@@ -131,7 +140,7 @@ export function markdownTable(reports: readonly SystemReport[]): string {
       lines.push(
         `| ${r.label} | ${p.phase} | ${p.articles} (${p.summarised}) | ${fixed(p.articles_per_s, 3)} | ${fixed(p.speedup_vs_baseline, 1)} | ` +
           `${fixed(p.tokens_per_s, 1)} | ${fixed(p.latency_p50_s, 1)} / ${fixed(p.latency_p95_s, 1)} | ${fixed(r.load_s, 1)} | ` +
-          `${fixed(r.peak_rss_mb, 0)} | ${identity} |`,
+          `${fixed(p.peak_rss_mb, 0)} | ${fixed(p.peak_rss_vs_baseline, 2)} | ${fixed(r.peak_rss_mb, 0)} | ${identity} |`,
       );
     }
   }

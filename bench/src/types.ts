@@ -57,6 +57,11 @@ export interface PhaseResult {
   summarizer_timing?: Record<string, number | string>;
   /** news-moe: time inside the sentiment expert's analyze calls (ms; it runs alongside the summariser). */
   sentiment_ms?: number;
+  /**
+   * Peak resident set during this phase alone, kB: VmHWM after the phase, reset to the current RSS at its
+   * start (`/proc/self/clear_refs`). Absent where the kernel refused the reset.
+   */
+  vmhwm_kb?: number | null;
 }
 
 export interface RunnerResult {
@@ -66,7 +71,7 @@ export interface RunnerResult {
   import_s: number;
   load_s: { summarizer: number; sentiment?: number };
   phases: PhaseResult[];
-  /** Peak resident set size of the runner process, kB (VmHWM). */
+  /** Peak resident set size of the runner process over the whole run, load included, kB (VmHWM). */
   vmhwm_kb: number | null;
   /** Resident set size right after the models were loaded, kB. */
   rss_after_load_kb?: number | null;

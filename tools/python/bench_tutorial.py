@@ -51,8 +51,23 @@ def log(message: str) -> None:
     print(f"[tutorial] {message}", file=sys.stderr, flush=True)
 
 
+def reset_peak_rss() -> bool:
+    """Sets VmHWM back to the current RSS (so a phase's own peak can be read at its end); False if refused."""
+    try:
+        with open("/proc/self/clear_refs", "w", encoding="ascii") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+
+RUN_PEAK_KB = [0]
+
+
 def run_phase(name, news_items, summarizer, sentiment_analyzer, captured):
     """The tutorial's loop over `news_items`, one article and one expert at a time, timed."""
+    RUN_PEAK_KB[0] = max(RUN_PEAK_KB[0], vm_status("VmHWM") or 0)
+    reset_worked = reset_peak_rss()
     # Encoder lengths as the pipeline tokenises (its prefix, then <s> ... </s>); outside the timed loop.
     input_tokens = [len(summarizer.tokenizer((summarizer.prefix or "") + item.get("content"))["input_ids"]) for item in news_items]
     rows = []
@@ -101,7 +116,10 @@ def run_phase(name, news_items, summarizer, sentiment_analyzer, captured):
         status = "error: " + row["summary_error"] if "summary_error" in row else f"{row['summary_s']:.2f}s"
         log(f"  summary {status}; sentiment {row['sentiment_s']:.3f}s")
 
-    return {"name": name, "run_s": time.perf_counter() - run_start, "rows": rows}
+    run_s = time.perf_counter() - run_start
+    phase_peak = vm_status("VmHWM")
+    RUN_PEAK_KB[0] = max(RUN_PEAK_KB[0], phase_peak or 0)
+    return {"name": name, "run_s": run_s, "rows": rows, "vmhwm_kb": phase_peak if reset_worked else None}
 
 
 def main() -> None:
@@ -170,9 +188,9 @@ def main() -> None:
         "load_s": {"summarizer": summarizer_load_s, "sentiment": sentiment_load_s},
         "phases": phase_results,
         "rss_after_load_kb": rss_after_load_kb,
-        "vmhwm_kb": vm_status("VmHWM"),
+        "vmhwm_kb": max(RUN_PEAK_KB[0], vm_status("VmHWM") or 0) or None,
         "vmrss_kb": vm_status("VmRSS"),
-        "peak_rss_source": "/proc/self/status VmHWM after the last article",
+        "peak_rss_source": "/proc/self/status VmHWM: per phase (reset at its start through /proc/self/clear_refs) and over the whole run",
         "threads": torch.get_num_threads(),
         "versions": {
             "python": platform.python_version(),

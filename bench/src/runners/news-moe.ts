@@ -16,7 +16,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { captureSummaryIds } from "../capture-summary-ids.js";
 import type { PhaseResult, RunnerResult, RunnerRow } from "../types.js";
-import { articlesById, log, packageVersion, PEAK_RSS_SOURCE, procStatusKb, readArticles, readSpec, runMain, seconds, writeResult } from "./runner-io.js";
+import { articlesById, log, packageVersion, PEAK_RSS_SOURCE, PeakTracker, procStatusKb, readArticles, readSpec, runMain, seconds, writeResult } from "./runner-io.js";
 
 async function main(): Promise<void> {
   const spec = readSpec();
@@ -66,12 +66,14 @@ async function main(): Promise<void> {
 
   const articles = readArticles(spec.articles);
   const phases: PhaseResult[] = [];
+  const peaks = new PeakTracker();
   for (const phase of spec.phases) {
     const items = articlesById(articles, phase.ids);
     capture.reset();
     const timingBefore = await timingOf();
     const sentimentBefore = sentimentMs;
     const rows: RunnerRow[] = [];
+    const resetWorked = peaks.startPhase();
     const phaseStart = performance.now();
     const stream = lib.analyzeStream(items, {
       registry,
@@ -116,6 +118,7 @@ async function main(): Promise<void> {
       generated_tokens_total: capture.generatedTokens(),
       summarizer_timing: summarizerTiming,
       sentiment_ms: sentimentMs - sentimentBefore,
+      vmhwm_kb: peaks.endPhase(resetWorked),
     });
   }
   capture.restore();
@@ -126,7 +129,7 @@ async function main(): Promise<void> {
     import_s: importS,
     load_s: { summarizer: summarizerLoadS, sentiment: sentimentLoadS },
     phases,
-    vmhwm_kb: procStatusKb("VmHWM"),
+    vmhwm_kb: peaks.runPeak(),
     rss_after_load_kb: rssAfterLoad,
     peak_rss_source: PEAK_RSS_SOURCE,
     threads: spec.threads,

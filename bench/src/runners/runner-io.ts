@@ -8,7 +8,39 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import type { RunnerResult, RunnerSpec } from "../types.js";
 
-export const PEAK_RSS_SOURCE = "/proc/self/status VmHWM after the last article";
+export const PEAK_RSS_SOURCE = "/proc/self/status VmHWM: per phase (reset at its start through /proc/self/clear_refs) and over the whole run";
+
+/**
+ * Tracks the process's peak resident set per phase and over the whole run. The kernel keeps one
+ * high-water mark (VmHWM); writing 5 to /proc/self/clear_refs sets it back to the current RSS, so a
+ * phase's own peak is read at its end and the run's peak is the largest mark seen.
+ */
+export class PeakTracker {
+  private runPeakKb = 0;
+
+  /** Starts a phase: remembers the mark so far and resets it. False where the reset is refused. */
+  startPhase(): boolean {
+    this.runPeakKb = Math.max(this.runPeakKb, procStatusKb("VmHWM") ?? 0);
+    try {
+      writeFileSync("/proc/self/clear_refs", "5");
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** The phase's peak in kB (null where the reset was refused: the mark then covers the run so far). */
+  endPhase(resetWorked: boolean): number | null {
+    const mark = procStatusKb("VmHWM");
+    this.runPeakKb = Math.max(this.runPeakKb, mark ?? 0);
+    return resetWorked ? mark : null;
+  }
+
+  runPeak(): number | null {
+    this.runPeakKb = Math.max(this.runPeakKb, procStatusKb("VmHWM") ?? 0);
+    return this.runPeakKb || null;
+  }
+}
 
 export function readSpec(argv: readonly string[] = process.argv): RunnerSpec {
   const path = argv[2];

@@ -16,7 +16,7 @@
  */
 import { basename, dirname, resolve } from "node:path";
 import type { PhaseResult, RunnerResult, RunnerRow } from "../types.js";
-import { articlesById, log, packageVersion, PEAK_RSS_SOURCE, procStatusKb, readArticles, readSpec, runMain, seconds, writeResult } from "./runner-io.js";
+import { articlesById, log, packageVersion, PEAK_RSS_SOURCE, PeakTracker, procStatusKb, readArticles, readSpec, runMain, seconds, writeResult } from "./runner-io.js";
 
 interface TensorLike {
   dims: number[];
@@ -78,9 +78,11 @@ async function main(): Promise<void> {
 
   const articles = readArticles(spec.articles);
   const phases: PhaseResult[] = [];
+  const peaks = new PeakTracker();
   for (const phase of spec.phases) {
     const items = articlesById(articles, phase.ids);
     const rows: RunnerRow[] = [];
+    const resetWorked = peaks.startPhase();
     const phaseStart = performance.now();
     for (const item of items) {
       const articleStart = performance.now();
@@ -115,7 +117,7 @@ async function main(): Promise<void> {
       rows.push(row);
       log(spec.system, `${phase.name} ${rows.length}/${items.length} ${row.id} ${row.summary_error ? `error: ${row.summary_error}` : `${row.latency_s.toFixed(1)} s`}`);
     }
-    phases.push({ name: phase.name, run_s: seconds(phaseStart), rows });
+    phases.push({ name: phase.name, run_s: seconds(phaseStart), rows, vmhwm_kb: peaks.endPhase(resetWorked) });
   }
 
   const result: RunnerResult = {
@@ -124,7 +126,7 @@ async function main(): Promise<void> {
     import_s: importS,
     load_s: { summarizer: summarizerLoadS, ...(sentimentLoadS !== undefined ? { sentiment: sentimentLoadS } : {}) },
     phases,
-    vmhwm_kb: procStatusKb("VmHWM"),
+    vmhwm_kb: peaks.runPeak(),
     rss_after_load_kb: rssAfterLoad,
     peak_rss_source: PEAK_RSS_SOURCE,
     threads: spec.threads,
