@@ -211,6 +211,10 @@ describe("smaller usage promises (item 11)", () => {
     const bad = await runCli(["analyze", EXAMPLES, "--concurrency", "0"], { cwd: dir, env });
     expect(bad.code).toBe(2);
     expect(bad.stderr.trim().split("\n")).toEqual([expect.stringMatching(/--concurrency must be a whole number/), "(add --help for usage)"]);
+
+    const memory = await runCli(["analyze", EXAMPLES, "--summary-memory", "0.5"], { cwd: dir, env });
+    expect(memory.code).toBe(2);
+    expect(memory.stderr.trim().split("\n")).toEqual([expect.stringMatching(/--summary-memory must be a whole number/), "(add --help for usage)"]);
   }, 30_000);
 });
 

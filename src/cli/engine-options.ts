@@ -35,6 +35,7 @@ export interface EngineFlags {
   maxLength?: number;
   minLength?: number;
   numBeams?: number;
+  summaryMemory?: number;
   cacheDir?: string;
 }
 
@@ -85,6 +86,11 @@ export function addEngineOptions(command: Command, { dryRun = true }: { dryRun?:
     .option("--max-length <n>", "summary length limit in tokens (default 300, as the tutorial)", positiveInteger("--max-length"))
     .option("--min-length <n>", "summary minimum in tokens (default 30, as the tutorial)", positiveInteger("--min-length"))
     .option("--num-beams <n>", "beam width (default: the model's generation config)", positiveInteger("--num-beams"))
+    .option(
+      "--summary-memory <MiB>",
+      "neural summariser: decoder state one generate call may hold (default 512; less is leaner, more is faster per article)",
+      positiveInteger("--summary-memory"),
+    )
     .option("--cache-dir <dir>", "model cache (default: the Hugging Face cache, $HF_HOME/hub)");
 }
 
@@ -111,6 +117,7 @@ export function registryOptions(flags: EngineFlags): DefaultRegistryOptions {
       ...model,
       long: flags.long,
       ...(flags.summarizerModel !== undefined ? { summarizerModel: flags.summarizerModel } : {}),
+      ...(flags.summaryMemory !== undefined ? { stateMemoryMib: flags.summaryMemory } : {}),
       generation: {
         ...(flags.maxLength !== undefined ? { maxLength: flags.maxLength } : {}),
         ...(flags.minLength !== undefined ? { minLength: flags.minLength } : {}),
