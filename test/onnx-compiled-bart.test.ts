@@ -180,6 +180,13 @@ describe("models the compiler does not take", () => {
     const sentiment = new URL("./fixtures/models/tiny-distilbert-sst2/onnx/model.onnx", import.meta.url).pathname;
     const copy = join(dir, "not-a-decoder.onnx");
     cpSync(sentiment, copy);
-    await expect(compileBartDecoder(copy, { config })).rejects.toThrow(/not-a-decoder\.onnx: no MatMul \+ bias for decoder layer 0/);
+    let compiles = 0;
+    await expect(compileBartDecoder(copy, { config, onCompile: () => compiles++ })).rejects.toThrow(/not-a-decoder\.onnx: no MatMul \+ bias for decoder layer 0/);
+    // Remembered: the next load gives the same reason without parsing the graph again.
+    await expect(compileBartDecoder(copy, { config, onCompile: () => compiles++ })).rejects.toThrow(/not-a-decoder\.onnx: no MatMul \+ bias for decoder layer 0/);
+    expect(compiles).toBe(1);
+    // Under another config (the layout checks depend on its layer count) the graph is looked at again.
+    await expect(compileBartDecoder(copy, { config: { ...config, decoder_layers: 1 }, onCompile: () => compiles++ })).rejects.toThrow(/not-a-decoder\.onnx/);
+    expect(compiles).toBe(2);
   });
 });

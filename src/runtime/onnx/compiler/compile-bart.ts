@@ -15,7 +15,7 @@
 import { resolve } from "node:path";
 import { buildCrossKvGraph, buildStepGraph, type BartShape } from "./bart-decoder-graph.js";
 import { findBartDecoderWeights } from "./bart-weights.js";
-import { CompileFolderError, compileCached } from "./compile-cache.js";
+import { CompileFolderError, compileCached, CompileRefusal } from "./compile-cache.js";
 import { loadOnnxModel, OnnxFormatError, serializeModel } from "./onnx-proto.js";
 
 /** Bump whenever the emitted graphs change: old compilations are then ignored and rebuilt. */
@@ -81,12 +81,21 @@ export async function compileBartDecoder(sourceDecoder: string, options: Compile
       source,
       tag: `c${BART_COMPILER_VERSION}`,
       parts: ["step", "cross"],
+      // The graph is built for the config's shape (layer count, widths): another config compiles anew.
+      settings: JSON.stringify(shape),
       ...(options.fallbackDir ? { fallbackDir: options.fallbackDir } : {}),
       ...(options.onCompile ? { onCompile: options.onCompile } : {}),
       build: (locate) => {
-        const weights = findBartDecoderWeights(loadOnnxModel(source), shape.layers);
+        let weights: ReturnType<typeof findBartDecoderWeights>;
+        try {
+          weights = findBartDecoderWeights(loadOnnxModel(source), shape.layers);
+        } catch (error) {
+          // A graph in another layout stays in that layout: remembered, so the next load does not parse it again.
+          if (error instanceof OnnxFormatError) throw new CompileRefusal(error.message, { cause: error });
+          throw error;
+        }
         for (const weight of [weights.embedTokens.weight, weights.layers[0]!.fc1.matrix.weight]) {
-          if (weight.dims.length !== 2) throw new BartCompileError(`${source}: ${weight.name} is not a matrix`);
+          if (weight.dims.length !== 2) throw new CompileRefusal(`${source}: ${weight.name} is not a matrix`);
         }
         const graphs = {
           step: serializeModel(buildStepGraph(weights, shape, locate)),
@@ -97,7 +106,9 @@ export async function compileBartDecoder(sourceDecoder: string, options: Compile
     });
     return { step: outcome.paths["step"]!, crossKv: outcome.paths["cross"]!, shape: outcome.details.shape, compiled: outcome.compiled };
   } catch (error) {
-    if (error instanceof OnnxFormatError || error instanceof CompileFolderError) throw new BartCompileError(error.message, { cause: error });
+    if (error instanceof OnnxFormatError || error instanceof CompileFolderError || error instanceof CompileRefusal) {
+      throw new BartCompileError(error.message, { cause: error });
+    }
     throw error;
   }
 }

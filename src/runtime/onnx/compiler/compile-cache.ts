@@ -31,6 +31,11 @@ export interface CompileTarget<D> {
   /** Told once before a compilation starts (not when one is reused). */
   readonly onCompile?: (source: string) => void;
   /**
+   * What the compilation depends on besides the source's bytes (the model's config, say), as a string:
+   * an earlier compilation or refusal under other settings is not reused.
+   */
+  readonly settings?: string;
+  /**
    * Emits the graphs; `locate` turns a weight into the external-data location the graphs must name.
    * Returns each part's serialized model and the details to keep in the manifest.
    */
@@ -51,6 +56,7 @@ interface Manifest<D> {
   details: D;
   /** Set when the compiler turned this source down: the reason, given again without re-reading the source. */
   refused?: string;
+  settings?: string;
 }
 
 /**
@@ -88,13 +94,17 @@ function canWrite(dir: string): boolean {
   }
 }
 
-function readManifest<D>(path: string, tag: string): Manifest<D> | null {
+function readManifest<D>(path: string, tag: string, settings: string | undefined): Manifest<D> | null {
   try {
     const manifest = JSON.parse(readFileSync(path, "utf8")) as Manifest<D>;
-    return manifest.tag === tag ? manifest : null;
+    return manifest.tag === tag && manifest.settings === settings ? manifest : null;
   } catch {
     return null;
   }
+}
+
+function settingsOf(target: CompileTarget<unknown>): { settings?: string } {
+  return target.settings !== undefined ? { settings: target.settings } : {};
 }
 
 function writeAtomically(path: string, data: Uint8Array | string): void {
@@ -115,7 +125,7 @@ export async function compileCached<D>(target: CompileTarget<D>): Promise<Compil
   const manifestPath = `${stem}.json`;
 
   const stat = statSync(source);
-  const manifest = readManifest<D>(manifestPath, target.tag);
+  const manifest = readManifest<D>(manifestPath, target.tag, target.settings);
   const graphsExist = Object.values(paths).every((path) => existsSync(path));
   if (manifest && (graphsExist || manifest.refused !== undefined) && manifest.source.size === stat.size) {
     const reuse = (): CompileOutcome<D> => {
@@ -152,7 +162,7 @@ export async function compileCached<D>(target: CompileTarget<D>): Promise<Compil
     built = target.build(locate);
   } catch (error) {
     if (error instanceof CompileRefusal) {
-      const refusal: Manifest<null> = { tag: target.tag, source: await sourceRecord(), details: null, refused: error.message };
+      const refusal: Manifest<null> = { tag: target.tag, source: await sourceRecord(), details: null, refused: error.message, ...settingsOf(target) };
       writeAtomically(manifestPath, JSON.stringify(refusal, null, 2));
     }
     throw error;
@@ -167,6 +177,7 @@ export async function compileCached<D>(target: CompileTarget<D>): Promise<Compil
     tag: target.tag,
     source: await sourceRecord(),
     details,
+    ...settingsOf(target),
   };
   writeAtomically(manifestPath, JSON.stringify(record, null, 2));
   return { paths, details, compiled: true };
