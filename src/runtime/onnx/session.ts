@@ -26,6 +26,12 @@ export interface OrtSessionOptions {
   enableMemPattern?: boolean;
   /** 0 verbose .. 4 fatal. */
   logSeverityLevel?: 0 | 1 | 2 | 3 | 4;
+  /**
+   * Memory arena on, and its free regions given back to the system at the end of every run (ORT's
+   * `memory.enable_memory_arena_shrinkage` run option): for graphs whose activations are large and
+   * whose runs are far apart, so neither the arena nor malloc keeps them between runs.
+   */
+  shrinkArenaAfterRun?: boolean;
 }
 
 export function sessionOptions(options: OrtSessionOptions = {}): ort.InferenceSession.SessionOptions {
@@ -34,7 +40,7 @@ export function sessionOptions(options: OrtSessionOptions = {}): ort.InferenceSe
     graphOptimizationLevel: options.graphOptimizationLevel ?? "all",
     interOpNumThreads: options.interOpNumThreads ?? 1,
     executionMode: "sequential",
-    enableCpuMemArena: options.enableCpuMemArena ?? true,
+    enableCpuMemArena: options.shrinkArenaAfterRun ? true : (options.enableCpuMemArena ?? true),
     enableMemPattern: options.enableMemPattern ?? true,
     logSeverityLevel: options.logSeverityLevel ?? 3,
   };
@@ -46,10 +52,15 @@ export function sessionOptions(options: OrtSessionOptions = {}): ort.InferenceSe
 export class OnnxSession {
   private session: ort.InferenceSession | null;
 
+  /** Passed to every run: the arena shrinkage when asked for. */
+  private readonly runOptions: ort.InferenceSession.RunOptions | undefined;
+
   private constructor(
     session: ort.InferenceSession,
     readonly path: string,
+    shrinkArena: boolean,
   ) {
+    this.runOptions = shrinkArena ? { extra: { memory: { enable_memory_arena_shrinkage: "cpu:0" } } } : undefined;
     this.session = session;
     this.inputNames = session.inputNames;
     this.outputNames = session.outputNames;
@@ -60,7 +71,7 @@ export class OnnxSession {
 
   static async create(path: string, options: OrtSessionOptions = {}): Promise<OnnxSession> {
     const session = await ort.InferenceSession.create(path, sessionOptions(options));
-    return new OnnxSession(session, path);
+    return new OnnxSession(session, path, options.shrinkArenaAfterRun ?? false);
   }
 
   hasInput(name: string): boolean {
@@ -70,7 +81,7 @@ export class OnnxSession {
   /** Runs the graph; `fetch` limits the outputs computed and returned (default: all). */
   async run(feeds: Record<string, ort.Tensor>, fetch?: readonly string[]): Promise<Record<string, ort.Tensor>> {
     if (!this.session) throw new Error(`ONNX session ${this.path} has been released`);
-    const results = fetch ? await this.session.run(feeds, fetch) : await this.session.run(feeds);
+    const results = fetch ? await this.session.run(feeds, fetch, this.runOptions) : await this.session.run(feeds, this.runOptions);
     return results as Record<string, ort.Tensor>;
   }
 
