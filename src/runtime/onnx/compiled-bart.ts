@@ -5,13 +5,18 @@
  *   encoder -> cross-kv graph (once per article, into the call's buffer) -> step graph (per token)
  *
  * What lives where, and why:
- *   - the self-attention cache is ours: per layer a key and a value buffer [rows, heads, capacity, head_dim]
- *     that the step graph reads in place (ORT wraps input buffers without copying). Each step returns only
- *     the new token's keys/values ([2L, rows, heads, 1, head_dim]), which we write at the current position.
- *     The capacity grows in chunks; slots past the current length are masked (`self_mask`).
+ *   - the self-attention cache is ours, in buffers the step graph reads in place (ORT wraps input buffers
+ *     without copying), in two parts: the positions all beams of an article agree on, once per article
+ *     (`prefix`, [articles, heads, capacity, head_dim] per layer and key/value), and each row's positions
+ *     after that (`suffix`, [rows, heads, capacity, head_dim]). Each step returns only the new token's
+ *     keys/values ([2L, rows, heads, 1, head_dim]), written into the suffix. When an article's beams have
+ *     come to agree on `FLUSH_POSITIONS` more positions, those move from its suffix to its prefix. Beams
+ *     share all but the last few positions, so the cache is about a beam's worth per article instead of
+ *     one per beam, and a step reads it about that much less. Capacities grow in chunks; unfilled slots
+ *     are masked (`self_mask`, per row).
  *   - cross-attention keys/values are per article ([2L, articles, heads, source, head_dim]), not per beam.
- *   - beam reordering copies only rows whose beam changed, and of those only the filled part; dropping
- *     finished articles compacts the buffers in place. No step allocates a cache buffer.
+ *   - beam reordering copies only suffix rows whose beam changed, and of those only the positions that
+ *     differ; dropping finished articles compacts the buffers in place. No step allocates a cache buffer.
  *   - the step graph ends in the beam-search head (log-softmax, processor bans, beam scores, top-K per
  *     article), so a normal step hands back 2K numbers per article instead of 50,264 logits per row.
  *     Steps that need the full scores (forced tokens, ties at the top-K boundary) fetch the logits.
@@ -28,8 +33,15 @@ import { TokenTable } from "./token-table.js";
 
 /** BART's learned positions start at 2 (`BartLearnedPositionalEmbedding.offset`). */
 const POSITION_OFFSET = 2;
-/** Cache capacity grows by this many positions at a time. */
-const CAPACITY_CHUNK = 32;
+/** Prefix capacity grows by this many positions at a time. */
+const PREFIX_CHUNK = 32;
+/** Suffix capacity grows by this many positions at a time. */
+const SUFFIX_CHUNK = 16;
+/**
+ * Positions an article's beams must newly agree on before they move from the suffix to the prefix.
+ * Depends only on the article's own beams, so an article's numbers never depend on its batch-mates.
+ */
+const FLUSH_POSITIONS = 16;
 /** HF masks padded source positions with float32's lowest value, not -inf. */
 const MASKED = -3.4028234663852886e38;
 
@@ -54,17 +66,21 @@ export class CompiledBartError extends Error {
 
 export class CompiledBartState implements DecoderState {
   rows: number;
-  /** Article (cross-attention slot) of each row; rows are article-major, equally many per article. */
+  /** Article (cross-attention and prefix slot) of each row; rows are article-major, equally many per article. */
   article: Int32Array;
   articles: number;
   pastLength = 0;
   released = false;
-  /** [2L] buffers of [rowCapacity, heads, timeCapacity, headDim]. */
-  selfKv: Float32Array[] = [];
-  rowCapacity = 0;
-  timeCapacity = 0;
-  /** [timeCapacity + 1]: 0 for filled slots and the current token, -inf elsewhere. */
-  selfMask = new Float32Array(1);
+  /** Self-attention positions shared by all beams of an article: blocks are articles. */
+  readonly prefix: KvBlocks;
+  /** Positions of each row after its article's prefix: blocks are rows. */
+  readonly suffix: KvBlocks;
+  /** Filled prefix positions per article slot. */
+  prefixLength: Int32Array;
+  /** Input token of every row at every position so far, [rows, maxPositions]: tells where beams agree. */
+  history: Int32Array;
+  /** [rows, 1, 1, prefixCapacity + suffixCapacity + 1] of the last step (kept for `replayLogits`). */
+  selfMask = new Float32Array(0);
   /** [2L, articleCapacity, heads, source, headDim] */
   crossKv: Float32Array;
   readonly articleCapacity: number;
@@ -78,6 +94,9 @@ export class CompiledBartState implements DecoderState {
     articles: number,
     crossKv: Float32Array,
     encoderBias: Float32Array,
+    prefix: KvBlocks,
+    suffix: KvBlocks,
+    readonly maxPositions: number,
   ) {
     this.rows = articles;
     this.articles = articles;
@@ -85,6 +104,10 @@ export class CompiledBartState implements DecoderState {
     this.article = Int32Array.from({ length: articles }, (_, i) => i);
     this.crossKv = crossKv;
     this.encoderBias = encoderBias;
+    this.prefix = prefix;
+    this.suffix = suffix;
+    this.prefixLength = new Int32Array(articles);
+    this.history = new Int32Array(articles * maxPositions);
   }
 }
 
@@ -105,6 +128,8 @@ export class CompiledBartModel implements TopKSeq2SeqModel<CompiledBartState> {
   private stash = new Float32Array(0);
   /** Self-attention cache buffers of finished batches, for the next batch. */
   private readonly cachePool = new BufferPool();
+  /** Token history of the rows being reordered; swapped with the state's. */
+  private historyNext: Int32Array = new Int32Array(0);
   /** Cross-attention buffers of finished batches (one per batch). */
   private readonly crossPool = new BufferPool(1);
 
@@ -184,7 +209,8 @@ export class CompiledBartModel implements TopKSeq2SeqModel<CompiledBartState> {
         }
       }
     }
-    return new CompiledBartState(S, rows, crossKv, bias);
+    const blocks = (chunk: number) => new KvBlocks(2 * this.layers, heads, headDim, this.maxPositionEmbeddings, chunk, this.cachePool);
+    return new CompiledBartState(S, rows, crossKv, bias, blocks(PREFIX_CHUNK), blocks(SUFFIX_CHUNK), this.maxPositionEmbeddings);
   }
 
   /** One article through the encoder and the cross-kv graph: [2L, 1, heads, length, headDim]. */
@@ -238,28 +264,23 @@ export class CompiledBartModel implements TopKSeq2SeqModel<CompiledBartState> {
     return { scores: outputs["top_scores"]!.data as Float32Array, indices };
   }
 
-  /** The logits of the last step, recomputed from its own inputs (the cache slot it filled is masked). */
+  /**
+   * The logits of the last step, recomputed from its own inputs. Its mask still masks the suffix slot the
+   * step filled afterwards, so the same inputs give the same logits.
+   */
   async replayLogits(state: CompiledBartState): Promise<Float32Array> {
     this.checkLive(state);
     const feeds = state.lastFeeds;
     if (!feeds) throw new CompiledBartError("replayLogits: no step to replay");
-    const t = state.pastLength - 1;
-    const mask = state.selfMask;
-    const saved = mask[t]!;
-    mask[t] = -Infinity;
-    try {
-      const outputs = await this.step.run(feeds, ["logits"]);
-      return outputs["logits"]!.data as Float32Array;
-    } finally {
-      mask[t] = saved;
-    }
+    const outputs = await this.step.run(feeds, ["logits"]);
+    return outputs["logits"]!.data as Float32Array;
   }
 
   selectRows(state: CompiledBartState, sourceRows: Int32Array, unchangedPrefix?: Int32Array): void {
     this.checkLive(state);
     const rows = sourceRows.length;
     const newArticle = Int32Array.from(sourceRows, (s) => state.article[s]!);
-    if (state.selfKv.length > 0) this.moveCacheRows(state, sourceRows, unchangedPrefix);
+    if (state.pastLength > 0) this.moveRows(state, sourceRows, unchangedPrefix);
     // Articles still present, in row order (rows are article-major).
     const kept: number[] = [];
     for (let i = 0; i < rows; i++) if (kept[kept.length - 1] !== newArticle[i]) kept.push(newArticle[i]!);
@@ -275,8 +296,8 @@ export class CompiledBartModel implements TopKSeq2SeqModel<CompiledBartState> {
 
   release(state: CompiledBartState): void {
     state.released = true;
-    for (const buffer of state.selfKv) this.cachePool.give(buffer);
-    state.selfKv = [];
+    state.prefix.release();
+    state.suffix.release();
     if (state.crossKv.length > 0) this.crossPool.give(state.crossKv);
     state.crossKv = new Float32Array(0);
     state.lastFeeds = null;
@@ -309,30 +330,54 @@ export class CompiledBartModel implements TopKSeq2SeqModel<CompiledBartState> {
       throw new CompiledBartError(`decoder length would exceed max_position_embeddings ${this.maxPositionEmbeddings}; lower max_length`);
     }
     if (rows % state.articles !== 0) throw new CompiledBartError(`${rows} rows are not an equal number per article (${state.articles})`);
-    this.ensureCapacity(state, rows, t + 1);
+    this.flushSharedPositions(state);
+    const M = state.maxPositions;
+    for (let r = 0; r < rows; r++) state.history[r * M + t] = tokens[r]!;
+    let longestPrefix = 1;
+    let longestSuffix = 1;
+    for (let a = 0; a < state.articles; a++) {
+      longestPrefix = Math.max(longestPrefix, state.prefixLength[a]!);
+      longestSuffix = Math.max(longestSuffix, t + 1 - state.prefixLength[a]!);
+    }
+    // Never an empty block: unfilled slots are masked, and ORT need not handle zero-length attention.
+    state.prefix.ensure(state.articles, longestPrefix);
+    state.suffix.ensure(rows, longestSuffix);
     this.ensureBias(rows);
     const perArticle = rows / state.articles;
     const { heads, headDim } = this;
-    const T = state.timeCapacity;
+    const P = state.prefix.capacity;
+    const U = state.suffix.capacity;
     const S = state.sourceLength;
+    const width = P + U + 1;
+    if (state.selfMask.length < rows * width) state.selfMask = new Float32Array(rows * width);
+    const mask = state.selfMask.subarray(0, rows * width);
+    mask.fill(-Infinity);
+    for (let r = 0; r < rows; r++) {
+      const prefixLength = state.prefixLength[state.article[r]!]!;
+      const base = r * width;
+      mask.fill(0, base, base + prefixLength);
+      mask.fill(0, base + P, base + P + (t - prefixLength));
+      mask[base + width - 1] = 0;
+    }
     const ids = new BigInt64Array(rows);
     for (let r = 0; r < rows; r++) ids[r] = BigInt(tokens[r]!);
     this.topK[0] = BigInt(k);
     const feeds: Record<string, ort.Tensor> = {
       input_ids: new ort.Tensor("int64", ids, [rows, 1]),
       position_ids: new ort.Tensor("int64", BigInt64Array.of(BigInt(t + POSITION_OFFSET)), [1]),
-      self_mask: new ort.Tensor("float32", state.selfMask, [1, 1, 1, T + 1]),
+      self_mask: new ort.Tensor("float32", mask, [rows, 1, 1, width]),
       encoder_bias: new ort.Tensor("float32", state.encoderBias.subarray(0, state.articles * S), [state.articles, 1, 1, S]),
       beam_scores: new ort.Tensor("float32", beamScores.subarray(0, rows), [state.articles, perArticle]),
       processor_bias: new ort.Tensor("float32", this.bias.subarray(0, rows * this.vocabSize), [rows, this.vocabSize]),
       top_k: new ort.Tensor("int64", this.topK, [1]),
     };
-    const selfSize = rows * heads * T * headDim;
     const crossBlock = state.articleCapacity * heads * S * headDim;
     const crossSize = state.articles * heads * S * headDim;
     for (let l = 0; l < this.layers; l++) {
-      feeds[`cache_key.${l}`] = new ort.Tensor("float32", state.selfKv[2 * l]!.subarray(0, selfSize), [rows, heads, T, headDim]);
-      feeds[`cache_value.${l}`] = new ort.Tensor("float32", state.selfKv[2 * l + 1]!.subarray(0, selfSize), [rows, heads, T, headDim]);
+      feeds[`prefix_key.${l}`] = new ort.Tensor("float32", state.prefix.view(2 * l, state.articles), [state.articles, heads, P, headDim]);
+      feeds[`prefix_value.${l}`] = new ort.Tensor("float32", state.prefix.view(2 * l + 1, state.articles), [state.articles, heads, P, headDim]);
+      feeds[`suffix_key.${l}`] = new ort.Tensor("float32", state.suffix.view(2 * l, rows), [rows, heads, U, headDim]);
+      feeds[`suffix_value.${l}`] = new ort.Tensor("float32", state.suffix.view(2 * l + 1, rows), [rows, heads, U, headDim]);
       const keyStart = 2 * l * crossBlock;
       const valueStart = (2 * l + 1) * crossBlock;
       feeds[`cross_key.${l}`] = new ort.Tensor("float32", state.crossKv.subarray(keyStart, keyStart + crossSize), [state.articles, heads, S, headDim]);
@@ -346,124 +391,132 @@ export class CompiledBartModel implements TopKSeq2SeqModel<CompiledBartState> {
     return outputs;
   }
 
-  /** Writes [2L, rows, heads, 1, headDim] at the current position and advances it. */
+  /** Writes [2L, rows, heads, 1, headDim] into each row's suffix at the current position and advances it. */
   private appendKv(state: CompiledBartState, newKv: Float32Array): void {
     const { heads, headDim } = this;
     const rows = state.rows;
-    const T = state.timeCapacity;
     const t = state.pastLength;
+    const suffix = state.suffix;
     for (let p = 0; p < 2 * this.layers; p++) {
-      const cache = state.selfKv[p]!;
+      const cache = suffix.buffers[p]!;
       for (let r = 0; r < rows; r++) {
+        const slot = t - state.prefixLength[state.article[r]!]!;
         for (let h = 0; h < heads; h++) {
           const from = ((p * rows + r) * heads + h) * headDim;
-          cache.set(newKv.subarray(from, from + headDim), ((r * heads + h) * T + t) * headDim);
+          cache.set(newKv.subarray(from, from + headDim), suffix.offset(r, h, slot));
         }
       }
     }
-    state.selfMask[t] = 0;
     state.pastLength = t + 1;
   }
 
   /**
-   * Room for `rows` rows and `length` positions. The time capacity grows in chunks (the step graph
-   * attends over the whole capacity, so it stays close to the length), *in place*: each layer's buffer
-   * is allocated once, large enough for every position the model has, and re-laid out from the back
-   * when the capacity grows. Such a buffer costs only the pages written (the allocator hands out
-   * untouched zero pages), and no step leaves a grown-out-of buffer for the garbage collector: with
-   * copies on growth, several generations of a batch's cache (hundreds of MB) were alive at once.
+   * Moves the positions every beam of an article has come to agree on, once at least FLUSH_POSITIONS
+   * of them, from the beams' suffixes to the article's prefix. Those positions have the same keys and
+   * values in every beam (the same graph computed them from the same tokens), so one beam's are copied.
    */
-  private ensureCapacity(state: CompiledBartState, rows: number, length: number): void {
-    if (rows <= state.rowCapacity && length <= state.timeCapacity) return;
-    const rowCapacity = Math.max(rows, state.rowCapacity);
-    const timeCapacity =
-      length <= state.timeCapacity ? state.timeCapacity : Math.min(Math.ceil(length / CAPACITY_CHUNK) * CAPACITY_CHUNK, this.maxPositionEmbeddings);
+  private flushSharedPositions(state: CompiledBartState): void {
+    const t = state.pastLength;
+    if (state.rows % state.articles !== 0) return;
+    const beams = state.rows / state.articles;
+    const M = state.maxPositions;
     const { heads, headDim } = this;
-    const needed = rowCapacity * heads * this.maxPositionEmbeddings * headDim;
-    const blocks = state.rows * heads;
-    const filled = state.pastLength * headDim;
-    const oldT = state.timeCapacity;
-    const buffers: Float32Array[] = [];
-    for (let p = 0; p < 2 * this.layers; p++) {
-      const old = state.selfKv[p];
-      if (old && old.length >= needed) {
-        // Backwards: block b moves to a later offset, over blocks already moved.
-        for (let b = blocks - 1; b >= 0; b--) {
-          const to = b * timeCapacity * headDim;
-          if (filled > 0) old.copyWithin(to, b * oldT * headDim, b * oldT * headDim + filled);
-          old.fill(0, to + filled, to + timeCapacity * headDim);
+    const { prefix, suffix, history } = state;
+    for (let a = 0; a < state.articles; a++) {
+      const start = state.prefixLength[a]!;
+      const first = a * beams;
+      let agreed = start;
+      scan: for (; agreed < t; agreed++) {
+        const token = history[first * M + agreed];
+        for (let j = 1; j < beams; j++) if (history[(first + j) * M + agreed] !== token) break scan;
+      }
+      const moved = agreed - start;
+      if (moved < FLUSH_POSITIONS) continue;
+      prefix.ensure(state.articles, agreed);
+      const filled = t - start;
+      for (let p = 0; p < 2 * this.layers; p++) {
+        const to = prefix.buffers[p]!;
+        const from = suffix.buffers[p]!;
+        for (let h = 0; h < heads; h++) {
+          const at = suffix.offset(first, h, 0);
+          to.set(from.subarray(at, at + moved * headDim), prefix.offset(a, h, start));
         }
-        old.fill(0, blocks * timeCapacity * headDim, rowCapacity * heads * timeCapacity * headDim);
-        buffers.push(old);
-        continue;
+        for (let j = 0; j < beams; j++) {
+          for (let h = 0; h < heads; h++) {
+            const at = suffix.offset(first + j, h, 0);
+            from.copyWithin(at, at + moved * headDim, at + filled * headDim);
+          }
+        }
       }
-      const next = this.cachePool.take(needed);
-      next.fill(0, 0, rowCapacity * heads * timeCapacity * headDim);
-      if (old) {
-        for (let b = 0; b < blocks; b++) next.set(old.subarray(b * oldT * headDim, b * oldT * headDim + filled), b * timeCapacity * headDim);
-        this.cachePool.give(old);
-      }
-      buffers.push(next);
+      state.prefixLength[a] = agreed;
     }
-    const mask = new Float32Array(timeCapacity + 1).fill(-Infinity);
-    mask.fill(0, 0, state.pastLength);
-    mask[timeCapacity] = 0;
-    state.selfKv = buffers;
-    state.selfMask = mask;
-    state.rowCapacity = rowCapacity;
-    state.timeCapacity = timeCapacity;
   }
 
   /**
-   * New row i continues old row sourceRows[i]. Rows that keep their own content are not touched; of the
-   * others only positions from `unchangedPrefix[i]` on are written (the keys and values of equal tokens
-   * of the same article are equal: computed by the same graph from the same inputs); rows that are a
-   * source *and* get overwritten are saved first, from the earliest position any of their readers needs.
+   * New row i continues old row sourceRows[i]: its suffix and token history. Rows that keep their own
+   * content are not touched; of the others only positions from `unchangedPrefix[i]` on are written (the
+   * keys and values of equal tokens of the same article are equal: computed by the same graph from the
+   * same inputs); rows that are a source *and* get overwritten are saved first, from the earliest
+   * position any of their readers needs.
    */
-  private moveCacheRows(state: CompiledBartState, sourceRows: Int32Array, unchangedPrefix?: Int32Array): void {
+  private moveRows(state: CompiledBartState, sourceRows: Int32Array, unchangedPrefix?: Int32Array): void {
     const rows = sourceRows.length;
-    this.ensureCapacity(state, rows, state.pastLength);
     const { heads, headDim } = this;
-    const T = state.timeCapacity;
-    const filled = state.pastLength;
-    const rowStride = heads * T * headDim;
-    const from = (i: number): number => Math.min(unchangedPrefix?.[i] ?? 0, filled);
+    const t = state.pastLength;
+    const M = state.maxPositions;
+    const suffix = state.suffix;
+    suffix.ensure(Math.max(rows, state.rows), 1);
+    // Token histories: whole rows into the spare buffer, then swapped.
+    if (this.historyNext.length < Math.max(rows, state.rows) * M) this.historyNext = new Int32Array(Math.max(rows, state.rows) * M);
+    const nextHistory = this.historyNext;
+    for (let i = 0; i < rows; i++) nextHistory.set(state.history.subarray(sourceRows[i]! * M, sourceRows[i]! * M + t), i * M);
+    if (state.history.length < nextHistory.length) state.history = new Int32Array(nextHistory.length);
+    this.historyNext = state.history;
+    state.history = nextHistory;
+
+    // Suffix slots: position p of a row of article a is slot p - prefixLength[a] (rows keep their article).
+    const prefixOf = (row: number): number => state.prefixLength[state.article[row]!]!;
+    const from = (i: number): number => Math.max(0, Math.min(unchangedPrefix?.[i] ?? 0, t) - prefixOf(sourceRows[i]!));
+    const filledOf = (row: number): number => t - prefixOf(row);
     const overwritten = new Uint8Array(Math.max(rows, state.rows));
-    for (let i = 0; i < rows; i++) if (sourceRows[i] !== i && from(i) < filled) overwritten[i] = 1;
-    // Saved rows: slot and the first position saved.
+    for (let i = 0; i < rows; i++) if (sourceRows[i] !== i && from(i) < filledOf(sourceRows[i]!)) overwritten[i] = 1;
     const saved = new Map<number, { slot: number; start: number }>();
+    let longest = 0;
     for (let i = 0; i < rows; i++) {
       const s = sourceRows[i]!;
-      if (s === i || from(i) >= filled || s >= overwritten.length || !overwritten[s]) continue;
+      if (s === i || from(i) >= filledOf(s) || s >= overwritten.length || !overwritten[s]) continue;
+      longest = Math.max(longest, filledOf(s));
       const entry = saved.get(s);
       if (entry) entry.start = Math.min(entry.start, from(i));
       else saved.set(s, { slot: saved.size, start: from(i) });
     }
-    const slotSize = heads * filled * headDim;
+    const slotSize = heads * longest * headDim;
     if (this.stash.length < saved.size * slotSize) this.stash = new Float32Array(saved.size * slotSize);
     const stash = this.stash;
     for (let p = 0; p < 2 * this.layers; p++) {
-      const cache = state.selfKv[p]!;
+      const cache = suffix.buffers[p]!;
       for (const [row, { slot, start }] of saved) {
+        const filled = filledOf(row);
         for (let h = 0; h < heads; h++) {
-          const at = row * rowStride + h * T * headDim;
-          const to = slot * slotSize + h * filled * headDim;
+          const at = suffix.offset(row, h, 0);
+          const to = slot * slotSize + h * longest * headDim;
           stash.set(cache.subarray(at + start * headDim, at + filled * headDim), to + start * headDim);
         }
       }
       for (let i = 0; i < rows; i++) {
         const s = sourceRows[i]!;
         const start = from(i);
+        const filled = filledOf(s);
         if (s === i || start >= filled) continue;
         const entry = saved.get(s);
         for (let h = 0; h < heads; h++) {
-          const to = i * rowStride + h * T * headDim + start * headDim;
+          const to = suffix.offset(i, h, start);
           const length = (filled - start) * headDim;
           if (entry) {
-            const at = entry.slot * slotSize + h * filled * headDim + start * headDim;
+            const at = entry.slot * slotSize + h * longest * headDim + start * headDim;
             cache.set(stash.subarray(at, at + length), to);
           } else {
-            const at = s * rowStride + h * T * headDim + start * headDim;
+            const at = suffix.offset(s, h, start);
             cache.copyWithin(to, at, at + length);
           }
         }
@@ -471,7 +524,7 @@ export class CompiledBartModel implements TopKSeq2SeqModel<CompiledBartState> {
     }
   }
 
-  /** Keeps the cross-attention data of `kept` articles (increasing old slots), compacted to the front. */
+  /** Keeps the cross-attention data and prefixes of `kept` articles (increasing old slots), compacted to the front. */
   private compactArticles(state: CompiledBartState, kept: readonly number[]): void {
     for (let i = 1; i < kept.length; i++) {
       if (kept[i]! <= kept[i - 1]!) throw new CompiledBartError("articles can only be dropped, not reordered");
@@ -488,7 +541,84 @@ export class CompiledBartModel implements TopKSeq2SeqModel<CompiledBartState> {
     kept.forEach((from, to) => {
       if (from !== to) state.encoderBias.copyWithin(to * S, from * S, (from + 1) * S);
     });
+    const prefix = state.prefix;
+    if (prefix.buffers.length > 0) {
+      const prefixSize = prefix.offset(1, 0, 0);
+      for (let p = 0; p < 2 * this.layers; p++) {
+        kept.forEach((from, to) => {
+          if (from !== to) prefix.buffers[p]!.copyWithin(to * prefixSize, from * prefixSize, (from + 1) * prefixSize);
+        });
+      }
+    }
+    state.prefixLength = Int32Array.from(kept, (from) => state.prefixLength[from]!);
     state.articles = kept.length;
+  }
+}
+
+/**
+ * Key and value buffers of every decoder layer (2L of them), each laid out [blocks, heads, capacity,
+ * head_dim], where a block is a row or an article. Each buffer is allocated once, large enough for every
+ * position the model has, and re-laid out from the back when the capacity grows: such a buffer costs
+ * only the pages written (the allocator hands out untouched zero pages), and no growth leaves a buffer
+ * behind for the garbage collector. Slots past a block's filled positions hold stale but finite numbers
+ * (earlier keys/values or zeros) that the step's mask gives zero weight.
+ */
+class KvBlocks {
+  buffers: Float32Array[] = [];
+  blockCapacity = 0;
+  capacity = 0;
+
+  constructor(
+    private readonly parts: number,
+    private readonly heads: number,
+    private readonly headDim: number,
+    private readonly maxPositions: number,
+    private readonly chunk: number,
+    private readonly pool: BufferPool,
+  ) {}
+
+  /** Room for `blocks` blocks of `positions` positions, keeping every block's content. */
+  ensure(blocks: number, positions: number): void {
+    if (blocks <= this.blockCapacity && positions <= this.capacity) return;
+    const blockCapacity = Math.max(blocks, this.blockCapacity);
+    const capacity = positions <= this.capacity ? this.capacity : Math.min(Math.ceil(positions / this.chunk) * this.chunk, this.maxPositions);
+    const needed = blockCapacity * this.heads * this.maxPositions * this.headDim;
+    const oldSpan = this.capacity * this.headDim;
+    const span = capacity * this.headDim;
+    const headBlocks = this.blockCapacity * this.heads;
+    for (let p = 0; p < this.parts; p++) {
+      const old = this.buffers[p];
+      if (old && old.length >= needed) {
+        // Backwards: block b moves to a later offset, over blocks already moved.
+        if (span !== oldSpan) for (let b = headBlocks - 1; b > 0; b--) old.copyWithin(b * span, b * oldSpan, (b + 1) * oldSpan);
+        continue;
+      }
+      const next = this.pool.take(needed);
+      if (old) {
+        for (let b = 0; b < headBlocks; b++) next.set(old.subarray(b * oldSpan, (b + 1) * oldSpan), b * span);
+        this.pool.give(old);
+      }
+      this.buffers[p] = next;
+    }
+    this.blockCapacity = blockCapacity;
+    this.capacity = capacity;
+  }
+
+  /** Element offset of (block, head, position) in the current layout. */
+  offset(block: number, head: number, position: number): number {
+    return ((block * this.heads + head) * this.capacity + position) * this.headDim;
+  }
+
+  /** The first `blocks` blocks of one buffer, for a step's feed. */
+  view(part: number, blocks: number): Float32Array {
+    return this.buffers[part]!.subarray(0, blocks * this.heads * this.capacity * this.headDim);
+  }
+
+  release(): void {
+    for (const buffer of this.buffers) this.pool.give(buffer);
+    this.buffers = [];
+    this.blockCapacity = 0;
+    this.capacity = 0;
   }
 }
 

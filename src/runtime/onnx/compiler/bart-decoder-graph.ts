@@ -7,8 +7,12 @@
  *
  * step graph, once per decoder step, R = B * N rows (N beams of each of B articles, article-major):
  *   input_ids [R, 1] int64, position_ids [1] int64 (past length + BART's offset 2)
- *   self_mask [1, 1, 1, T + 1]      additive: 0 for valid cache slots and the current token, -inf beyond
- *   cache_key.l, cache_value.l      [R, H, T, D] per layer: caller-owned buffers of capacity T, read only
+ *   prefix_key.l, prefix_value.l    [B, H, P, D] per layer: the positions all beams of an article share,
+ *                                   stored once per article (caller-owned, capacity P, read only)
+ *   suffix_key.l, suffix_value.l    [R, H, U, D] per layer: each row's positions after its article's
+ *                                   shared prefix (caller-owned, capacity U, read only)
+ *   self_mask [R, 1, 1, P + U + 1]  additive, per row: 0 for its article's filled prefix slots, its filled
+ *                                   suffix slots and the current token; -inf elsewhere
  *   cross_key.l, cross_value.l      [B, H, S, D] per layer (the cross-kv graph's output, per article)
  *   encoder_bias [B, 1, 1, S]       additive source padding mask
  *   beam_scores [B, N]              running beam scores (also fixes N)
@@ -21,7 +25,11 @@
  *    logits [R, V]                  fetched only on steps the search must score in full
  *
  * Self-attention attends to the cache and to the current token without concatenating them (the
- * published graphs copy the whole cache into a new `present` every step); cross-attention runs as
+ * published graphs copy the whole cache into a new `present` every step). An article's beams agree on
+ * almost all of their history (on the bench's articles they differ in the last ~7 of ~150 positions on
+ * average), so the cache is split: the shared prefix is read once per article with the beams as the
+ * query axis, like cross-attention, and only the short per-beam suffixes are read per row; one softmax
+ * runs over prefix, suffix and current token together. Cross-attention runs as
  * com.microsoft.MultiHeadAttention with an article's beams as the query sequence, so the per-article
  * keys and values are read once per article, not once per beam.
  */
@@ -125,7 +133,7 @@ export function buildStepGraph(weights: BartDecoderWeights, shape: BartShape, lo
 
   const inputIds = g.input("input_ids", DataType.INT64, ["R", 1]);
   const positionIds = g.input("position_ids", DataType.INT64, [1]);
-  const selfMask = g.input("self_mask", DataType.FLOAT, [1, 1, 1, "T1"]);
+  const selfMask = g.input("self_mask", DataType.FLOAT, ["R", 1, 1, "PU1"]);
   const encoderBias = g.input("encoder_bias", DataType.FLOAT, ["B", 1, 1, "S"]);
   const beamScores = g.input("beam_scores", DataType.FLOAT, ["B", "N"]);
   const processorBias = g.input("processor_bias", DataType.FLOAT, ["R", vocab]);
@@ -136,6 +144,8 @@ export function buildStepGraph(weights: BartDecoderWeights, shape: BartShape, lo
   const b = g.node("Slice", [bn, g.int64([0]), g.int64([1])]);
   const n = g.node("Slice", [bn, g.int64([1]), g.int64([2])]);
   const queryShape = g.node("Concat", [b, n, g.int64([dModel])], { axis: 0 }); // [B, N, d]
+  const articleHeads = g.node("Concat", [b, n, g.int64([heads, headDim])], { axis: 0 }); // [B, N, H, D]
+  const rowsHeadsOne = g.int64([-1, heads, 1, 0]); // [B, N, H, X] -> [R, H, 1, X]
   const biasExpand = g.node("Concat", [g.int64([1, 1]), n, g.int64([1])], { axis: 0 }); // [1, 1, N, 1]
   const crossBias = g.node("Expand", [encoderBias, biasExpand]); // [B, 1, N, S]
   const rowsOneD = g.int64([-1, 1, dModel]);
@@ -157,20 +167,29 @@ export function buildStepGraph(weights: BartDecoderWeights, shape: BartShape, lo
   const axis0 = g.int64([0]);
 
   weights.layers.forEach((layer, l) => {
-    // Self-attention over [cache, current token]: scores of the cache and of the new key side by side,
-    // one softmax, then the two weighted sums added.
-    const cacheKey = g.input(`cache_key.${l}`, DataType.FLOAT, ["R", heads, "T", headDim]);
-    const cacheValue = g.input(`cache_value.${l}`, DataType.FLOAT, ["R", heads, "T", headDim]);
-    const q = heads4(g.node("Mul", [g.linear(h, layer.selfQ), scale]));
+    // Self-attention over [shared prefix, row suffix, current token]: the three score blocks side by
+    // side, one softmax, then the three weighted sums added.
+    const prefixKey = g.input(`prefix_key.${l}`, DataType.FLOAT, ["B", heads, "P", headDim]);
+    const prefixValue = g.input(`prefix_value.${l}`, DataType.FLOAT, ["B", heads, "P", headDim]);
+    const suffixKey = g.input(`suffix_key.${l}`, DataType.FLOAT, ["R", heads, "U", headDim]);
+    const suffixValue = g.input(`suffix_value.${l}`, DataType.FLOAT, ["R", heads, "U", headDim]);
+    const scaledQ = g.node("Mul", [g.linear(h, layer.selfQ), scale]); // [R, 1, d]
+    const q = heads4(scaledQ); // [R, H, 1, D]
+    const articleQ = g.node("Transpose", [g.node("Reshape", [scaledQ, articleHeads])], { perm: [0, 2, 1, 3] }); // [B, H, N, D]
     const k = heads4(g.linear(h, layer.selfK));
     const v = heads4(g.linear(h, layer.selfV));
     newKv.push(g.node("Unsqueeze", [k, axis0]), g.node("Unsqueeze", [v, axis0]));
-    const pastScores = g.node("MatMul", [q, g.node("Transpose", [cacheKey], { perm: [0, 1, 3, 2] })]); // [R, H, 1, T]
+    const prefixScores = g.node("MatMul", [articleQ, g.node("Transpose", [prefixKey], { perm: [0, 1, 3, 2] })]); // [B, H, N, P]
+    const prefixRowScores = g.node("Reshape", [g.node("Transpose", [prefixScores], { perm: [0, 2, 1, 3] }), rowsHeadsOne]); // [R, H, 1, P]
+    const suffixScores = g.node("MatMul", [q, g.node("Transpose", [suffixKey], { perm: [0, 1, 3, 2] })]); // [R, H, 1, U]
     const newScore = g.node("ReduceSum", [g.node("Mul", [q, k]), lastAxis], { keepdims: 1 }); // [R, H, 1, 1]
-    const probs = g.node("Softmax", [g.node("Add", [g.node("Concat", [pastScores, newScore], { axis: -1 }), selfMask])], { axis: -1 });
-    const pastProbs = g.node("Slice", [probs, g.int64([0]), g.int64([-1]), lastAxis]);
-    const newProb = g.node("Slice", [probs, g.int64([-1]), g.int64([2 ** 53]), lastAxis]);
-    const attended = g.node("Add", [g.node("MatMul", [pastProbs, cacheValue]), g.node("Mul", [newProb, v])]);
+    const allScores = g.node("Concat", [prefixRowScores, suffixScores, newScore], { axis: -1 });
+    const probs = g.node("Softmax", [g.node("Add", [allScores, selfMask])], { axis: -1 });
+    const blockSizes = g.node("Concat", [g.node("Shape", [prefixKey], { start: 2, end: 3 }), g.node("Shape", [suffixKey], { start: 2, end: 3 }), g.int64([1])], { axis: 0 });
+    const [prefixProbs, suffixProbs, newProb] = g.op("Split", [probs, blockSizes], { axis: -1 }, 3) as [string, string, string];
+    const prefixArticleProbs = g.node("Transpose", [g.node("Reshape", [prefixProbs, g.node("Concat", [b, n, g.int64([heads, -1])], { axis: 0 })])], { perm: [0, 2, 1, 3] }); // [B, H, N, P]
+    const prefixOut = g.node("Reshape", [g.node("Transpose", [g.node("MatMul", [prefixArticleProbs, prefixValue])], { perm: [0, 2, 1, 3] }), rowsHeadsOne]); // [R, H, 1, D]
+    const attended = g.node("Add", [g.node("Add", [prefixOut, g.node("MatMul", [suffixProbs, suffixValue])]), g.node("Mul", [newProb, v])]);
     h = g.layerNorm(g.node("Add", [h, g.linear(merge(attended), layer.selfOut)]), layer.selfNorm, eps);
 
     // Cross-attention: an article's N beams are the query sequence over its keys/values.

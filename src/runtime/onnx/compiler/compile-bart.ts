@@ -19,7 +19,7 @@ import { CompileFolderError, compileCached, CompileRefusal } from "./compile-cac
 import { loadOnnxModel, OnnxFormatError, serializeModel } from "./onnx-proto.js";
 
 /** Bump whenever the emitted graphs change: old compilations are then ignored and rebuilt. */
-export const BART_COMPILER_VERSION = 1;
+export const BART_COMPILER_VERSION = 3;
 
 export interface CompiledBartDecoder {
   readonly step: string;
