@@ -12,6 +12,7 @@ import { generate, generationOptionsFromHfJson, type SearchStats } from "../src/
 import { loadBartOnnx } from "../src/runtime/onnx/bart-onnx.js";
 import { loadCompiledBart, type CompiledBartModel } from "../src/runtime/onnx/compiled-bart.js";
 import { BART_COMPILER_VERSION, compileBartDecoder } from "../src/runtime/onnx/compiler/compile-bart.js";
+import { loadOnnxModel } from "../src/runtime/onnx/compiler/onnx-proto.js";
 import { openBart } from "../src/runtime/onnx/open-bart.js";
 import { calls, expectScores, MODEL_DIR } from "./helpers/summarization-references.js";
 
@@ -151,6 +152,21 @@ describe("compilation cache", () => {
     const sourceSize = readFileSync(join(dir, "onnx", "decoder_model_merged.onnx")).length;
     expect(readFileSync(compiled.step).length).toBeLessThan(sourceSize / 10);
     expect(readFileSync(compiled.step).includes(Buffer.from("decoder_model_merged.onnx"))).toBe(true);
+  });
+
+  it("keeps the token-embedding table out of the step: its rows come in as an input, read from the source file", async () => {
+    const compiled = await compileBartDecoder(join(dir, "onnx", "decoder_model_merged.onnx"), { config });
+    const step = loadOnnxModel(compiled.step);
+    const graph = step.model.graph!;
+    expect((graph.input ?? []).map((input) => input.name)).toContain("token_embeddings");
+    expect((graph.input ?? []).map((input) => input.name)).not.toContain("input_ids");
+    // No Gather reads rows of a vocabulary-sized initializer (the LM head's MatMul still uses the table).
+    const vocab = config["vocab_size"] as number;
+    const gathered = (graph.node ?? []).filter((node) => node.opType === "Gather").map((node) => step.weights.get(node.input![0]!));
+    expect(gathered.filter((weight) => weight?.dims[0] === vocab)).toEqual([]);
+    const { stepTable } = compiled;
+    expect(stepTable.file).toBe(join(dir, "onnx", "decoder_model_merged.onnx"));
+    expect([stepTable.rows, stepTable.width]).toEqual([vocab, config["d_model"]]);
   });
 });
 

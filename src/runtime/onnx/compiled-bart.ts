@@ -27,7 +27,7 @@ import ort from "onnxruntime-node";
 import { generationOptionsFromHfJson, type GenerationOptions } from "../generation/generation-config.js";
 import type { DecoderState, TokenBatch, TopKSeq2SeqModel, TopKStep } from "../generation/seq2seq-model.js";
 import type { BartShape } from "./compiler/bart-decoder-graph.js";
-import { TOKEN_EMBEDDINGS_INPUT, type TokenTableLocation } from "./compiler/compile-bart-encoder.js";
+import { TOKEN_EMBEDDINGS_INPUT, type TokenTableLocation } from "./compiler/token-table-location.js";
 import { OnnxSession, type OrtSessionOptions } from "./session.js";
 import { TokenTable } from "./token-table.js";
 
@@ -51,6 +51,8 @@ export interface CompiledBartFiles {
   /** Where the compiled encoder's token-embedding rows are read from. */
   readonly encoderTable?: TokenTableLocation;
   readonly step: string;
+  /** Where the step graph's input tokens' embedding rows are read from. */
+  readonly stepTable: TokenTableLocation;
   readonly crossKv: string;
   readonly shape: BartShape;
   readonly config: string | Readonly<Record<string, unknown>>;
@@ -141,6 +143,7 @@ export class CompiledBartModel implements TopKSeq2SeqModel<CompiledBartState> {
     readonly maxPositionEmbeddings: number,
     readonly generationDefaults: GenerationOptions,
     private readonly encoderTable: TokenTable | null,
+    private readonly stepTable: TokenTable,
   ) {
     this.vocabSize = shape.vocab;
     this.hiddenSize = shape.dModel;
@@ -165,7 +168,16 @@ export class CompiledBartModel implements TopKSeq2SeqModel<CompiledBartState> {
       for (const path of [files.encoder, files.crossKv]) opened.push(await OnnxSession.create(path, { ...options, enableCpuMemArena: false }));
       opened.push(await OnnxSession.create(files.step, options));
       const table = files.encoderTable ? new TokenTable(files.encoderTable) : null;
-      return new CompiledBartModel(opened[0]!, opened[1]!, opened[2]!, files.shape, maxPositions, generationOptionsFromHfJson(generationJson), table);
+      return new CompiledBartModel(
+        opened[0]!,
+        opened[1]!,
+        opened[2]!,
+        files.shape,
+        maxPositions,
+        generationOptionsFromHfJson(generationJson),
+        table,
+        new TokenTable(files.stepTable),
+      );
     } catch (error) {
       await Promise.all(opened.map((s) => s.release()));
       throw error;
@@ -305,6 +317,7 @@ export class CompiledBartModel implements TopKSeq2SeqModel<CompiledBartState> {
 
   async dispose(): Promise<void> {
     this.encoderTable?.close();
+    this.stepTable.close();
     await Promise.all([this.encoder.release(), this.crossKvGraph.release(), this.step.release()]);
   }
 
@@ -359,11 +372,9 @@ export class CompiledBartModel implements TopKSeq2SeqModel<CompiledBartState> {
       mask.fill(0, base + P, base + P + (t - prefixLength));
       mask[base + width - 1] = 0;
     }
-    const ids = new BigInt64Array(rows);
-    for (let r = 0; r < rows; r++) ids[r] = BigInt(tokens[r]!);
     this.topK[0] = BigInt(k);
     const feeds: Record<string, ort.Tensor> = {
-      input_ids: new ort.Tensor("int64", ids, [rows, 1]),
+      [TOKEN_EMBEDDINGS_INPUT]: this.stepTable.lookup(tokens.subarray(0, rows), [rows, 1]),
       position_ids: new ort.Tensor("int64", BigInt64Array.of(BigInt(t + POSITION_OFFSET)), [1]),
       self_mask: new ort.Tensor("float32", mask, [rows, 1, 1, width]),
       encoder_bias: new ort.Tensor("float32", state.encoderBias.subarray(0, state.articles * S), [state.articles, 1, 1, S]),
@@ -557,16 +568,19 @@ export class CompiledBartModel implements TopKSeq2SeqModel<CompiledBartState> {
 
 /**
  * Key and value buffers of every decoder layer (2L of them), each laid out [blocks, heads, capacity,
- * head_dim], where a block is a row or an article. Each buffer is allocated once, large enough for every
- * position the model has, and re-laid out from the back when the capacity grows: such a buffer costs
- * only the pages written (the allocator hands out untouched zero pages), and no growth leaves a buffer
- * behind for the garbage collector. Slots past a block's filled positions hold stale but finite numbers
- * (earlier keys/values or zeros) that the step's mask gives zero weight.
+ * head_dim], where a block is a row or an article. The buffers are views of one allocation, large enough
+ * for every position the model has, and are re-laid out from the back when the capacity grows: such an
+ * allocation costs only the pages written, and no growth leaves a buffer behind for the garbage
+ * collector. One allocation rather than 2L also keeps it far above the C allocator's mmap threshold:
+ * a smaller one can come from the heap, where zeroing it touches every page. Slots past a block's
+ * filled positions hold stale but finite numbers (earlier keys/values or zeros) that the step's mask
+ * gives zero weight.
  */
 class KvBlocks {
   buffers: Float32Array[] = [];
   blockCapacity = 0;
   capacity = 0;
+  private storage: Float32Array | null = null;
 
   constructor(
     private readonly parts: number,
@@ -582,23 +596,22 @@ class KvBlocks {
     if (blocks <= this.blockCapacity && positions <= this.capacity) return;
     const blockCapacity = Math.max(blocks, this.blockCapacity);
     const capacity = positions <= this.capacity ? this.capacity : Math.min(Math.ceil(positions / this.chunk) * this.chunk, this.maxPositions);
-    const needed = blockCapacity * this.heads * this.maxPositions * this.headDim;
     const oldSpan = this.capacity * this.headDim;
     const span = capacity * this.headDim;
     const headBlocks = this.blockCapacity * this.heads;
-    for (let p = 0; p < this.parts; p++) {
-      const old = this.buffers[p];
-      if (old && old.length >= needed) {
-        // Backwards: block b moves to a later offset, over blocks already moved.
-        if (span !== oldSpan) for (let b = headBlocks - 1; b > 0; b--) old.copyWithin(b * span, b * oldSpan, (b + 1) * oldSpan);
-        continue;
-      }
-      const next = this.pool.take(needed);
-      if (old) {
-        for (let b = 0; b < headBlocks; b++) next.set(old.subarray(b * oldSpan, (b + 1) * oldSpan), b * span);
-        this.pool.give(old);
-      }
-      this.buffers[p] = next;
+    if (blockCapacity === this.blockCapacity) {
+      // Backwards: block b moves to a later offset, over blocks already moved.
+      for (const buffer of this.buffers) for (let b = headBlocks - 1; b > 0; b--) buffer.copyWithin(b * span, b * oldSpan, (b + 1) * oldSpan);
+    } else {
+      const partSize = blockCapacity * this.heads * this.maxPositions * this.headDim;
+      const storage = this.pool.take(this.parts * partSize);
+      const buffers = Array.from({ length: this.parts }, (_, p) => storage.subarray(p * partSize, (p + 1) * partSize));
+      this.buffers.forEach((old, p) => {
+        for (let b = 0; b < headBlocks; b++) buffers[p]!.set(old.subarray(b * oldSpan, (b + 1) * oldSpan), b * span);
+      });
+      if (this.storage) this.pool.give(this.storage);
+      this.storage = storage;
+      this.buffers = buffers;
     }
     this.blockCapacity = blockCapacity;
     this.capacity = capacity;
@@ -615,7 +628,8 @@ class KvBlocks {
   }
 
   release(): void {
-    for (const buffer of this.buffers) this.pool.give(buffer);
+    if (this.storage) this.pool.give(this.storage);
+    this.storage = null;
     this.buffers = [];
     this.blockCapacity = 0;
     this.capacity = 0;

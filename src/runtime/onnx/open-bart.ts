@@ -97,6 +97,7 @@ export async function openBart(files: BartSourceFiles, options: OpenBartOptions 
           ...(encoder ? { encoderTable: encoder.table } : {}),
           step: compiled.step,
           crossKv: compiled.crossKv,
+          stepTable: compiled.stepTable,
           shape: compiled.shape,
           config: files.config,
           ...(files.generationConfig ? { generationConfig: files.generationConfig } : {}),

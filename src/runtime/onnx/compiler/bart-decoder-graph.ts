@@ -6,7 +6,10 @@
  *   The cross-attention keys and values are computed once per *article*: its beams share them.
  *
  * step graph, once per decoder step, R = B * N rows (N beams of each of B articles, article-major):
- *   input_ids [R, 1] int64, position_ids [1] int64 (past length + BART's offset 2)
+ *   token_embeddings [R, 1, d]      the rows of the token-embedding table for each row's input token, in the
+ *                                   table's element type (dequantized in the graph); the caller reads them
+ *                                   from the model file, so the table's pages are not mapped into the process
+ *   position_ids [1] int64          past length + BART's offset 2
  *   prefix_key.l, prefix_value.l    [B, H, P, D] per layer: the positions all beams of an article share,
  *                                   stored once per article (caller-owned, capacity P, read only)
  *   suffix_key.l, suffix_value.l    [R, H, U, D] per layer: each row's positions after its article's
@@ -36,6 +39,7 @@
 
 import { GraphBuilder } from "./graph-builder.js";
 import type { BartDecoderWeights, LayerNorm, Linear, Matrix, Table } from "./bart-weights.js";
+import { TOKEN_EMBEDDINGS_INPUT } from "./token-table-location.js";
 import { DataType, externalInitializer, type ModelProto, type WeightSource } from "./onnx-proto.js";
 
 export interface BartShape {
@@ -96,6 +100,12 @@ class WeightedBuilder extends GraphBuilder {
     return this.node("DequantizeLinear", [rows, this.weight(table.scale), this.weight(table.zeroPoint)]);
   }
 
+  /** Rows of a table fed from outside (`tableRows`): as they are, or dequantized like `gather`'s. */
+  tableRows(table: Table, rows: string): string {
+    if (table.kind === "float") return rows;
+    return this.node("DequantizeLinear", [rows, this.weight(table.scale), this.weight(table.zeroPoint)]);
+  }
+
   /** The whole table as float (constant-folded by ORT when the session loads). */
   floatTable(table: Table): string {
     if (table.kind === "float") return this.weight(table.weight);
@@ -131,7 +141,7 @@ export function buildStepGraph(weights: BartDecoderWeights, shape: BartShape, lo
   const headDim = dModel / heads;
   const eps = shape.layerNormEpsilon;
 
-  const inputIds = g.input("input_ids", DataType.INT64, ["R", 1]);
+  const tableRows = g.input(TOKEN_EMBEDDINGS_INPUT, weights.embedTokens.weight.dataType, ["R", 1, dModel]);
   const positionIds = g.input("position_ids", DataType.INT64, [1]);
   const selfMask = g.input("self_mask", DataType.FLOAT, ["R", 1, 1, "PU1"]);
   const encoderBias = g.input("encoder_bias", DataType.FLOAT, ["B", 1, 1, "S"]);
@@ -156,7 +166,7 @@ export function buildStepGraph(weights: BartDecoderWeights, shape: BartShape, lo
   const one = g.float([1], []);
   const sqrt2 = g.float([Math.SQRT2], []);
 
-  let tokens = g.gather(weights.embedTokens, inputIds); // [R, 1, d]
+  let tokens = g.tableRows(weights.embedTokens, tableRows); // [R, 1, d]
   if (shape.embedScale !== 1) tokens = g.node("Mul", [tokens, g.float([shape.embedScale], [])]);
   const positions = g.gather(weights.embedPositions, positionIds); // [1, d]
   let h = g.layerNorm(g.node("Add", [tokens, positions]), weights.embeddingNorm, eps);

@@ -16,24 +16,13 @@
 import { dirname, relative, resolve } from "node:path";
 import { BartCompileError } from "./compile-bart.js";
 import { CompileFolderError, compileCached, CompileRefusal } from "./compile-cache.js";
+import { TOKEN_EMBEDDINGS_INPUT, type TokenTableLocation } from "./token-table-location.js";
 import { allNodes, DataType, externalInitializer, loadOnnxModel, onnx, OnnxFormatError, serializeModel, type NodeProto, type WeightSource } from "./onnx-proto.js";
 
 /** Bump whenever the emitted graph changes: old compilations are then ignored and rebuilt. */
 export const BART_ENCODER_COMPILER_VERSION = 1;
 
-/** The graph input that replaces the token-embedding lookup. */
-export const TOKEN_EMBEDDINGS_INPUT = "token_embeddings";
-
-/** Where the token-embedding rows are in the source: row `id` is `width` elements at `offset + id * width * bytes`. */
-export interface TokenTableLocation {
-  /** The file holding the table (the source encoder, or its external-data file). */
-  readonly file: string;
-  readonly offset: number;
-  readonly rows: number;
-  readonly width: number;
-  /** ONNX element type of the table (FLOAT, UINT8 or INT8). */
-  readonly dataType: number;
-}
+export { TOKEN_EMBEDDINGS_INPUT, type TokenTableLocation } from "./token-table-location.js";
 
 export interface CompiledBartEncoder {
   readonly graph: string;

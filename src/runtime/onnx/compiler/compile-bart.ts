@@ -12,19 +12,22 @@
  *   SOURCE.news-moe-c<version>.json          manifest: source size, mtime and SHA-256, graph shape
  */
 
-import { resolve } from "node:path";
+import { dirname, relative, resolve } from "node:path";
 import { buildCrossKvGraph, buildStepGraph, type BartShape } from "./bart-decoder-graph.js";
 import { findBartDecoderWeights } from "./bart-weights.js";
 import { CompileFolderError, compileCached, CompileRefusal } from "./compile-cache.js";
 import { loadOnnxModel, OnnxFormatError, serializeModel } from "./onnx-proto.js";
+import type { TokenTableLocation } from "./token-table-location.js";
 
 /** Bump whenever the emitted graphs change: old compilations are then ignored and rebuilt. */
-export const BART_COMPILER_VERSION = 3;
+export const BART_COMPILER_VERSION = 4;
 
 export interface CompiledBartDecoder {
   readonly step: string;
   readonly crossKv: string;
   readonly shape: BartShape;
+  /** Where the step reads its input tokens' embedding rows (the step graph takes them as an input). */
+  readonly stepTable: TokenTableLocation;
   /** True when this call compiled; false when an earlier compilation was reused. */
   readonly compiled: boolean;
 }
@@ -77,7 +80,7 @@ export async function compileBartDecoder(sourceDecoder: string, options: Compile
   const source = resolve(sourceDecoder);
   const shape = bartShapeFromConfig(options.config);
   try {
-    const outcome = await compileCached<{ shape: BartShape }>({
+    const outcome = await compileCached<{ shape: BartShape; table: TokenTableLocation }>({
       source,
       tag: `c${BART_COMPILER_VERSION}`,
       parts: ["step", "cross"],
@@ -97,14 +100,19 @@ export async function compileBartDecoder(sourceDecoder: string, options: Compile
         for (const weight of [weights.embedTokens.weight, weights.layers[0]!.fc1.matrix.weight]) {
           if (weight.dims.length !== 2) throw new CompileRefusal(`${source}: ${weight.name} is not a matrix`);
         }
+        const table = weights.embedTokens.weight;
+        if (table.inline) throw new CompileRefusal(`${source}: the token-embedding table is not stored as raw bytes`);
+        // Relative to the source, so a moved model folder still finds it.
+        const location = { file: relative(dirname(source), table.file), offset: table.offset, rows: table.dims[0]!, width: table.dims[1]!, dataType: table.dataType };
         const graphs = {
           step: serializeModel(buildStepGraph(weights, shape, locate)),
           cross: serializeModel(buildCrossKvGraph(weights, shape, locate)),
         };
-        return { graphs, details: { shape } };
+        return { graphs, details: { shape, table: location } };
       },
     });
-    return { step: outcome.paths["step"]!, crossKv: outcome.paths["cross"]!, shape: outcome.details.shape, compiled: outcome.compiled };
+    const stepTable = { ...outcome.details.table, file: resolve(dirname(source), outcome.details.table.file) };
+    return { step: outcome.paths["step"]!, crossKv: outcome.paths["cross"]!, shape: outcome.details.shape, stepTable, compiled: outcome.compiled };
   } catch (error) {
     if (error instanceof OnnxFormatError || error instanceof CompileFolderError || error instanceof CompileRefusal) {
       throw new BartCompileError(error.message, { cause: error });
