@@ -71,7 +71,9 @@ export const DEFAULT_SUMMARY_STATE_MIB = 512;
 /**
  * Float32 bytes one article holds while its summary is generated: keys and values of every decoder
  * layer for each beam up to the summary limit (the compiled decoder's cache grows in 32-position
- * chunks), and for each source token (cross-attention).
+ * chunks), and for each source token (cross-attention). An upper bound for the compiled decoder,
+ * whose beams share the history they agree on (typically all but a few positions): its self-attention
+ * part is then about a third of this. The published graphs keep a full cache per beam.
  */
 export function decoderStateBytes(config: Readonly<Record<string, unknown>>, beams: number, maxLength: number): (sourceLength: number) => number {
   const layers = Number(config["decoder_layers"] ?? config["num_hidden_layers"] ?? 12);
