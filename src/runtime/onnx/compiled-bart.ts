@@ -414,7 +414,10 @@ export class CompiledBartModel implements TopKSeq2SeqModel<CompiledBartState> {
         const slot = t - state.prefixLength[state.article[r]!]!;
         for (let h = 0; h < heads; h++) {
           const from = ((p * rows + r) * heads + h) * headDim;
-          cache.set(newKv.subarray(from, from + headDim), suffix.offset(r, h, slot));
+          const to = suffix.offset(r, h, slot);
+          // 3,840 runs of 64 floats a step at 20 rows: a plain loop costs less than `set` plus the
+          // `subarray` it needs (0.78 s -> 0.35 s over the bench's int8 common phase, V8's profiler).
+          for (let i = 0; i < headDim; i++) cache[to + i] = newKv[from + i]!;
         }
       }
     }
