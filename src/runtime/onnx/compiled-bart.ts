@@ -79,8 +79,15 @@ export class CompiledBartState implements DecoderState {
   readonly suffix: KvBlocks;
   /** Filled prefix positions per article slot. */
   prefixLength: Int32Array;
-  /** Input token of every row at every position so far, [rows, maxPositions]: tells where beams agree. */
+  /** Input token of every (physical) row at every position so far, [rows, maxPositions]: tells where beams agree. */
   history: Int32Array;
+  /**
+   * Where each row's cache lives: `physical[row]` is its slot in the suffix buffers and the history,
+   * `logical[slot]` the row in it. Steps feed rows in slot order. A beam reorder that keeps the same
+   * rows per article only renames slots, and copies a slot's content only for a beam taken twice.
+   */
+  physical: Int32Array;
+  logical: Int32Array;
   /** [rows, 1, 1, prefixCapacity + suffixCapacity + 1] of the last step (kept for `replayLogits`). */
   selfMask = new Float32Array(0);
   /** [2L, articleCapacity, heads, source, headDim] */
@@ -110,6 +117,8 @@ export class CompiledBartState implements DecoderState {
     this.suffix = suffix;
     this.prefixLength = new Int32Array(articles);
     this.history = new Int32Array(articles * maxPositions);
+    this.physical = Int32Array.from({ length: articles }, (_, i) => i);
+    this.logical = Int32Array.from({ length: articles }, (_, i) => i);
   }
 }
 
@@ -130,6 +139,9 @@ export class CompiledBartModel implements TopKSeq2SeqModel<CompiledBartState> {
   private stash = new Float32Array(0);
   /** Self-attention cache buffers of finished batches, for the next batch. */
   private readonly cachePool = new BufferPool();
+  /** A step's input tokens and beam scores in slot order. */
+  private slotTokens = new Int32Array(0);
+  private slotScores = new Float32Array(0);
   /** Token history of the rows being reordered; swapped with the state's. */
   private historyNext: Int32Array = new Int32Array(0);
   /** Cross-attention buffers of finished batches (one per batch). */
@@ -253,7 +265,17 @@ export class CompiledBartModel implements TopKSeq2SeqModel<CompiledBartState> {
       const outputs = await this.run(state, column, scores, 1, ["logits", "new_kv"]);
       logits = outputs["logits"]!.data as Float32Array;
     }
-    return logits!;
+    return this.inRowOrder(state, logits!);
+  }
+
+  /** [slots, vocab] logits of a step as [rows, vocab]. */
+  private inRowOrder(state: CompiledBartState, logits: Float32Array): Float32Array {
+    const { physical } = state;
+    if (physical.every((slot, row) => slot === row)) return logits;
+    const vocab = this.vocabSize;
+    const ordered = new Float32Array(state.rows * vocab);
+    for (let r = 0; r < state.rows; r++) ordered.set(logits.subarray(physical[r]! * vocab, (physical[r]! + 1) * vocab), r * vocab);
+    return ordered;
   }
 
   async decodeTopK(state: CompiledBartState, tokens: Int32Array, step: TopKStep): Promise<{ scores: Float32Array; indices: Int32Array }> {
@@ -262,17 +284,27 @@ export class CompiledBartModel implements TopKSeq2SeqModel<CompiledBartState> {
     const bans = step.bans;
     const vocab = this.vocabSize;
     this.ensureBias(state.rows);
-    for (let i = 0; i < bans.length; i += 2) this.bias[bans[i]! * vocab + bans[i + 1]!] = -Infinity;
+    const slotOf = state.physical;
+    for (let i = 0; i < bans.length; i += 2) this.bias[slotOf[bans[i]!]! * vocab + bans[i + 1]!] = -Infinity;
     let outputs: Record<string, ort.Tensor>;
     try {
       outputs = await this.run(state, tokens, step.beamScores, step.k, ["top_scores", "top_indices", "new_kv"]);
     } finally {
       // Leave the bias zero for the next step; a replay of this step sets the same bans again.
-      for (let i = 0; i < bans.length; i += 2) this.bias[bans[i]! * vocab + bans[i + 1]!] = 0;
+      for (let i = 0; i < bans.length; i += 2) this.bias[slotOf[bans[i]!]! * vocab + bans[i + 1]!] = 0;
     }
     const indices64 = outputs["top_indices"]!.data as BigInt64Array;
     const indices = new Int32Array(indices64.length);
-    for (let i = 0; i < indices.length; i++) indices[i] = Number(indices64[i]!);
+    // Candidates name a beam by its slot within the article: renamed to its row. (Equal scores can
+    // come out in another order than in row order; the search checks for ties and replays those.)
+    const beams = state.rows / state.articles;
+    for (let i = 0; i < indices.length; i++) {
+      const index = Number(indices64[i]!);
+      const token = index % vocab;
+      const article = Math.floor(i / step.k);
+      const row = state.logical[article * beams + (index - token) / vocab]!;
+      indices[i] = (row - article * beams) * vocab + token;
+    }
     return { scores: outputs["top_scores"]!.data as Float32Array, indices };
   }
 
@@ -285,14 +317,22 @@ export class CompiledBartModel implements TopKSeq2SeqModel<CompiledBartState> {
     const feeds = state.lastFeeds;
     if (!feeds) throw new CompiledBartError("replayLogits: no step to replay");
     const outputs = await this.step.run(feeds, ["logits"]);
-    return outputs["logits"]!.data as Float32Array;
+    return this.inRowOrder(state, outputs["logits"]!.data as Float32Array);
   }
 
   selectRows(state: CompiledBartState, sourceRows: Int32Array, unchangedPrefix?: Int32Array): void {
     this.checkLive(state);
     const rows = sourceRows.length;
     const newArticle = Int32Array.from(sourceRows, (s) => state.article[s]!);
-    if (state.pastLength > 0) this.moveRows(state, sourceRows, unchangedPrefix);
+    // The beam search's `unchangedPrefix` speaks of rows; slots are compared on their own histories.
+    void unchangedPrefix;
+    if (state.pastLength > 0 && this.renameSlots(state, sourceRows)) {
+      state.lastFeeds = null;
+      return;
+    }
+    if (state.pastLength > 0) this.moveRows(state, sourceRows);
+    state.physical = Int32Array.from({ length: rows }, (_, i) => i);
+    state.logical = Int32Array.from({ length: rows }, (_, i) => i);
     // Articles still present, in row order (rows are article-major).
     const kept: number[] = [];
     for (let i = 0; i < rows; i++) if (kept[kept.length - 1] !== newArticle[i]) kept.push(newArticle[i]!);
@@ -345,7 +385,19 @@ export class CompiledBartModel implements TopKSeq2SeqModel<CompiledBartState> {
     if (rows % state.articles !== 0) throw new CompiledBartError(`${rows} rows are not an equal number per article (${state.articles})`);
     this.flushSharedPositions(state);
     const M = state.maxPositions;
-    for (let r = 0; r < rows; r++) state.history[r * M + t] = tokens[r]!;
+    // Feeds go in slot order.
+    if (this.slotTokens.length < rows) {
+      this.slotTokens = new Int32Array(rows);
+      this.slotScores = new Float32Array(rows);
+    }
+    const slotTokens = this.slotTokens.subarray(0, rows);
+    const slotScores = this.slotScores.subarray(0, rows);
+    for (let slot = 0; slot < rows; slot++) {
+      const row = state.logical[slot]!;
+      slotTokens[slot] = tokens[row]!;
+      slotScores[slot] = beamScores[row] ?? 0;
+      state.history[slot * M + t] = tokens[row]!;
+    }
     let longestPrefix = 1;
     let longestSuffix = 1;
     for (let a = 0; a < state.articles; a++) {
@@ -374,11 +426,11 @@ export class CompiledBartModel implements TopKSeq2SeqModel<CompiledBartState> {
     }
     this.topK[0] = BigInt(k);
     const feeds: Record<string, ort.Tensor> = {
-      [TOKEN_EMBEDDINGS_INPUT]: this.stepTable.lookup(tokens.subarray(0, rows), [rows, 1]),
+      [TOKEN_EMBEDDINGS_INPUT]: this.stepTable.lookup(slotTokens, [rows, 1]),
       position_ids: new ort.Tensor("int64", BigInt64Array.of(BigInt(t + POSITION_OFFSET)), [1]),
       self_mask: new ort.Tensor("float32", mask, [rows, 1, 1, width]),
       encoder_bias: new ort.Tensor("float32", state.encoderBias.subarray(0, state.articles * S), [state.articles, 1, 1, S]),
-      beam_scores: new ort.Tensor("float32", beamScores.subarray(0, rows), [state.articles, perArticle]),
+      beam_scores: new ort.Tensor("float32", slotScores, [state.articles, perArticle]),
       processor_bias: new ort.Tensor("float32", this.bias.subarray(0, rows * this.vocabSize), [rows, this.vocabSize]),
       top_k: new ort.Tensor("int64", this.topK, [1]),
     };
@@ -467,18 +519,85 @@ export class CompiledBartModel implements TopKSeq2SeqModel<CompiledBartState> {
   }
 
   /**
-   * New row i continues old row sourceRows[i]: its suffix and token history. Rows that keep their own
-   * content are not touched; of the others only positions from `unchangedPrefix[i]` on are written (the
-   * keys and values of equal tokens of the same article are equal: computed by the same graph from the
-   * same inputs); rows that are a source *and* get overwritten are saved first, from the earliest
-   * position any of their readers needs.
+   * A reorder that keeps every article and its number of rows: each row takes its source's slot; a
+   * source taken by several rows gives its slot to the first, and the others get a slot no row took,
+   * with the positions where that slot's history differs copied in. Nothing is copied for a beam that
+   * merely changed rank. False when the reorder changes the rows (then `moveRows` lays them out anew).
    */
-  private moveRows(state: CompiledBartState, sourceRows: Int32Array, unchangedPrefix?: Int32Array): void {
+  private renameSlots(state: CompiledBartState, sourceRows: Int32Array): boolean {
     const rows = sourceRows.length;
+    if (rows !== state.rows) return false;
+    const beams = rows / state.articles;
+    for (let i = 0; i < rows; i++) if (Math.floor(sourceRows[i]! / beams) !== Math.floor(i / beams)) return false;
+    const { heads, headDim } = this;
+    const M = state.maxPositions;
+    const t = state.pastLength;
+    const suffix = state.suffix;
+    const physical = new Int32Array(rows).fill(-1);
+    const taken = new Uint8Array(rows);
+    for (let i = 0; i < rows; i++) {
+      const slot = state.physical[sourceRows[i]!]!;
+      if (!taken[slot]) {
+        taken[slot] = 1;
+        physical[i] = slot;
+      }
+    }
+    for (let i = 0; i < rows; i++) {
+      if (physical[i]! >= 0) continue;
+      const first = Math.floor(i / beams) * beams;
+      let free = first;
+      while (taken[free]) free++;
+      taken[free] = 1;
+      physical[i] = free;
+      const from = state.physical[sourceRows[i]!]!;
+      const prefixLength = state.prefixLength[state.article[i]!]!;
+      let same = prefixLength;
+      while (same < t && state.history[free * M + same] === state.history[from * M + same]) same++;
+      state.history.copyWithin(free * M + same, from * M + same, from * M + t);
+      const start = same - prefixLength;
+      const length = (t - same) * headDim;
+      if (length === 0) continue;
+      for (let p = 0; p < 2 * this.layers; p++) {
+        const cache = suffix.buffers[p]!;
+        for (let h = 0; h < heads; h++) {
+          const at = suffix.offset(from, h, start);
+          cache.copyWithin(suffix.offset(free, h, start), at, at + length);
+        }
+      }
+    }
+    const logical = new Int32Array(rows);
+    for (let i = 0; i < rows; i++) logical[physical[i]!] = i;
+    state.physical = physical;
+    state.logical = logical;
+    return true;
+  }
+
+  /**
+   * New row i continues old row sourceRows[i] (its slot): its suffix and token history, laid out in
+   * row order (slot i for row i). Slots that keep their own content are not touched; of the others
+   * only positions where the histories differ are written (the keys and values of equal tokens of the
+   * same article are equal: computed by the same graph from the same inputs); slots that are a source
+   * *and* get overwritten are saved first, from the earliest position any of their readers needs.
+   */
+  private moveRows(state: CompiledBartState, rowSources: Int32Array): void {
+    const rows = rowSources.length;
     const { heads, headDim } = this;
     const t = state.pastLength;
     const M = state.maxPositions;
     const suffix = state.suffix;
+    const oldBeams = state.rows / state.articles;
+    const sourceRows = Int32Array.from(rowSources, (row) => state.physical[row]!);
+    // Positions slot i already holds: its own article's, with the same tokens as its new source.
+    const unchangedPrefix = new Int32Array(rows);
+    for (let i = 0; i < rows; i++) {
+      const source = sourceRows[i]!;
+      if (source === i) unchangedPrefix[i] = t;
+      else if (i < state.rows && Math.floor(i / oldBeams) === Math.floor(source / oldBeams)) {
+        let same = 0;
+        while (same < t && state.history[i * M + same] === state.history[source * M + same]) same++;
+        unchangedPrefix[i] = same;
+      }
+    }
     suffix.ensure(Math.max(rows, state.rows), 1);
     // Token histories: whole rows into the spare buffer, then swapped.
     if (this.historyNext.length < Math.max(rows, state.rows) * M) this.historyNext = new Int32Array(Math.max(rows, state.rows) * M);
@@ -489,9 +608,10 @@ export class CompiledBartModel implements TopKSeq2SeqModel<CompiledBartState> {
     state.history = nextHistory;
 
     // Suffix slots: position p of a row of article a is slot p - prefixLength[a] (rows keep their article).
-    const prefixOf = (row: number): number => state.prefixLength[state.article[row]!]!;
-    const from = (i: number): number => Math.max(0, Math.min(unchangedPrefix?.[i] ?? 0, t) - prefixOf(sourceRows[i]!));
-    const filledOf = (row: number): number => t - prefixOf(row);
+    const articleOfSlot = (slot: number): number => state.article[state.logical[slot]!]!;
+    const prefixOf = (slot: number): number => state.prefixLength[articleOfSlot(slot)]!;
+    const from = (i: number): number => Math.max(0, Math.min(unchangedPrefix[i]!, t) - prefixOf(sourceRows[i]!));
+    const filledOf = (slot: number): number => t - prefixOf(slot);
     const overwritten = new Uint8Array(Math.max(rows, state.rows));
     for (let i = 0; i < rows; i++) if (sourceRows[i] !== i && from(i) < filledOf(sourceRows[i]!)) overwritten[i] = 1;
     const saved = new Map<number, { slot: number; start: number }>();
