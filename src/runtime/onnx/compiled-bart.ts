@@ -15,8 +15,9 @@
  *     one per beam, and a step reads it about that much less. Capacities grow in chunks; unfilled slots
  *     are masked (`self_mask`, per row).
  *   - cross-attention keys/values are per article ([2L, articles, heads, source, head_dim]), not per beam.
- *   - beam reordering copies only suffix rows whose beam changed, and of those only the positions that
- *     differ; dropping finished articles compacts the buffers in place. No step allocates a cache buffer.
+ *   - a beam reorder renames the rows' cache slots (`physical`/`logical`) and copies only for a beam that
+ *     two rows continue, only the positions where their histories differ; dropping finished articles
+ *     compacts the buffers in place. No step allocates a cache buffer.
  *   - the step graph ends in the beam-search head (log-softmax, processor bans, beam scores, top-K per
  *     article), so a normal step hands back 2K numbers per article instead of 50,264 logits per row.
  *     Steps that need the full scores (forced tokens, ties at the top-K boundary) fetch the logits.
