@@ -107,6 +107,38 @@ describe("encoder feed", () => {
   });
 });
 
+describe("beam reorders", () => {
+  it("rename cache slots: after swapping beams the next step's logits are those of rows that never moved", async () => {
+    const model = await compiledModel("decoder_model_merged.onnx");
+    try {
+      const ids = Int32Array.from([0, 11, 57, 9, 301, 44, 2]);
+      const encode = () => model.encode({ rows: 1, length: ids.length, ids, mask: new Int32Array(ids.length).fill(1) });
+      const start = Int32Array.of(2);
+      // Both states: one row, then four beams of it, then a step with a different token per beam.
+      const swapped = await encode();
+      await model.decode(swapped, start, 1);
+      model.selectRows(swapped, Int32Array.of(0, 0, 0, 0));
+      await model.decode(swapped, Int32Array.of(100, 200, 300, 400), 1);
+      // Beams 0<->1 and 2<->3 trade places, and beam 0 is continued twice (row 3 takes it over).
+      model.selectRows(swapped, Int32Array.of(1, 0, 3, 0));
+      expect(Array.from(swapped.physical)).not.toEqual([0, 1, 2, 3]);
+      const afterSwap = await model.decode(swapped, Int32Array.of(7, 8, 9, 10), 1);
+
+      const direct = await encode();
+      await model.decode(direct, start, 1);
+      model.selectRows(direct, Int32Array.of(0, 0, 0, 0));
+      // The same histories, laid out in the swapped rows' order from the start.
+      await model.decode(direct, Int32Array.of(200, 100, 400, 100), 1);
+      const reference = await model.decode(direct, Int32Array.of(7, 8, 9, 10), 1);
+      expect(Array.from(afterSwap)).toEqual(Array.from(reference));
+      model.release(swapped);
+      model.release(direct);
+    } finally {
+      await model.dispose();
+    }
+  });
+});
+
 describe("int8 compiled from the published *_quantized decoder", () => {
   it("gives the tokens of the published int8 graphs on the tutorial's calls", async () => {
     const compiled = await compiledModel("decoder_model_merged_quantized.onnx", true);
