@@ -55,40 +55,6 @@ export interface SearchStats {
 }
 
 /**
- * For each new decoder row i (continuing old row sourceRows[i]): how many leading cache positions row i
- * already holds, because old row i has the same article and the same tokens there as its new source.
- * Beams of an article share most of their history, so a reorder then moves only the few positions where
- * they differ. `history` holds the old rows (article activeBefore[k]'s beam j is row activeBefore[k] *
- * beams + j), `cached` positions are in the cache.
- */
-function unchangedPrefixes(
-  sourceRows: Int32Array,
-  activeBefore: Int32Array,
-  numBeams: number,
-  history: TokenMatrix,
-  cached: number,
-): Int32Array {
-  const prefixes = new Int32Array(sourceRows.length);
-  const oldRows = activeBefore.length * numBeams;
-  const historyRow = (row: number): number => activeBefore[Math.floor(row / numBeams)]! * numBeams + (row % numBeams);
-  for (let i = 0; i < sourceRows.length; i++) {
-    const source = sourceRows[i]!;
-    if (source === i) {
-      prefixes[i] = cached;
-      continue;
-    }
-    // Another article's cache shares nothing, even where the tokens agree.
-    if (i >= oldRows || Math.floor(i / numBeams) !== Math.floor(source / numBeams)) continue;
-    const mine = history.row(historyRow(i), cached);
-    const theirs = history.row(historyRow(source), cached);
-    let same = 0;
-    while (same < cached && mine[same] === theirs[same]) same++;
-    prefixes[i] = same;
-  }
-  return prefixes;
-}
-
-/**
  * Are the first `k + 1` candidate scores of every article strictly decreasing? Then the top `k` and
  * their order are the same under any tie rule; otherwise torch's tie order has to be applied on the
  * full scores.
@@ -361,7 +327,7 @@ export async function beamSearch<S extends DecoderState>(
       k++;
     }
     if (!isIdentityRowSelection(nextSource, state.rows)) {
-      model.selectRows(state, nextSource, firstStep ? undefined : unchangedPrefixes(nextSource, active, numBeams, runningNext, curLen - 1));
+      model.selectRows(state, nextSource);
     }
     active = keep;
     firstStep = false;

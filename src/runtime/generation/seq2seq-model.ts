@@ -41,11 +41,9 @@ export interface Seq2SeqModel<S extends DecoderState = DecoderState> {
   decode(state: S, tokens: Int32Array, width: number): Promise<Float32Array>;
   /**
    * New row i continues old row `sourceRows[i]`. The new row count is `sourceRows.length`: it may grow,
-   * shrink or stay. Called only between `decode` calls. `unchangedPrefix[i]`, when given, says how many
-   * leading positions of old row i already equal those of its source (same article, same tokens): a
-   * model may leave those in place and move only the rest.
+   * shrink or stay. Called only between `decode` calls.
    */
-  selectRows(state: S, sourceRows: Int32Array, unchangedPrefix?: Int32Array): void;
+  selectRows(state: S, sourceRows: Int32Array): void;
   /** Frees what the state holds (KV caches). The state is unusable afterwards. */
   release(state: S): void;
 }

@@ -321,12 +321,10 @@ export class CompiledBartModel implements TopKSeq2SeqModel<CompiledBartState> {
     return this.inRowOrder(state, outputs["logits"]!.data as Float32Array);
   }
 
-  selectRows(state: CompiledBartState, sourceRows: Int32Array, unchangedPrefix?: Int32Array): void {
+  selectRows(state: CompiledBartState, sourceRows: Int32Array): void {
     this.checkLive(state);
     const rows = sourceRows.length;
     const newArticle = Int32Array.from(sourceRows, (s) => state.article[s]!);
-    // The beam search's `unchangedPrefix` speaks of rows; slots are compared on their own histories.
-    void unchangedPrefix;
     if (state.pastLength > 0 && this.renameSlots(state, sourceRows)) {
       state.lastFeeds = null;
       return;
@@ -484,7 +482,6 @@ export class CompiledBartModel implements TopKSeq2SeqModel<CompiledBartState> {
    */
   private flushSharedPositions(state: CompiledBartState): void {
     const t = state.pastLength;
-    if (state.rows % state.articles !== 0) return;
     const beams = state.rows / state.articles;
     const M = state.maxPositions;
     const { heads, headDim } = this;
@@ -552,8 +549,7 @@ export class CompiledBartModel implements TopKSeq2SeqModel<CompiledBartState> {
       physical[i] = free;
       const from = state.physical[sourceRows[i]!]!;
       const prefixLength = state.prefixLength[state.article[i]!]!;
-      let same = prefixLength;
-      while (same < t && state.history[free * M + same] === state.history[from * M + same]) same++;
+      const same = agreeingPositions(state, free, from, prefixLength);
       state.history.copyWithin(free * M + same, from * M + same, from * M + t);
       const start = same - prefixLength;
       const length = (t - same) * headDim;
@@ -593,11 +589,7 @@ export class CompiledBartModel implements TopKSeq2SeqModel<CompiledBartState> {
     for (let i = 0; i < rows; i++) {
       const source = sourceRows[i]!;
       if (source === i) unchangedPrefix[i] = t;
-      else if (i < state.rows && Math.floor(i / oldBeams) === Math.floor(source / oldBeams)) {
-        let same = 0;
-        while (same < t && state.history[i * M + same] === state.history[source * M + same]) same++;
-        unchangedPrefix[i] = same;
-      }
+      else if (i < state.rows && Math.floor(i / oldBeams) === Math.floor(source / oldBeams)) unchangedPrefix[i] = agreeingPositions(state, i, source, 0);
     }
     suffix.ensure(Math.max(rows, state.rows), 1);
     // Token histories: whole rows into the spare buffer, then swapped.
@@ -688,6 +680,17 @@ export class CompiledBartModel implements TopKSeq2SeqModel<CompiledBartState> {
     state.prefixLength = Int32Array.from(kept, (from) => state.prefixLength[from]!);
     state.articles = kept.length;
   }
+}
+
+/**
+ * How many leading positions two slots' token histories share, counting from `from` (positions before
+ * it are known to agree). Slots of one article with the same tokens hold the same keys and values.
+ */
+function agreeingPositions(state: CompiledBartState, slot: number, other: number, from: number): number {
+  const { history, maxPositions: M, pastLength: t } = state;
+  let same = from;
+  while (same < t && history[slot * M + same] === history[other * M + same]) same++;
+  return same;
 }
 
 /**

@@ -6,7 +6,8 @@
 
 import { closeSync, openSync, readSync } from "node:fs";
 import ort from "onnxruntime-node";
-import { tokenTableElementBytes, type TokenTableLocation } from "./compiler/compile-bart-encoder.js";
+import { tokenTableElementBytes } from "./compiler/compile-bart-encoder.js";
+import type { TokenTableLocation } from "./compiler/token-table-location.js";
 import { DataType } from "./compiler/onnx-proto.js";
 
 export class TokenTable {

@@ -95,12 +95,10 @@ class WeightedBuilder extends GraphBuilder {
 
   /** Rows of a table: Gather, then DequantizeLinear for a quantized table (only the gathered rows). */
   gather(table: Table, indices: string): string {
-    const rows = this.node("Gather", [this.weight(table.weight), indices]);
-    if (table.kind === "float") return rows;
-    return this.node("DequantizeLinear", [rows, this.weight(table.scale), this.weight(table.zeroPoint)]);
+    return this.tableRows(table, this.node("Gather", [this.weight(table.weight), indices]));
   }
 
-  /** Rows of a table fed from outside (`tableRows`): as they are, or dequantized like `gather`'s. */
+  /** Rows of a table, gathered here or fed from outside: as they are, or dequantized for a quantized table. */
   tableRows(table: Table, rows: string): string {
     if (table.kind === "float") return rows;
     return this.node("DequantizeLinear", [rows, this.weight(table.scale), this.weight(table.zeroPoint)]);

@@ -9,7 +9,8 @@
  *
  *   SOURCE.news-moe-c<version>.step.onnx     the decoder step
  *   SOURCE.news-moe-c<version>.cross.onnx    the per-article cross-attention keys/values
- *   SOURCE.news-moe-c<version>.json          manifest: source size, mtime and SHA-256, graph shape
+ *   SOURCE.news-moe-c<version>.json          manifest: source size, mtime and SHA-256, graph shape, and
+ *                                            where the step reads its token-embedding rows
  */
 
 import { dirname, relative, resolve } from "node:path";
