@@ -138,8 +138,14 @@ export class CompiledBartModel implements TopKSeq2SeqModel<CompiledBartState> {
   private readonly topK = new BigInt64Array(1);
   /** Rows saved while the cache is reordered; grows to the largest need and is reused. */
   private stash = new Float32Array(0);
-  /** Self-attention cache buffers of finished batches, for the next batch. */
-  private readonly cachePool = new BufferPool();
+  /**
+   * Self-attention cache buffers of finished batches, for the next batch: one pool per role, so the next
+   * batch's prefix lands in the pages an earlier prefix already touched (and likewise the suffix). From
+   * one shared pool, a prefix could take an old suffix buffer, whose touched pages sit elsewhere in its
+   * layout: the bench's second call touched ~80 MB of new pages that way while the old ones stayed.
+   */
+  private readonly prefixPool = new BufferPool();
+  private readonly suffixPool = new BufferPool();
   /** A step's input tokens and beam scores in slot order. */
   private slotTokens = new Int32Array(0);
   private slotScores = new Float32Array(0);
@@ -234,8 +240,8 @@ export class CompiledBartModel implements TopKSeq2SeqModel<CompiledBartState> {
         }
       }
     }
-    const blocks = (chunk: number) => new KvBlocks(2 * this.layers, heads, headDim, this.maxPositionEmbeddings, chunk, this.cachePool);
-    return new CompiledBartState(S, rows, crossKv, bias, blocks(PREFIX_CHUNK), blocks(SUFFIX_CHUNK), this.maxPositionEmbeddings);
+    const blocks = (chunk: number, pool: BufferPool) => new KvBlocks(2 * this.layers, heads, headDim, this.maxPositionEmbeddings, chunk, pool);
+    return new CompiledBartState(S, rows, crossKv, bias, blocks(PREFIX_CHUNK, this.prefixPool), blocks(SUFFIX_CHUNK, this.suffixPool), this.maxPositionEmbeddings);
   }
 
   /** One article through the encoder and the cross-kv graph: [2L, 1, heads, length, headDim]. */
@@ -766,16 +772,20 @@ class KvBlocks {
 /**
  * Cache buffers kept from one batch to the next. A buffer's pages, once written, stay resident, so
  * reusing them costs nothing new, while a fresh buffer per batch would leave the old one's pages to
- * the garbage collector's timing. Only as many buffers as one batch uses (2 per layer) are kept.
+ * the garbage collector's timing. A batch uses a few per role (a suffix grows from one row per article
+ * to one per beam); a take that no kept buffer fits drops them all, so the pool holds one generation.
  */
 class BufferPool {
   private readonly free: Float32Array[] = [];
 
-  constructor(private readonly keep = 64) {}
+  constructor(private readonly keep = 4) {}
 
-  /** A buffer of at least `length` elements (contents undefined). */
+  /** The smallest kept buffer of at least `length` elements (contents undefined). */
   take(length: number): Float32Array {
-    const index = this.free.findIndex((b) => b.length >= length);
+    let index = -1;
+    this.free.forEach((b, i) => {
+      if (b.length >= length && (index < 0 || b.length < this.free[index]!.length)) index = i;
+    });
     if (index >= 0) return this.free.splice(index, 1)[0]!;
     // Too small for this batch: dropped, so the pool holds one generation of buffers.
     this.free.length = 0;
