@@ -1,4 +1,4 @@
-import { cpSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import ort from "onnxruntime-node";
@@ -18,47 +18,70 @@ beforeAll(() => {
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** Two articles of different lengths, the shorter padded with the pad id (1) as generate() does. */
-const IDS = [
+const config = JSON.parse(readFileSync(join(MODEL_DIR, "config.json"), "utf8")) as Record<string, unknown>;
+
+/** Articles of different lengths, each encoded alone and unpadded, as the compiled model feeds them. */
+const ARTICLES = [
   [0, 713, 16, 10, 1296, 9, 5, 2706, 18, 1421, 2],
-  [0, 31414, 232, 2, 1, 1, 1, 1, 1, 1, 1],
+  [0, 31414, 232, 2],
+  Array.from({ length: 60 }, (_, i) => (i === 0 ? 0 : i === 59 ? 2 : 4 + ((i * 37) % 900))),
 ];
 
-async function encoderOutput(session: OnnxSession, table: TokenTable | null): Promise<Float32Array> {
-  const dims = [IDS.length, IDS[0]!.length];
-  const flat = IDS.flat();
-  const feeds: Record<string, ort.Tensor> = {
-    attention_mask: new ort.Tensor("int64", BigInt64Array.from(flat, (id) => (id === 1 ? 0n : 1n)), dims),
-  };
-  if (session.hasInput("input_ids")) feeds["input_ids"] = new ort.Tensor("int64", BigInt64Array.from(flat, BigInt), dims);
-  if (table) feeds[TOKEN_EMBEDDINGS_INPUT] = table.lookup(flat, dims);
+async function encoderOutput(session: OnnxSession, table: TokenTable | null, ids: readonly number[]): Promise<Float32Array> {
+  const dims = [1, ids.length];
+  const feeds: Record<string, ort.Tensor> = {};
+  if (session.hasInput("attention_mask")) feeds["attention_mask"] = new ort.Tensor("int64", new BigInt64Array(ids.length).fill(1n), dims);
+  if (session.hasInput("input_ids")) feeds["input_ids"] = new ort.Tensor("int64", BigInt64Array.from(ids, BigInt), dims);
+  if (table) feeds[TOKEN_EMBEDDINGS_INPUT] = table.lookup(ids, dims);
   return (await session.run(feeds))["last_hidden_state"]!.data as Float32Array;
 }
 
-describe("encoder compiled without its token table", () => {
+/** Opens the compiled graph with ONNX Runtime's flash attention switched off (read when a session is created). */
+async function withoutFlashAttention(graph: string): Promise<OnnxSession> {
+  process.env["ORT_DISABLE_FLASH_ATTENTION"] = "1";
+  try {
+    return await OnnxSession.create(graph);
+  } finally {
+    delete process.env["ORT_DISABLE_FLASH_ATTENTION"];
+  }
+}
+
+describe("encoder compiled without its token table, with fused attention", () => {
   const file = "encoder_model.onnx";
-  it("gives the published encoder's hidden states bit for bit, with the table read from the file", async () => {
+  it("computes the published encoder's hidden states: bit for bit without flash attention, within float rounding with it", async () => {
     const source = join(dir, "onnx", file);
-    const compiled = await compileBartEncoder(source);
+    const compiled = await compileBartEncoder(source, { config });
     expect(compiled.compiled).toBe(true);
     const published = await OnnxSession.create(source);
-    const rebuilt = await OnnxSession.create(compiled.graph);
+    const flash = await OnnxSession.create(compiled.graph);
+    const unfused = await withoutFlashAttention(compiled.graph);
     const table = new TokenTable(compiled.table);
     try {
-      expect(rebuilt.inputNames).toContain(TOKEN_EMBEDDINGS_INPUT);
-      const expected = await encoderOutput(published, null);
-      const actual = await encoderOutput(rebuilt, table);
-      expect(actual.length).toBe(expected.length);
-      expect(Buffer.from(actual.buffer).equals(Buffer.from(expected.buffer))).toBe(true);
+      expect(flash.inputNames).toEqual([TOKEN_EMBEDDINGS_INPUT]);
+      let flashDiffers = false;
+      for (const ids of ARTICLES) {
+        const expected = await encoderOutput(published, null, ids);
+        // The same graph on the unfused kernel: the same products in the same order as the published graph.
+        const exact = await encoderOutput(unfused, table, ids);
+        expect(Buffer.from(exact.buffer).equals(Buffer.from(expected.buffer))).toBe(true);
+        const fast = await encoderOutput(flash, table, ids);
+        expect(fast.length).toBe(expected.length);
+        let largest = 0;
+        for (let i = 0; i < fast.length; i++) largest = Math.max(largest, Math.abs(fast[i]! - expected[i]!));
+        expect(largest).toBeLessThan(1e-5);
+        flashDiffers ||= largest > 0;
+      }
+      // Flash attention really ran (its block-wise softmax rounds differently somewhere).
+      expect(flashDiffers).toBe(true);
     } finally {
       table.close();
-      await Promise.all([published.release(), rebuilt.release()]);
+      await Promise.all([published.release(), flash.release(), unfused.release()]);
     }
   });
 
-  it("holds no weights and no table: every initializer but the table refers to the source's bytes", async () => {
+  it("holds no weights and no table: every weight refers to the source's bytes, the table is not one of them", async () => {
     const source = join(dir, "onnx", file);
-    const compiled = await compileBartEncoder(source);
+    const compiled = await compileBartEncoder(source, { config });
     expect(statSync(compiled.graph).size).toBeLessThan(200_000);
     const graph = loadOnnxModel(compiled.graph);
     const sourceWeights = loadOnnxModel(source).weights;
@@ -66,8 +89,14 @@ describe("encoder compiled without its token table", () => {
     expect(graph.weights.has(tableName)).toBe(false);
     for (const weight of graph.weights.values()) {
       if (weight.inline) continue;
-      expect(weight.file).toBe(source);
-      expect(weight.offset).toBe(sourceWeights.get(weight.name)!.offset);
+      const original = sourceWeights.get(weight.name);
+      if (original) {
+        expect(weight.file).toBe(source);
+        expect(weight.offset).toBe(original.offset);
+      } else {
+        // The graph's own constants (GELU's, the positions' offset): a few bytes each.
+        expect(weight.length).toBeLessThanOrEqual(8);
+      }
     }
     // The table's rows as the file has them: row 713 of the source tensor.
     const table = new TokenTable(compiled.table);
@@ -86,9 +115,20 @@ describe("quantized encoder", () => {
   it("is not compiled: its table's lookup is fused with the dequantization, which changes results when fed from outside", async () => {
     const source = join(dir, "onnx", "encoder_model_quantized.onnx");
     let compiles = 0;
-    await expect(compileBartEncoder(source, { onCompile: () => compiles++ })).rejects.toThrow(/token-embedding table is quantized/);
+    await expect(compileBartEncoder(source, { config, onCompile: () => compiles++ })).rejects.toThrow(/token-embedding table is quantized/);
     // Remembered: the next load does not parse the source again to learn the same.
-    await expect(compileBartEncoder(source, { onCompile: () => compiles++ })).rejects.toThrow(/token-embedding table is quantized/);
+    await expect(compileBartEncoder(source, { config, onCompile: () => compiles++ })).rejects.toThrow(/token-embedding table is quantized/);
+    expect(compiles).toBe(1);
+  });
+});
+
+describe("graphs the encoder compiler does not take", () => {
+  it("are refused with the file and what is missing, and the refusal is remembered", async () => {
+    const copy = join(dir, "not-an-encoder.onnx");
+    cpSync(new URL("./fixtures/models/tiny-distilbert-sst2/onnx/model.onnx", import.meta.url).pathname, copy);
+    let compiles = 0;
+    await expect(compileBartEncoder(copy, { config, onCompile: () => compiles++ })).rejects.toThrow(/not-an-encoder\.onnx: no MatMul \+ bias for encoder layer 0/);
+    await expect(compileBartEncoder(copy, { config, onCompile: () => compiles++ })).rejects.toThrow(/not-an-encoder\.onnx/);
     expect(compiles).toBe(1);
   });
 });

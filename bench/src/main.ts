@@ -62,7 +62,7 @@ async function precompile(modelDir: string): Promise<void> {
   for (const suffix of ["", "_quantized"]) {
     const onCompile = (source: string) => log(`compiling ${source}`);
     await bart.compileBart({ decoderMerged: join(modelDir, "onnx", `decoder_model_merged${suffix}.onnx`), config }, { onCompile });
-    await bart.compileEncoder({ encoder: join(modelDir, "onnx", `encoder_model${suffix}.onnx`) }, { onCompile });
+    await bart.compileEncoder({ encoder: join(modelDir, "onnx", `encoder_model${suffix}.onnx`), config }, { onCompile });
   }
 }
 

@@ -229,7 +229,7 @@ export function registerModelsCommand(program: Command, io: ModelsCommandIO = {}
 
   const COMPILING: Record<CompiledGraph, string> = {
     decoder: "compiling the decoder for beam search...\n",
-    encoder: "compiling the encoder to read its token table from disk...\n",
+    encoder: "compiling the encoder with fused attention...\n",
   };
 
   /** `pull` compiles the summariser's graphs right away, so the first `analyze` does not. */
@@ -238,10 +238,11 @@ export function registerModelsCommand(program: Command, io: ModelsCommandIO = {}
       // Imported on use: onnxruntime-node is optional (runtime/onnx/runtime-presence.ts).
       const { compileBart, compileEncoder } = await import("../runtime/onnx/open-bart.js");
       const options = { compiledCacheDir: compiledCacheDir(cacheDir), onCompile: (_: string, graph: CompiledGraph) => stderr.write(COMPILING[graph]) };
-      const compiled = await compileBart({ ...files, config: await readModelJson(files.config) }, options);
+      const config = await readModelJson(files.config);
+      const compiled = await compileBart({ ...files, config }, options);
       stdout.write(`  compiled decoder: ${compiled.step}\n`);
       // The encoder without its token table; when it does not compile, analyze runs the published one.
-      const encoder = await compileEncoder(files, options);
+      const encoder = await compileEncoder({ ...files, config }, options);
       if (encoder) stdout.write(`  compiled encoder: ${encoder.graph}\n`);
     } catch (error) {
       stderr.write(`warning: the decoder was not compiled (analyze will run the published graph, slower): ${(error as Error).message.split("\n")[0]}\n`);

@@ -69,7 +69,7 @@ export async function loadSeq2SeqModel(
         options.onNotice?.(
           graph === "decoder"
             ? `compiling the summariser's decoder for beam search (once per model file): ${source}`
-            : `compiling the summariser's encoder to read its token table from disk (once per model file): ${source}`,
+            : `compiling the summariser's encoder with fused attention (once per model file): ${source}`,
         ),
     },
   );

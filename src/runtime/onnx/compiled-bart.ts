@@ -222,7 +222,8 @@ export class CompiledBartModel implements TopKSeq2SeqModel<CompiledBartState> {
     const crossKv = this.crossPool.take(2 * this.layers * rows * articleSize);
     for (let r = 0; r < rows; r++) {
       const mask = batch.mask.subarray(r * S, (r + 1) * S);
-      // Trailing padding is left out; a row padded elsewhere is encoded whole, with its mask.
+      // Trailing padding is left out (the compiled encoder has no mask); a row padded elsewhere is encoded
+      // whole, with its mask, by a published encoder.
       let length = S;
       while (length > 1 && mask[length - 1] === 0) length--;
       const rowCross = await this.encodeRow(batch.ids.subarray(r * S, r * S + length), mask.subarray(0, length));
@@ -247,7 +248,9 @@ export class CompiledBartModel implements TopKSeq2SeqModel<CompiledBartState> {
   /** One article through the encoder and the cross-kv graph: [2L, 1, heads, length, headDim]. */
   private async encodeRow(rowIds: Int32Array, rowMask: Int32Array): Promise<Float32Array> {
     const dims = [1, rowIds.length];
-    const feeds: Record<string, ort.Tensor> = { attention_mask: new ort.Tensor("int64", BigInt64Array.from(rowMask, BigInt), dims) };
+    const feeds: Record<string, ort.Tensor> = {};
+    if (this.encoder.hasInput("attention_mask")) feeds["attention_mask"] = new ort.Tensor("int64", BigInt64Array.from(rowMask, BigInt), dims);
+    else if (rowMask.includes(0)) throw new CompiledBartError("the compiled encoder takes right-padded rows only (a row has padding before its last token)");
     if (this.encoder.hasInput("input_ids")) feeds["input_ids"] = new ort.Tensor("int64", BigInt64Array.from(rowIds, BigInt), dims);
     if (this.encoderTable) feeds[TOKEN_EMBEDDINGS_INPUT] = this.encoderTable.lookup(rowIds, dims);
     const encoded = await this.encoder.run(feeds);

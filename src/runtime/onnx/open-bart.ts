@@ -65,18 +65,19 @@ export async function compileBart(
 }
 
 /**
- * The encoder compiled without its token table, or null when it does not compile (the published
- * encoder then runs as it is: the difference is memory, not results).
+ * The encoder compiled without its token table and with fused attention, or null when it does not
+ * compile (the published encoder then runs as it is: the difference is memory and speed, not results).
  */
 export async function compileEncoder(
-  files: Pick<BartSourceFiles, "encoder">,
+  files: Pick<BartSourceFiles, "encoder" | "config">,
   options: Pick<OpenBartOptions, "compiledCacheDir" | "onCompile"> = {},
 ): Promise<CompiledBartEncoder | null> {
   const fallbackDir = compiledFolderFor(files.encoder, options.compiledCacheDir);
   try {
     return await compileBartEncoder(files.encoder, {
+      config: files.config,
       ...(fallbackDir ? { fallbackDir } : {}),
-        ...(options.onCompile ? { onCompile: (source: string) => options.onCompile!(source, "encoder") } : {}),
+      ...(options.onCompile ? { onCompile: (source: string) => options.onCompile!(source, "encoder") } : {}),
     });
   } catch {
     return null;

@@ -37,10 +37,10 @@
  * keys and values are read once per article, not once per beam.
  */
 
-import { GraphBuilder } from "./graph-builder.js";
-import type { BartDecoderWeights, LayerNorm, Linear, Matrix, Table } from "./bart-weights.js";
+import type { BartDecoderWeights } from "./bart-weights.js";
 import { TOKEN_EMBEDDINGS_INPUT } from "./token-table-location.js";
-import { DataType, externalInitializer, type ModelProto, type WeightSource } from "./onnx-proto.js";
+import { DataType, type ModelProto } from "./onnx-proto.js";
+import { OPSETS, WeightedBuilder, type WeightLocator } from "./weighted-builder.js";
 
 export interface BartShape {
   readonly dModel: number;
@@ -50,69 +50,6 @@ export interface BartShape {
   /** sqrt(d_model) when config.scale_embedding, else 1. */
   readonly embedScale: number;
   readonly layerNormEpsilon: number;
-}
-
-const OPSETS = [
-  { domain: "", version: 17 },
-  { domain: "com.microsoft", version: 1 },
-];
-
-/** Resolves where the graph refers to a weight: the location relative to the compiled graph. */
-export type WeightLocator = (source: WeightSource) => string;
-
-class WeightedBuilder extends GraphBuilder {
-  constructor(
-    name: string,
-    private readonly locate: WeightLocator,
-  ) {
-    super(name);
-  }
-
-  weight(source: WeightSource): string {
-    return this.initializer(externalInitializer(source.name, source, this.locate(source)));
-  }
-
-  private readonly quantized = new Map<string, string[]>();
-
-  /** x @ matrix: MatMul, or for int8 weights the dynamic-quantization chain ORT fuses into one kernel. */
-  matmul(x: string, matrix: Matrix): string {
-    if (matrix.kind === "float") return this.node("MatMul", [x, this.weight(matrix.weight)]);
-    // One DynamicQuantizeLinear per activation, shared by every matrix that reads it (q, k and v).
-    let q = this.quantized.get(x);
-    if (!q) {
-      q = this.op("DynamicQuantizeLinear", [x], {}, 3);
-      this.quantized.set(x, q);
-    }
-    const [xq, xScale, xZero] = q as [string, string, string];
-    const integer = this.node("MatMulInteger", [xq, this.weight(matrix.weight), xZero, this.weight(matrix.zeroPoint)]);
-    const scales = this.node("Mul", [xScale, this.weight(matrix.scale)]);
-    return this.node("Mul", [this.node("Cast", [integer], { to: DataType.FLOAT }), scales]);
-  }
-
-  linear(x: string, layer: Linear): string {
-    return this.node("Add", [this.matmul(x, layer.matrix), this.weight(layer.bias)]);
-  }
-
-  /** Rows of a table: Gather, then DequantizeLinear for a quantized table (only the gathered rows). */
-  gather(table: Table, indices: string): string {
-    return this.tableRows(table, this.node("Gather", [this.weight(table.weight), indices]));
-  }
-
-  /** Rows of a table, gathered here or fed from outside: as they are, or dequantized for a quantized table. */
-  tableRows(table: Table, rows: string): string {
-    if (table.kind === "float") return rows;
-    return this.node("DequantizeLinear", [rows, this.weight(table.scale), this.weight(table.zeroPoint)]);
-  }
-
-  /** The whole table as float (constant-folded by ORT when the session loads). */
-  floatTable(table: Table): string {
-    if (table.kind === "float") return this.weight(table.weight);
-    return this.node("DequantizeLinear", [this.weight(table.weight), this.weight(table.scale), this.weight(table.zeroPoint)]);
-  }
-
-  layerNorm(x: string, norm: LayerNorm, epsilon: number): string {
-    return this.node("LayerNormalization", [x, this.weight(norm.scale), this.weight(norm.bias)], { axis: -1, epsilon: { float: epsilon } });
-  }
 }
 
 export function buildCrossKvGraph(weights: BartDecoderWeights, shape: BartShape, locate: WeightLocator): ModelProto {
@@ -160,9 +97,6 @@ export function buildStepGraph(weights: BartDecoderWeights, shape: BartShape, lo
   const toHeads = g.int64([0, 1, heads, headDim]);
   const scale = g.float([headDim ** -0.5], []);
   const lastAxis = g.int64([-1]);
-  const half = g.float([0.5], []);
-  const one = g.float([1], []);
-  const sqrt2 = g.float([Math.SQRT2], []);
 
   let tokens = g.tableRows(weights.embedTokens, tableRows); // [R, 1, d]
   if (shape.embedScale !== 1) tokens = g.node("Mul", [tokens, g.float([shape.embedScale], [])]);
@@ -207,10 +141,7 @@ export function buildStepGraph(weights: BartDecoderWeights, shape: BartShape, lo
     const crossOut = g.node("MultiHeadAttention", [query, crossKey, crossValue, "", "", crossBias], { num_heads: heads, scale: { float: 1 } }, "com.microsoft");
     h = g.layerNorm(g.node("Add", [h, g.linear(g.node("Reshape", [crossOut, rowsOneD]), layer.crossOut)]), layer.crossNorm, eps);
 
-    // Feed-forward with erf GELU (ORT fuses the pattern).
-    const f1 = g.linear(h, layer.fc1);
-    const gelu = g.node("Mul", [g.node("Mul", [f1, half]), g.node("Add", [g.node("Erf", [g.node("Div", [f1, sqrt2])]), one])]);
-    h = g.layerNorm(g.node("Add", [h, g.linear(gelu, layer.fc2)]), layer.finalNorm, eps);
+    h = g.layerNorm(g.node("Add", [h, g.linear(g.gelu(g.linear(h, layer.fc1)), layer.fc2)]), layer.finalNorm, eps);
   });
 
   let logits = weights.lmHead

@@ -86,7 +86,22 @@ function weightsWithAliases(model: LoadedOnnxModel, nodes: readonly NodeProto[])
   return weights;
 }
 
-export function findBartDecoderWeights(model: LoadedOnnxModel, layerCount: number): BartDecoderWeights {
+/** Lookups by role over one published graph, shared by the decoder's and the encoder's finders. */
+interface WeightIndex {
+  readonly nodes: readonly NodeProto[];
+  readonly weights: ReadonlyMap<string, WeightSource>;
+  readonly producer: ReadonlyMap<string, NodeProto>;
+  need(pattern: RegExp, what: string): WeightSource;
+  /** The matrix behind a MatMul-like value: MatMul(x, W), or the int8 chain ending in Mul(Cast(MatMulInteger), scales). */
+  matrixBehind(value: string): Matrix | undefined;
+  /** The MatMul + bias whose bias is named `<prefix>.bias` (prefix a regular expression). */
+  linear(prefix: string, what: string): Linear;
+  norm(prefix: string, what: string): LayerNorm;
+  /** The table a Gather reads, with the DequantizeLinear that follows it when the table is quantized. */
+  tableOf(gather: NodeProto): Table | undefined;
+}
+
+function indexWeights(model: LoadedOnnxModel): WeightIndex {
   const graph = model.model.graph!;
   const nodes = allNodes(graph);
   const weights = weightsWithAliases(model, nodes);
@@ -101,7 +116,6 @@ export function findBartDecoderWeights(model: LoadedOnnxModel, layerCount: numbe
   for (const node of nodes) for (const output of node.output ?? []) producer.set(output, node);
   const consumers = new Map<string, NodeProto[]>();
   for (const node of nodes) for (const input of node.input ?? []) consumers.set(input, [...(consumers.get(input) ?? []), node]);
-  /** The matrix behind a MatMul-like value: MatMul(x, W), or the int8 chain ending in Mul(Cast(MatMulInteger), scales). */
   const matrixBehind = (value: string): Matrix | undefined => {
     const node = producer.get(value);
     if (node?.opType === "MatMul") {
@@ -139,16 +153,23 @@ export function findBartDecoderWeights(model: LoadedOnnxModel, layerCount: numbe
     const zeroPoint = weights.get(dequantize.input?.[2] ?? "");
     return scale && zeroPoint ? { kind: "quantized", weight, scale, zeroPoint } : undefined;
   };
-  const linear = (layer: number, path: string): Linear => {
-    const pattern = new RegExp(`(^|\\.)decoder\\.layers\\.${layer}\\.${path.replace(/\./g, "\\.")}\\.bias$`);
+  const linear = (prefix: string, what: string): Linear => {
+    const pattern = new RegExp(`(^|\\.)${prefix}\\.bias$`);
     const biasName = [...weightOfBias.keys()].find((name) => pattern.test(name));
-    if (!biasName) throw new OnnxFormatError(`${model.path}: no MatMul + bias for decoder layer ${layer} ${path} (looked for a bias matching ${pattern})`);
+    if (!biasName) throw new OnnxFormatError(`${model.path}: no MatMul + bias for ${what} (looked for a bias matching ${pattern})`);
     return { matrix: weightOfBias.get(biasName)!, bias: weights.get(biasName)! };
   };
   const norm = (prefix: string, what: string): LayerNorm => ({
     scale: need(new RegExp(`(^|\\.)${prefix}\\.weight$`), `${what} weight`),
     bias: need(new RegExp(`(^|\\.)${prefix}\\.bias$`), `${what} bias`),
   });
+  return { nodes, weights, producer, need, matrixBehind, linear, norm, tableOf };
+}
+
+export function findBartDecoderWeights(model: LoadedOnnxModel, layerCount: number): BartDecoderWeights {
+  const { nodes, weights, producer, matrixBehind, norm, tableOf, linear: linearAt } = indexWeights(model);
+  const linear = (layer: number, path: string): Linear =>
+    linearAt(`decoder\\.layers\\.${layer}\\.${path.replace(/\./g, "\\.")}`, `decoder layer ${layer} ${path}`);
 
   const layers: BartDecoderLayerWeights[] = [];
   for (let l = 0; l < layerCount; l++) {
@@ -212,5 +233,64 @@ export function findBartDecoderWeights(model: LoadedOnnxModel, layerCount: numbe
     layers,
     lmHead,
     finalLogitsBias,
+  };
+}
+
+export interface BartEncoderLayerWeights {
+  readonly selfQ: Linear;
+  readonly selfK: Linear;
+  readonly selfV: Linear;
+  readonly selfOut: Linear;
+  readonly selfNorm: LayerNorm;
+  readonly fc1: Linear;
+  readonly fc2: Linear;
+  readonly finalNorm: LayerNorm;
+}
+
+export interface BartEncoderWeights {
+  /** [vocab, d]: the largest table the encoder gathers rows of. */
+  readonly embedTokens: Table;
+  /** [max_position_embeddings + 2, d] */
+  readonly embedPositions: Table;
+  readonly embeddingNorm: LayerNorm;
+  readonly layers: readonly BartEncoderLayerWeights[];
+}
+
+/** The encoder's weights in a published `encoder_model.onnx`, by role (as the decoder's, above). */
+export function findBartEncoderWeights(model: LoadedOnnxModel, layerCount: number): BartEncoderWeights {
+  const { nodes, weights, norm, tableOf, linear: linearAt } = indexWeights(model);
+  const linear = (layer: number, path: string): Linear =>
+    linearAt(`encoder\\.layers\\.${layer}\\.${path.replace(/\./g, "\\.")}`, `encoder layer ${layer} ${path}`);
+  const layers: BartEncoderLayerWeights[] = [];
+  for (let l = 0; l < layerCount; l++) {
+    layers.push({
+      selfQ: linear(l, "self_attn.q_proj"),
+      selfK: linear(l, "self_attn.k_proj"),
+      selfV: linear(l, "self_attn.v_proj"),
+      selfOut: linear(l, "self_attn.out_proj"),
+      selfNorm: norm(`encoder\\.layers\\.${l}\\.self_attn_layer_norm`, `encoder layer ${l} self_attn_layer_norm`),
+      fc1: linear(l, "fc1"),
+      fc2: linear(l, "fc2"),
+      finalNorm: norm(`encoder\\.layers\\.${l}\\.final_layer_norm`, `encoder layer ${l} final_layer_norm`),
+    });
+  }
+  if (findByPattern(weights, new RegExp(`(^|\\.)encoder\\.layers\\.${layerCount}\\.`))) {
+    throw new OnnxFormatError(`${model.path}: more encoder layers than config.json's encoder_layers ${layerCount}`);
+  }
+  // Exports reshape input_ids before the lookup, so the token table is found by size: the largest
+  // two-dimensional table a Gather reads (the other is the positions', ~1,000 rows against the vocabulary's).
+  const tables = nodes
+    .filter((n) => n.opType === "Gather")
+    .map((n) => ({ node: n, table: tableOf(n) }))
+    .filter((t): t is { node: NodeProto; table: Table } => t.table !== undefined && t.table.weight.dims.length === 2);
+  const embedTokens = tables.sort((x, y) => y.table.weight.dims[0]! - x.table.weight.dims[0]!)[0]?.table;
+  if (!embedTokens) throw new OnnxFormatError(`${model.path}: no token-embedding Gather`);
+  const positions = tables.find((t) => /(^|\.)encoder\.embed_positions\.weight(_quantized)?$/.test(t.node.input?.[0] ?? ""));
+  if (!positions) throw new OnnxFormatError(`${model.path}: no Gather from the encoder position embedding`);
+  return {
+    embedTokens,
+    embedPositions: positions.table,
+    embeddingNorm: norm("encoder\\.layernorm_embedding", "encoder layernorm_embedding"),
+    layers,
   };
 }

@@ -15,6 +15,7 @@
 
 import { dirname, relative, resolve } from "node:path";
 import { buildCrossKvGraph, buildStepGraph, type BartShape } from "./bart-decoder-graph.js";
+import type { BartEncoderShape } from "./bart-encoder-graph.js";
 import { findBartDecoderWeights } from "./bart-weights.js";
 import { CompileFolderError, compileCached, CompileRefusal } from "./compile-cache.js";
 import { loadOnnxModel, OnnxFormatError, serializeModel } from "./onnx-proto.js";
@@ -49,31 +50,36 @@ export class BartCompileError extends Error {
   }
 }
 
-export function bartShapeFromConfig(config: Readonly<Record<string, unknown>>): BartShape {
-  const number = (key: string): number => {
-    const value = config[key];
-    if (typeof value !== "number") throw new BartCompileError(`config.json has no numeric ${key}`);
-    return value;
-  };
+/** A config value that must be a number. */
+function configNumber(config: Readonly<Record<string, unknown>>, key: string): number {
+  const value = config[key];
+  if (typeof value !== "number") throw new BartCompileError(`config.json has no numeric ${key}`);
+  return value;
+}
+
+/** The checks both compiled graphs need: BART's post-norm layout with erf GELU; anything else keeps the published graphs. */
+function checkCompilable(config: Readonly<Record<string, unknown>>, headsKey: string): { dModel: number; heads: number; embedScale: number } {
   if (config["model_type"] !== undefined && config["model_type"] !== "bart") {
     throw new BartCompileError(`model_type ${String(config["model_type"])} is not bart`);
   }
-  // The compiled graph is BART's post-norm layout with erf GELU; anything else keeps the published graph.
   if (config["normalize_before"] === true) throw new BartCompileError("normalize_before=true (pre-norm BART) is not compiled");
   if (config["add_final_layer_norm"] === true) throw new BartCompileError("add_final_layer_norm=true is not compiled");
   const activation = config["activation_function"] ?? "gelu";
   if (activation !== "gelu") throw new BartCompileError(`activation_function ${String(activation)} is not compiled (gelu only)`);
-  const dModel = number("d_model");
-  const heads = number("decoder_attention_heads");
-  if (dModel % heads !== 0) throw new BartCompileError("d_model is not divisible by decoder_attention_heads");
-  return {
-    dModel,
-    heads,
-    layers: number("decoder_layers"),
-    vocab: number("vocab_size"),
-    embedScale: config["scale_embedding"] === true ? Math.sqrt(dModel) : 1,
-    layerNormEpsilon: 1e-5,
-  };
+  const dModel = configNumber(config, "d_model");
+  const heads = configNumber(config, headsKey);
+  if (dModel % heads !== 0) throw new BartCompileError(`d_model is not divisible by ${headsKey}`);
+  return { dModel, heads, embedScale: config["scale_embedding"] === true ? Math.sqrt(dModel) : 1 };
+}
+
+export function bartShapeFromConfig(config: Readonly<Record<string, unknown>>): BartShape {
+  const { dModel, heads, embedScale } = checkCompilable(config, "decoder_attention_heads");
+  return { dModel, heads, layers: configNumber(config, "decoder_layers"), vocab: configNumber(config, "vocab_size"), embedScale, layerNormEpsilon: 1e-5 };
+}
+
+export function bartEncoderShapeFromConfig(config: Readonly<Record<string, unknown>>): BartEncoderShape {
+  const { dModel, heads, embedScale } = checkCompilable(config, "encoder_attention_heads");
+  return { dModel, heads, layers: configNumber(config, "encoder_layers"), embedScale, layerNormEpsilon: 1e-5 };
 }
 
 /** Compiles `sourceDecoder` (or reuses an earlier compilation of the same bytes). */
