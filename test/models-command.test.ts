@@ -111,6 +111,18 @@ describe("news-moe models pull", () => {
     expect(second.stderr).not.toContain("compiling");
   });
 
+  it("compiles a classifier without its token table right after pulling it", async () => {
+    const repo = join(box.work, "real-sst2");
+    cpSync(new URL("./fixtures/models/tiny-distilbert-sst2/", import.meta.url).pathname, repo, {
+      recursive: true,
+      filter: (source) => !/\.news-moe-t\d/.test(source),
+    });
+    await box.hub.publish("someone/tiny-sst2", repo);
+    const run = await runModels(["pull", "someone/tiny-sst2", "--kind", "classifier"]);
+    expect(run.exitCode).toBe(0);
+    expect(run.stdout).toMatch(/compiled classifier: .*model\.news-moe-t\d+\.model\.onnx/);
+  });
+
   it("pulls both precisions with --dtype all, inferring the kind of a non-default id", async () => {
     await writeFakeModelRepo(join(box.work, "other"), { kind: "classifier", graphBytes: 20_000 });
     await box.hub.publish("someone/other-sst2", join(box.work, "other"));

@@ -17,6 +17,7 @@ import { HfTokenizer } from "../../runtime/tokenizer.js";
 import { emptyContentError, isBlank, itemFailure } from "../embedded/item-errors.js";
 import { lengthBatches } from "./length-batches.js";
 import { asUnavailable, probeExpertModel, readModelJson, resolveExpertModel } from "./model-access.js";
+import { compiledCacheDir } from "./seq2seq-loader.js";
 import { NEURAL_SENTIMENT_NAME, type NeuralSentimentOptions, resolveSentimentOptions } from "./options.js";
 import { aggregateProbabilities, decideSentiment, sentimentLabels, type WindowLogits } from "./sentiment-decision.js";
 import { packWindows, tokenizePieces } from "./token-windows.js";
@@ -99,9 +100,12 @@ export class NeuralSentimentExpert implements Expert<NeuralSentimentOutput> {
       const padTokenId = typeof config["pad_token_id"] === "number" ? config["pad_token_id"] : (tokenizer.padTokenId ?? 0);
       // Imported here, once onnxruntime-node is known to be installed (runtime/onnx/runtime-presence.ts).
       const { OnnxSequenceClassifier } = await import("../../runtime/onnx/sequence-classifier.js");
-      const classifier = await OnnxSequenceClassifier.create(files.model, {
+      const notice = context.warn ? (message: string) => context.warn!(message) : (message: string) => void process.stderr.write(`news-moe: ${message}\n`);
+      const classifier = await OnnxSequenceClassifier.open(files.model, {
         padTokenId,
         maxInputLength: windowLength,
+        compiledCacheDir: compiledCacheDir(this.options.cacheDir),
+        onCompile: (source) => notice(`compiling the sentiment model to read its token table from disk (once per model file): ${source}`),
         ...(this.options.threads !== undefined ? { threads: this.options.threads } : {}),
       });
       return { tokenizer, classifier, labels, windowLength };

@@ -4,14 +4,13 @@
  * as they are, with a one-line notice saying why.
  */
 
-import { createHash } from "node:crypto";
-import { join, resolve } from "node:path";
 import type { Seq2SeqModel } from "../generation/seq2seq-model.js";
 import type { GenerationDefaultsSource } from "../generation/generate.js";
 import { loadBartOnnx } from "./bart-onnx.js";
 import { loadCompiledBart } from "./compiled-bart.js";
 import { compileBartDecoder, type CompiledBartDecoder } from "./compiler/compile-bart.js";
 import { compileBartEncoder, type CompiledBartEncoder } from "./compiler/compile-bart-encoder.js";
+import { compiledFolderFor } from "./compiler/compile-cache.js";
 import type { OrtSessionOptions } from "./session.js";
 
 export interface BartSourceFiles {
@@ -43,10 +42,6 @@ export interface OpenedBart {
   readonly fallbackReason?: string;
 }
 
-/** Where graphs compiled from a read-only `source` go: a folder per source path under the cache root. */
-function compiledFolderFor(source: string, cacheRoot: string | undefined): string | undefined {
-  return cacheRoot ? join(cacheRoot, createHash("sha256").update(resolve(source)).digest("hex").slice(0, 16)) : undefined;
-}
 
 /** Compiles (or finds the earlier compilation of) the model's decoder, as `openBart` does before loading. */
 export async function compileBart(

@@ -7,13 +7,27 @@
  * BERT proper also take `token_type_ids`; they get zeros (a single segment), as HF gives them.
  */
 import * as ort from "onnxruntime-node";
+import { compiledFolderFor } from "./compiler/compile-cache.js";
+import { compileWithoutTokenTable } from "./compiler/compile-without-table.js";
+import { TOKEN_EMBEDDINGS_INPUT, type TokenTableLocation } from "./compiler/token-table-location.js";
 import { OnnxSession } from "./session.js";
+import { TokenTable } from "./token-table.js";
 
 export interface SequenceClassifierOptions {
   /** Token id written into padding positions (config/tokenizer `pad_token_id`). */
   padTokenId: number;
   /** Intra-op threads; default: onnxruntime's (all cores). */
   threads?: number;
+  /** Set when `modelPath` is a graph compiled without its token table: where the rows are read from. */
+  tokenTable?: TokenTableLocation;
+}
+
+export interface OpenClassifierOptions extends SequenceClassifierOptions {
+  maxInputLength?: number;
+  /** Root for compiled graphs of read-only model folders. */
+  compiledCacheDir?: string;
+  /** Told before a compilation starts (once per model file). */
+  onCompile?: (source: string) => void;
 }
 
 export class SequenceClassifierError extends Error {
@@ -31,6 +45,7 @@ const REQUIRED_INPUTS = ["input_ids", "attention_mask"] as const;
 
 export class OnnxSequenceClassifier {
   readonly #session: OnnxSession;
+  readonly #table: TokenTable | null;
   readonly #padTokenId: number;
   readonly #takesTokenTypes: boolean;
   readonly #maxInputLength: number | undefined;
@@ -38,13 +53,36 @@ export class OnnxSequenceClassifier {
   private constructor(
     readonly modelPath: string,
     session: OnnxSession,
+    table: TokenTable | null,
     padTokenId: number,
     maxInputLength: number | undefined,
   ) {
     this.#session = session;
+    this.#table = table;
     this.#padTokenId = padTokenId;
     this.#takesTokenTypes = session.inputNames.includes("token_type_ids");
     this.#maxInputLength = maxInputLength;
+  }
+
+  /**
+   * Opens the model at `modelPath` the leanest way it allows: compiled without its token-embedding table
+   * (`compiler/compile-without-table.ts`; bit-identical results, the table's 94 MB stay out of the process
+   * for DistilBERT), else the published graph as it is (a quantized table, another layout).
+   */
+  static async open(modelPath: string, options: OpenClassifierOptions): Promise<OnnxSequenceClassifier> {
+    const { compiledCacheDir, onCompile, ...rest } = options;
+    let graph = modelPath;
+    let tokenTable: TokenTableLocation | undefined;
+    try {
+      const fallbackDir = compiledFolderFor(modelPath, compiledCacheDir);
+      const compiled = await compileWithoutTokenTable(modelPath, { ...(fallbackDir ? { fallbackDir } : {}), ...(onCompile ? { onCompile } : {}) });
+      graph = compiled.graph;
+      tokenTable = compiled.table;
+    } catch {
+      // Not compilable (a quantized table, an unfamiliar layout, a folder that cannot be written): the
+      // published graph gives the same results with the table in memory.
+    }
+    return OnnxSequenceClassifier.create(graph, { ...rest, ...(tokenTable ? { tokenTable } : {}) });
   }
 
   /**
@@ -70,15 +108,17 @@ export class OnnxSequenceClassifier {
         cause: error,
       });
     }
-    const missing = REQUIRED_INPUTS.filter((name) => !session.inputNames.includes(name));
+    const required = options.tokenTable ? [TOKEN_EMBEDDINGS_INPUT, "attention_mask"] : REQUIRED_INPUTS;
+    const missing = required.filter((name) => !session.inputNames.includes(name));
     if (missing.length > 0 || !session.outputNames.includes("logits")) {
       await session.release();
       throw new SequenceClassifierError(
         modelPath,
-        `expected inputs input_ids, attention_mask and output logits; it has inputs ${session.inputNames.join(", ")} and outputs ${session.outputNames.join(", ")}`,
+        `expected inputs ${required.join(", ")} and output logits; it has inputs ${session.inputNames.join(", ")} and outputs ${session.outputNames.join(", ")}`,
       );
     }
-    return new OnnxSequenceClassifier(modelPath, session, options.padTokenId, options.maxInputLength);
+    const table = options.tokenTable ? new TokenTable(options.tokenTable) : null;
+    return new OnnxSequenceClassifier(modelPath, session, table, options.padTokenId, options.maxInputLength);
   }
 
   /** Logits of each row (token ids with specials), in order. One session run for the whole batch. */
@@ -92,20 +132,19 @@ export class OnnxSequenceClassifier {
       }
       width = Math.max(width, row.length);
     });
-    const ids = new BigInt64Array(rows.length * width).fill(BigInt(this.#padTokenId));
+    const ids = new Int32Array(rows.length * width).fill(this.#padTokenId);
     const mask = new BigInt64Array(rows.length * width);
     rows.forEach((row, r) => {
       const offset = r * width;
       for (let t = 0; t < row.length; t++) {
-        ids[offset + t] = BigInt(row[t]!);
+        ids[offset + t] = row[t]!;
         mask[offset + t] = 1n;
       }
     });
     const dims = [rows.length, width];
-    const feeds: Record<string, ort.Tensor> = {
-      input_ids: new ort.Tensor("int64", ids, dims),
-      attention_mask: new ort.Tensor("int64", mask, dims),
-    };
+    const feeds: Record<string, ort.Tensor> = { attention_mask: new ort.Tensor("int64", mask, dims) };
+    if (this.#session.inputNames.includes("input_ids")) feeds["input_ids"] = new ort.Tensor("int64", BigInt64Array.from(ids, BigInt), dims);
+    if (this.#table) feeds[TOKEN_EMBEDDINGS_INPUT] = this.#table.lookup(ids, dims);
     if (this.#takesTokenTypes) feeds["token_type_ids"] = new ort.Tensor("int64", new BigInt64Array(rows.length * width), dims);
     const outputs = await this.#session.run(feeds, ["logits"]);
     const logits = outputs["logits"];
@@ -126,6 +165,7 @@ export class OnnxSequenceClassifier {
   }
 
   async dispose(): Promise<void> {
+    this.#table?.close();
     await this.#session.release();
   }
 }

@@ -1,13 +1,12 @@
 /**
- * Token-embedding rows read from the model file on demand, for the encoder compiled without its table
- * (compiler/compile-bart-encoder.ts). Rows come from the operating system's page cache after the first
- * read, so the table costs no memory of the process's own.
+ * Token-embedding rows read from the model file on demand, for graphs compiled without their table
+ * (the compiled BART encoder and decoder step, the table-less classifier). Rows come from the operating
+ * system's page cache after the first read, so the table costs no memory of the process's own.
  */
 
 import { closeSync, openSync, readSync } from "node:fs";
 import ort from "onnxruntime-node";
-import { tokenTableElementBytes } from "./compiler/compile-bart-encoder.js";
-import type { TokenTableLocation } from "./compiler/token-table-location.js";
+import { tokenTableElementBytes, type TokenTableLocation } from "./compiler/token-table-location.js";
 import { DataType } from "./compiler/onnx-proto.js";
 
 export class TokenTable {

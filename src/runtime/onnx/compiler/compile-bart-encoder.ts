@@ -17,7 +17,7 @@ import { findBartEncoderWeights, type BartEncoderWeights } from "./bart-weights.
 import { BartCompileError, bartEncoderShapeFromConfig } from "./compile-bart.js";
 import { CompileFolderError, compileCached, CompileRefusal } from "./compile-cache.js";
 import type { TokenTableLocation } from "./token-table-location.js";
-import { DataType, loadOnnxModel, OnnxFormatError, serializeModel, type WeightSource } from "./onnx-proto.js";
+import { loadOnnxModel, OnnxFormatError, serializeModel, type WeightSource } from "./onnx-proto.js";
 
 /** Bump whenever the emitted graph changes: old compilations are then ignored and rebuilt. */
 export const BART_ENCODER_COMPILER_VERSION = 2;
@@ -28,18 +28,6 @@ export interface CompiledBartEncoder {
   readonly graph: string;
   readonly table: TokenTableLocation;
   readonly compiled: boolean;
-}
-
-const TABLE_TYPES = new Map<number, { bytes: number; name: string }>([
-  [DataType.FLOAT, { bytes: 4, name: "float32" }],
-  [DataType.UINT8, { bytes: 1, name: "uint8" }],
-  [DataType.INT8, { bytes: 1, name: "int8" }],
-]);
-
-export function tokenTableElementBytes(dataType: number): number {
-  const type = TABLE_TYPES.get(dataType);
-  if (!type) throw new BartCompileError(`token-embedding table of ONNX type ${dataType} is not supported`);
-  return type.bytes;
 }
 
 /** Compiles `sourceEncoder` (or reuses an earlier compilation of the same bytes). */

@@ -20,6 +20,11 @@ import { createReadStream, existsSync, mkdirSync, readFileSync, renameSync, stat
 import { basename, dirname, join, resolve } from "node:path";
 import type { WeightSource } from "./onnx-proto.js";
 
+/** Where graphs compiled from a read-only `source` go: a folder per source path under the cache root. */
+export function compiledFolderFor(source: string, cacheRoot: string | undefined): string | undefined {
+  return cacheRoot ? join(cacheRoot, createHash("sha256").update(resolve(source)).digest("hex").slice(0, 16)) : undefined;
+}
+
 export interface CompileTarget<D> {
   readonly source: string;
   /** Compiler and version, e.g. "c1"; part of every file name. */
