@@ -51,4 +51,15 @@ describe("stdin and stdout streaming", () => {
     expect(stdout.trim().split("\n")).toHaveLength(1);
     expect(stderr).not.toMatch(/EPIPE|Error/);
   });
+
+  it("prints help into a pipe whose reader has already gone without an EPIPE crash", async () => {
+    const dir = await tempDir();
+    // `true` reads nothing and exits at once, so the help is written into a closed pipe.
+    const shell = spawn("bash", ["-c", `set -o pipefail; "${process.execPath}" "${CLI}" analyze --help | true`], { cwd: dir, env: isolatedEnv(dir) });
+    let stderr = "";
+    shell.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => shell.on("close", resolve));
+    expect(stderr).not.toMatch(/EPIPE|Error/);
+    expect(code).toBe(0);
+  });
 });

@@ -16,6 +16,13 @@ function packageVersion(): string {
   return manifest.version;
 }
 
+// A reader that stops early (`news-moe analyze --help | head`) closes the pipe; what we still write is
+// not wanted, and the EPIPE it raises is not a failure. Writers that must know (the `-o -` stream,
+// which stops the run) see the error on their own writes; this only keeps it from crashing the rest.
+process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+  if (error.code !== "EPIPE") throw error;
+});
+
 const program = new Command()
   .name("news-moe")
   .description("Mixture-of-Experts analysis of scraped news: summaries, sentiment and routing explanations")
