@@ -111,6 +111,17 @@ describe("errors known before the work are reported before it, in a line or two 
     expect(await readFile(input, "utf8")).toBe(original);
   }, 60_000);
 
+  it("--stats naming a directory or a missing folder fails before any item is analysed", async () => {
+    const { dir, env } = await setup();
+    await mkdir(join(dir, "stats"));
+    const inDir = await runCli(["analyze", EXAMPLES, "-o", "out.json", "--stats", "stats", "--experts", "embedded"], { cwd: dir, env });
+    expectShortFatal(inDir, /stats: is a directory; name a file/);
+    const missing = await runCli(["analyze", EXAMPLES, "-o", "out.json", "--stats", "nowhere/stats.json", "--experts", "embedded"], { cwd: dir, env });
+    expectShortFatal(missing, /nowhere\/stats\.json: cannot write here: the folder .*nowhere does not exist/);
+    expect(existsSync(join(dir, "out.json"))).toBe(false);
+    expect(existsSync(join(dir, "out.json.journal"))).toBe(false);
+  }, 60_000);
+
   it("an unreadable input leaves no journal behind", async () => {
     const { dir, env } = await setup();
     const result = await runCli(["analyze", "missing.json", "-o", "out.json", "--experts", "embedded"], { cwd: dir, env });

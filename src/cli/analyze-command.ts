@@ -1,9 +1,11 @@
 import { Command, Option } from "commander";
-import { writeFile } from "node:fs/promises";
-import { resolve } from "node:path";
+import { constants } from "node:fs";
+import { access, stat, writeFile } from "node:fs/promises";
+import { dirname, resolve } from "node:path";
 import type { Sink } from "../core/sink.js";
 import { journalPathFor, run, RunAbortedError, type EngineEvent, type RunSummary } from "../engine/run.js";
 import type { InputReader } from "../io/input-reader.js";
+import { checkOutputTarget, OutputWriteError } from "../io/output-writer.js";
 import { FileSink } from "../sinks/file-sink.js";
 import { StreamSink } from "../sinks/stream-sink.js";
 import { ExitCode, UsageError } from "./exit-codes.js";
@@ -63,6 +65,18 @@ function progressInterval(): { intervalMs?: number } {
   return Number.isFinite(seconds) && seconds > 0 ? { intervalMs: seconds * 1000 } : {};
 }
 
+/** `--stats FILE` can be written: not a folder, in a folder that exists and that we may write to. */
+async function checkStatsTarget(file: string): Promise<void> {
+  await checkOutputTarget(file);
+  const existing = await stat(file).catch(() => undefined);
+  const target = existing ? file : dirname(resolve(file));
+  try {
+    await access(target, constants.W_OK);
+  } catch (error) {
+    throw new OutputWriteError(file, `cannot write the routing statistics here (${(error as NodeJS.ErrnoException).code ?? String(error)} on ${target})`);
+  }
+}
+
 /** Parses flags into one `run()` and words what it reports; the engine does the rest. */
 async function runAnalyze(input: string, flags: AnalyzeFlags): Promise<number> {
   const toStdout = flags.output === "-";
@@ -71,6 +85,8 @@ async function runAnalyze(input: string, flags: AnalyzeFlags): Promise<number> {
   if (toStdout && format !== "jsonl") throw new UsageError("-o - streams JSON Lines; --format json needs a file");
   if (toStdout && flags.resume) throw new UsageError("--resume needs an output file (the journal lives next to it)");
   if (flags.resume && flags.overwrite) throw new UsageError("--resume and --overwrite contradict each other");
+  // Known before any work: a run of hours must not end in "cannot write the statistics".
+  if (flags.stats) await checkStatsTarget(flags.stats);
   const { registry, plugins, runOptions, notices } = await prepareEngine(flags);
   const outputPath = toStdout ? null : resolve(flags.output);
   const sinks: Sink[] = [outputPath ? new FileSink(outputPath, format) : new StreamSink(process.stdout), ...plugins.sinks];
