@@ -1,6 +1,7 @@
 /**
- * Finds the BART decoder's weights in a published decoder graph (`decoder_model_merged.onnx` or
- * `decoder_model.onnx`, as optimum / transformers.js export them), by role.
+ * Finds a BART model's weights by role in its published graphs, as optimum / transformers.js export
+ * them: the decoder's in `decoder_model_merged.onnx` or `decoder_model.onnx`, the encoder's in
+ * `encoder_model.onnx`.
  *
  * Parameters with a torch name keep it in the export (`...decoder.layers.3.fc1.bias`); the MatMul weights
  * are anonymous (`onnx::MatMul_1501`, stored transposed as [in, out]), so each one is found through the
@@ -31,20 +32,25 @@ export interface LayerNorm {
   readonly bias: WeightSource;
 }
 
-export interface BartDecoderLayerWeights {
+/** What every BART layer has: self-attention and the feed-forward block, each followed by its norm. */
+export interface BartEncoderLayerWeights {
   readonly selfQ: Linear;
   readonly selfK: Linear;
   readonly selfV: Linear;
   readonly selfOut: Linear;
   readonly selfNorm: LayerNorm;
+  readonly fc1: Linear;
+  readonly fc2: Linear;
+  readonly finalNorm: LayerNorm;
+}
+
+/** A decoder layer adds cross-attention over the encoder's output. */
+export interface BartDecoderLayerWeights extends BartEncoderLayerWeights {
   readonly crossQ: Linear;
   readonly crossK: Linear;
   readonly crossV: Linear;
   readonly crossOut: Linear;
   readonly crossNorm: LayerNorm;
-  readonly fc1: Linear;
-  readonly fc2: Linear;
-  readonly finalNorm: LayerNorm;
 }
 
 export interface BartDecoderWeights {
@@ -166,32 +172,46 @@ function indexWeights(model: LoadedOnnxModel): WeightIndex {
   return { nodes, weights, producer, need, matrixBehind, linear, norm, tableOf };
 }
 
-export function findBartDecoderWeights(model: LoadedOnnxModel, layerCount: number): BartDecoderWeights {
-  const { nodes, weights, producer, matrixBehind, norm, tableOf, linear: linearAt } = indexWeights(model);
-  const linear = (layer: number, path: string): Linear =>
-    linearAt(`decoder\\.layers\\.${layer}\\.${path.replace(/\./g, "\\.")}`, `decoder layer ${layer} ${path}`);
+/** Every BART layer's self-attention, feed-forward and their norms, in the encoder's or the decoder's stack. */
+function layerOf(index: WeightIndex, stack: "encoder" | "decoder", l: number) {
+  const linear = (path: string): Linear => index.linear(`${stack}\\.layers\\.${l}\\.${path.replace(/\./g, "\\.")}`, `${stack} layer ${l} ${path}`);
+  const norm = (name: string): LayerNorm => index.norm(`${stack}\\.layers\\.${l}\\.${name}`, `${stack} layer ${l} ${name}`);
+  const common: BartEncoderLayerWeights = {
+    selfQ: linear("self_attn.q_proj"),
+    selfK: linear("self_attn.k_proj"),
+    selfV: linear("self_attn.v_proj"),
+    selfOut: linear("self_attn.out_proj"),
+    selfNorm: norm("self_attn_layer_norm"),
+    fc1: linear("fc1"),
+    fc2: linear("fc2"),
+    finalNorm: norm("final_layer_norm"),
+  };
+  return { linear, norm, common };
+}
 
+/** config.json's layer count must be the graph's: a layer past it means another model. */
+function checkNoLayerPast(index: WeightIndex, path: string, stack: "encoder" | "decoder", layerCount: number): void {
+  if (findByPattern(index.weights, new RegExp(`(^|\\.)${stack}\\.layers\\.${layerCount}\\.`))) {
+    throw new OnnxFormatError(`${path}: more ${stack} layers than config.json's ${stack}_layers ${layerCount}`);
+  }
+}
+
+export function findBartDecoderWeights(model: LoadedOnnxModel, layerCount: number): BartDecoderWeights {
+  const index = indexWeights(model);
+  const { nodes, weights, producer, matrixBehind, norm, tableOf } = index;
   const layers: BartDecoderLayerWeights[] = [];
   for (let l = 0; l < layerCount; l++) {
+    const { linear, norm: layerNorm, common } = layerOf(index, "decoder", l);
     layers.push({
-      selfQ: linear(l, "self_attn.q_proj"),
-      selfK: linear(l, "self_attn.k_proj"),
-      selfV: linear(l, "self_attn.v_proj"),
-      selfOut: linear(l, "self_attn.out_proj"),
-      selfNorm: norm(`decoder\\.layers\\.${l}\\.self_attn_layer_norm`, `decoder layer ${l} self_attn_layer_norm`),
-      crossQ: linear(l, "encoder_attn.q_proj"),
-      crossK: linear(l, "encoder_attn.k_proj"),
-      crossV: linear(l, "encoder_attn.v_proj"),
-      crossOut: linear(l, "encoder_attn.out_proj"),
-      crossNorm: norm(`decoder\\.layers\\.${l}\\.encoder_attn_layer_norm`, `decoder layer ${l} encoder_attn_layer_norm`),
-      fc1: linear(l, "fc1"),
-      fc2: linear(l, "fc2"),
-      finalNorm: norm(`decoder\\.layers\\.${l}\\.final_layer_norm`, `decoder layer ${l} final_layer_norm`),
+      ...common,
+      crossQ: linear("encoder_attn.q_proj"),
+      crossK: linear("encoder_attn.k_proj"),
+      crossV: linear("encoder_attn.v_proj"),
+      crossOut: linear("encoder_attn.out_proj"),
+      crossNorm: layerNorm("encoder_attn_layer_norm"),
     });
   }
-  if (findByPattern(weights, new RegExp(`(^|\\.)decoder\\.layers\\.${layerCount}\\.`))) {
-    throw new OnnxFormatError(`${model.path}: more decoder layers than config.json's decoder_layers ${layerCount}`);
-  }
+  checkNoLayerPast(index, model.path, "decoder", layerCount);
 
   const embedGather = nodes.find((n) => n.opType === "Gather" && n.input?.[1] === "input_ids" && weights.has(n.input?.[0] ?? ""));
   const embedTokens = embedGather ? tableOf(embedGather) : undefined;
@@ -236,17 +256,6 @@ export function findBartDecoderWeights(model: LoadedOnnxModel, layerCount: numbe
   };
 }
 
-export interface BartEncoderLayerWeights {
-  readonly selfQ: Linear;
-  readonly selfK: Linear;
-  readonly selfV: Linear;
-  readonly selfOut: Linear;
-  readonly selfNorm: LayerNorm;
-  readonly fc1: Linear;
-  readonly fc2: Linear;
-  readonly finalNorm: LayerNorm;
-}
-
 export interface BartEncoderWeights {
   /** [vocab, d]: the largest table the encoder gathers rows of. */
   readonly embedTokens: Table;
@@ -258,25 +267,10 @@ export interface BartEncoderWeights {
 
 /** The encoder's weights in a published `encoder_model.onnx`, by role (as the decoder's, above). */
 export function findBartEncoderWeights(model: LoadedOnnxModel, layerCount: number): BartEncoderWeights {
-  const { nodes, weights, norm, tableOf, linear: linearAt } = indexWeights(model);
-  const linear = (layer: number, path: string): Linear =>
-    linearAt(`encoder\\.layers\\.${layer}\\.${path.replace(/\./g, "\\.")}`, `encoder layer ${layer} ${path}`);
-  const layers: BartEncoderLayerWeights[] = [];
-  for (let l = 0; l < layerCount; l++) {
-    layers.push({
-      selfQ: linear(l, "self_attn.q_proj"),
-      selfK: linear(l, "self_attn.k_proj"),
-      selfV: linear(l, "self_attn.v_proj"),
-      selfOut: linear(l, "self_attn.out_proj"),
-      selfNorm: norm(`encoder\\.layers\\.${l}\\.self_attn_layer_norm`, `encoder layer ${l} self_attn_layer_norm`),
-      fc1: linear(l, "fc1"),
-      fc2: linear(l, "fc2"),
-      finalNorm: norm(`encoder\\.layers\\.${l}\\.final_layer_norm`, `encoder layer ${l} final_layer_norm`),
-    });
-  }
-  if (findByPattern(weights, new RegExp(`(^|\\.)encoder\\.layers\\.${layerCount}\\.`))) {
-    throw new OnnxFormatError(`${model.path}: more encoder layers than config.json's encoder_layers ${layerCount}`);
-  }
+  const index = indexWeights(model);
+  const { nodes, norm, tableOf } = index;
+  const layers = Array.from({ length: layerCount }, (_, l) => layerOf(index, "encoder", l).common);
+  checkNoLayerPast(index, model.path, "encoder", layerCount);
   // Exports reshape input_ids before the lookup, so the token table is found by size: the largest
   // two-dimensional table a Gather reads (the other is the positions', ~1,000 rows against the vocabulary's).
   const tables = nodes
