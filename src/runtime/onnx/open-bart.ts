@@ -61,7 +61,7 @@ export async function compileBart(
 
 /**
  * The encoder compiled without its token table and with fused attention, or null when it does not
- * compile (the published encoder then runs as it is: the difference is memory and speed, not results).
+ * compile (the published encoder then runs as it is: more memory, the same summaries).
  */
 export async function compileEncoder(
   files: Pick<BartSourceFiles, "encoder" | "config">,

@@ -22,7 +22,7 @@ export interface SequenceClassifierOptions {
   tokenTable?: TokenTableLocation;
 }
 
-export interface OpenClassifierOptions extends SequenceClassifierOptions {
+export interface OpenClassifierOptions extends Omit<SequenceClassifierOptions, "tokenTable"> {
   maxInputLength?: number;
   /** Root for compiled graphs of read-only model folders. */
   compiledCacheDir?: string;
