@@ -122,6 +122,18 @@ describe("errors known before the work are reported before it, in a line or two 
     expect(existsSync(join(dir, "out.json.journal"))).toBe(false);
   }, 60_000);
 
+  it("NEWS_MOE_DEBUG=1 adds the stack to a user-facing error, after the same message", async () => {
+    const { dir, env } = await setup();
+    await mkdir(join(dir, "results"));
+    const args = ["analyze", EXAMPLES, "-o", "results", "--experts", "embedded"];
+    const plain = await runCli(args, { cwd: dir, env });
+    const debug = await runCli(args, { cwd: dir, env: { ...env, NEWS_MOE_DEBUG: "1" } });
+    expect(debug.code).toBe(2);
+    const firstLine = plain.stderr.trim().split("\n")[0]!;
+    expect(debug.stderr.startsWith(firstLine)).toBe(true);
+    expect(debug.stderr).toMatch(/OutputWriteError: .*results: is a directory[\s\S]*\n\s+at /);
+  }, 60_000);
+
   it("an unreadable input leaves no journal behind", async () => {
     const { dir, env } = await setup();
     const result = await runCli(["analyze", "missing.json", "-o", "out.json", "--experts", "embedded"], { cwd: dir, env });

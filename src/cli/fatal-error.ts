@@ -22,12 +22,26 @@ const USER_FACING = new Set([
   "GateDataError",
 ]);
 
+/**
+ * The message for a fatal error; with NEWS_MOE_DEBUG=1 in the environment, followed by the stack of the
+ * error and of each of its causes (a user-facing message alone says what to fix, not where it came from).
+ */
 export function describeFatalError(error: unknown): string {
+  const message = describe(error);
+  if (!process.env["NEWS_MOE_DEBUG"] || message.startsWith("internal error:")) return message;
+  const stacks: string[] = [];
+  for (let at: unknown = error, depth = 0; at instanceof Error && depth < 8; at = at.cause, depth++) {
+    stacks.push(`${depth === 0 ? "" : "caused by: "}${at.stack ?? `${at.name}: ${at.message}`}`);
+  }
+  return stacks.length > 0 ? `${message}\n${stacks.join("\n")}` : message;
+}
+
+function describe(error: unknown): string {
   if (error instanceof RunFailedError) {
     const kept = error.journal && error.journal.records > 0
       ? `\nnews-moe: ${error.journal.records} finished items are kept in ${error.journal.path}; fix the input and rerun with --resume`
       : "";
-    return describeFatalError(error.cause) + kept;
+    return describe(error.cause) + kept;
   }
   if (error instanceof RunAbortedError) {
     return error.journal
