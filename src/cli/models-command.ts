@@ -13,7 +13,7 @@ import {
 import { UsageError } from "./exit-codes.js";
 import { describeModelNotAvailable } from "./model-messages.js";
 import type { CompiledGraph } from "../runtime/onnx/open-bart.js";
-import { compiledCacheDir } from "../experts/neural/seq2seq-loader.js";
+import { compiledCacheDir } from "../experts/neural/model-access.js";
 import { readModelJson } from "../experts/neural/model-access.js";
 import type { Seq2SeqModelFiles } from "../models/model-store.js";
 
@@ -252,16 +252,10 @@ export function registerModelsCommand(program: Command, io: ModelsCommandIO = {}
 
   /** Likewise the classifier without its token table; when it does not compile, analyze runs the published graph. */
   async function reportClassifierCompilation(graph: string, cacheDir: string | undefined): Promise<void> {
-    const { compileWithoutTokenTable } = await import("../runtime/onnx/compiler/compile-without-table.js");
-    const { compiledFolderFor } = await import("../runtime/onnx/compiler/compile-cache.js");
-    try {
-      const fallbackDir = compiledFolderFor(graph, compiledCacheDir(cacheDir));
-      // About a second, so no "compiling" line before it.
-      const compiled = await compileWithoutTokenTable(graph, fallbackDir ? { fallbackDir } : {});
-      stdout.write(`  compiled classifier: ${compiled.graph}\n`);
-    } catch {
-      // A quantized table or another layout: the published graph runs, with the same results.
-    }
+    const { compileClassifier } = await import("../runtime/onnx/sequence-classifier.js");
+    // About a second, so no "compiling" line before it.
+    const compiled = await compileClassifier(graph, { compiledCacheDir: compiledCacheDir(cacheDir) });
+    if (compiled) stdout.write(`  compiled classifier: ${compiled.graph}\n`);
   }
 
   models

@@ -4,9 +4,10 @@
  * probe that never downloads.
  */
 import { readFile } from "node:fs/promises";
+import { join } from "node:path";
 import { onnxRuntimeMissing } from "../../runtime/onnx/runtime-presence.js";
 import { type Availability, ExpertUnavailableError, type LoadContext } from "../../core/expert.js";
-import { offlineEnvVar } from "../../models/hub-env.js";
+import { defaultHubCacheDir, offlineEnvVar } from "../../models/hub-env.js";
 import { InvalidModelSpecError, parseModelSpec } from "../../models/model-spec.js";
 import {
   type ModelKind,
@@ -121,4 +122,9 @@ export async function asUnavailable<T>(expert: string, what: string, fn: () => P
     if (error instanceof ExpertUnavailableError) throw error;
     throw new ExpertUnavailableError(expert, `${what}: ${error instanceof Error ? error.message : String(error)}`);
   }
+}
+
+/** Where graphs compiled from read-only model folders go (both neural experts' models): under the model cache. */
+export function compiledCacheDir(cacheDir?: string): string {
+  return join(cacheDir ?? defaultHubCacheDir(), ".news-moe", "compiled");
 }

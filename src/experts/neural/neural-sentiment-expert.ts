@@ -16,8 +16,7 @@ import type { OnnxSequenceClassifier } from "../../runtime/onnx/sequence-classif
 import { HfTokenizer } from "../../runtime/tokenizer.js";
 import { emptyContentError, isBlank, itemFailure } from "../embedded/item-errors.js";
 import { lengthBatches } from "./length-batches.js";
-import { asUnavailable, probeExpertModel, readModelJson, resolveExpertModel } from "./model-access.js";
-import { compiledCacheDir } from "./seq2seq-loader.js";
+import { asUnavailable, compiledCacheDir, probeExpertModel, readModelJson, resolveExpertModel } from "./model-access.js";
 import { NEURAL_SENTIMENT_NAME, type NeuralSentimentOptions, resolveSentimentOptions } from "./options.js";
 import { aggregateProbabilities, decideSentiment, sentimentLabels, type WindowLogits } from "./sentiment-decision.js";
 import { packWindows, tokenizePieces } from "./token-windows.js";

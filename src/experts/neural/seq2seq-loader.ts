@@ -3,9 +3,8 @@
  * (src/runtime/worker) on the compiled decoder when its files compile (src/runtime/onnx/compiler),
  * else on the published graphs, and generates token ids with the HF-faithful `generate()`.
  */
-import { join } from "node:path";
 import type { Seq2SeqModelFiles } from "../../models/model-store.js";
-import { defaultHubCacheDir } from "../../models/hub-env.js";
+import { compiledCacheDir } from "./model-access.js";
 import type { GenerationOptions } from "../../runtime/generation/index.js";
 import type { BartEngine } from "../../runtime/onnx/open-bart.js";
 import type { GenerationTiming } from "../../runtime/worker/seq2seq-protocol.js";
@@ -35,11 +34,6 @@ export interface Seq2SeqLoadOptions {
   engine?: BartEngine | "auto";
   /** One-line notices for the user: compilation started, compiled decoder unavailable. */
   onNotice?: (message: string) => void;
-}
-
-/** Where compiled decoders of read-only model folders go: under the model cache. */
-export function compiledCacheDir(cacheDir?: string): string {
-  return join(cacheDir ?? defaultHubCacheDir(), ".news-moe", "compiled");
 }
 
 export async function loadSeq2SeqModel(

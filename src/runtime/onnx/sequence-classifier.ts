@@ -8,7 +8,7 @@
  */
 import * as ort from "onnxruntime-node";
 import { compiledFolderFor } from "./compiler/compile-cache.js";
-import { compileWithoutTokenTable } from "./compiler/compile-without-table.js";
+import { compileWithoutTokenTable, type TablelessGraph } from "./compiler/compile-without-table.js";
 import { TOKEN_EMBEDDINGS_INPUT, type TokenTableLocation } from "./compiler/token-table-location.js";
 import { OnnxSession } from "./session.js";
 import { TokenTable } from "./token-table.js";
@@ -28,6 +28,23 @@ export interface OpenClassifierOptions extends Omit<SequenceClassifierOptions, "
   compiledCacheDir?: string;
   /** Told before a compilation starts (once per model file). */
   onCompile?: (source: string) => void;
+}
+
+/**
+ * The classifier at `modelPath` compiled without its token table (or the earlier compilation of the same
+ * bytes), or null when it does not compile: a quantized table, an unfamiliar layout, a folder that cannot
+ * be written. The published graph then gives the same results with the table in memory.
+ */
+export async function compileClassifier(
+  modelPath: string,
+  options: { readonly compiledCacheDir?: string; readonly onCompile?: (source: string) => void } = {},
+): Promise<TablelessGraph | null> {
+  const fallbackDir = compiledFolderFor(modelPath, options.compiledCacheDir);
+  try {
+    return await compileWithoutTokenTable(modelPath, { ...(fallbackDir ? { fallbackDir } : {}), ...(options.onCompile ? { onCompile: options.onCompile } : {}) });
+  } catch {
+    return null;
+  }
 }
 
 export class SequenceClassifierError extends Error {
@@ -71,18 +88,10 @@ export class OnnxSequenceClassifier {
    */
   static async open(modelPath: string, options: OpenClassifierOptions): Promise<OnnxSequenceClassifier> {
     const { compiledCacheDir, onCompile, ...rest } = options;
-    let graph = modelPath;
-    let tokenTable: TokenTableLocation | undefined;
-    try {
-      const fallbackDir = compiledFolderFor(modelPath, compiledCacheDir);
-      const compiled = await compileWithoutTokenTable(modelPath, { ...(fallbackDir ? { fallbackDir } : {}), ...(onCompile ? { onCompile } : {}) });
-      graph = compiled.graph;
-      tokenTable = compiled.table;
-    } catch {
-      // Not compilable (a quantized table, an unfamiliar layout, a folder that cannot be written): the
-      // published graph gives the same results with the table in memory.
-    }
-    return OnnxSequenceClassifier.create(graph, { ...rest, ...(tokenTable ? { tokenTable } : {}) });
+    const compiled = await compileClassifier(modelPath, { ...(compiledCacheDir ? { compiledCacheDir } : {}), ...(onCompile ? { onCompile } : {}) });
+    return compiled
+      ? OnnxSequenceClassifier.create(compiled.graph, { ...rest, tokenTable: compiled.table })
+      : OnnxSequenceClassifier.create(modelPath, rest);
   }
 
   /**
