@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generate, generationOptionsFromHfJson, type SearchStats } from "../src/runtime/generation/index.js";
 import { loadBartOnnx } from "../src/runtime/onnx/bart-onnx.js";
-import { loadCompiledBart, type CompiledBartModel } from "../src/runtime/onnx/compiled-bart.js";
+import { loadCompiledBart, sourceGroupCut, type CompiledBartModel } from "../src/runtime/onnx/compiled-bart.js";
 import { BART_COMPILER_VERSION, compileBartDecoder } from "../src/runtime/onnx/compiler/compile-bart.js";
 import { compileBartEncoder } from "../src/runtime/onnx/compiler/compile-bart-encoder.js";
 import { loadOnnxModel } from "../src/runtime/onnx/compiler/onnx-proto.js";
@@ -73,7 +73,7 @@ for (const source of ["decoder_model_merged.onnx", "decoder_model.onnx"]) {
 }
 
 describe("encoder feed", () => {
-  it("encodes a padded batch one article at a time: each article's cross-attention keys/values as alone, zeros on its padding", async () => {
+  it("encodes a padded batch one article at a time into two source groups: each article's cross-attention keys/values as alone, zeros on its group's padding", async () => {
     const model = await compiledModel("decoder_model_merged.onnx");
     try {
       const layers = Number(config["decoder_layers"]);
@@ -82,30 +82,37 @@ describe("encoder feed", () => {
       const article = (length: number, seed: number) => Int32Array.from({ length }, (_, i) => (i === 0 ? 0 : i === length - 1 ? 2 : 4 + ((seed * 31 + i * 7) % 200)));
       const alone = async (ids: Int32Array) => {
         const state = await model.encode({ rows: 1, length: ids.length, ids, mask: new Int32Array(ids.length).fill(1) });
-        const kv = state.crossKv.slice(0, 2 * layers * heads * ids.length * headDim);
+        expect(state.groups.map((g) => g.articles)).toEqual([1, 0]);
+        const kv = state.groups[0]!.crossKv.slice(0, 2 * layers * heads * ids.length * headDim);
         model.release(state);
         return kv;
       };
       // A first, wider batch leaves its buffer (non-zero everywhere) to the next call.
       model.release(await model.encode({ rows: 2, length: 24, ids: Int32Array.from([...article(24, 1), ...article(24, 2)]), mask: new Int32Array(48).fill(1) }));
-      const short = article(9, 3);
-      const long = article(17, 4);
+      const texts = [article(9, 3), article(17, 4), article(15, 5)];
       const S = 17;
-      const ids = new Int32Array(2 * S).fill(1);
-      const mask = new Int32Array(2 * S);
-      ids.set(short, 0);
-      mask.fill(1, 0, short.length);
-      ids.set(long, S);
-      mask.fill(1, S, 2 * S);
-      const state = await model.encode({ rows: 2, length: S, ids, mask });
-      const expected = [await alone(short), await alone(long)];
-      for (let p = 0; p < 2 * layers; p++) {
-        for (const [row, own] of [short.length, long.length].entries()) {
+      const ids = new Int32Array(texts.length * S).fill(1);
+      const mask = new Int32Array(texts.length * S);
+      texts.forEach((text, row) => {
+        ids.set(text, row * S);
+        mask.fill(1, row * S, row * S + text.length);
+      });
+      const state = await model.encode({ rows: texts.length, length: S, ids, mask });
+      // Padded positions read: 3 x 17 = 51 as one group; 9 + 2 x 17 = 43 cut after the first; 2 x 17 + 15 = 49 after the second.
+      expect(state.groups.map((g) => [g.articles, g.sourceLength])).toEqual([[1, 9], [2, 17]]);
+      const expected = await Promise.all(texts.map(alone));
+      for (const [row, text] of texts.entries()) {
+        const group = state.groups[row === 0 ? 0 : 1]!;
+        const slot = row === 0 ? 0 : row - 1;
+        const width = group.sourceLength;
+        const own = text.length;
+        expect(Array.from(group.encoderBias.subarray(slot * width, (slot + 1) * width)).map((b) => b === 0)).toEqual(Array.from({ length: width }, (_, i) => i < own));
+        for (let p = 0; p < 2 * layers; p++) {
           for (let h = 0; h < heads; h++) {
-            const at = (((p * 2 + row) * heads + h) * S) * headDim;
+            const at = (((p * group.capacity + slot) * heads + h) * width) * headDim;
             const from = (p * heads + h) * own * headDim;
-            expect(Array.from(state.crossKv.subarray(at, at + own * headDim))).toEqual(Array.from(expected[row]!.subarray(from, from + own * headDim)));
-            expect(state.crossKv.subarray(at + own * headDim, at + S * headDim).every((v) => v === 0)).toBe(true);
+            expect(Array.from(group.crossKv.subarray(at, at + own * headDim))).toEqual(Array.from(expected[row]!.subarray(from, from + own * headDim)));
+            expect(group.crossKv.subarray(at + own * headDim, at + width * headDim).every((v) => v === 0)).toBe(true);
           }
         }
       }
@@ -145,6 +152,69 @@ describe("beam reorders", () => {
       expect(Array.from(afterSwap)).toEqual(Array.from(reference));
       model.release(swapped);
       model.release(direct);
+    } finally {
+      await model.dispose();
+    }
+  });
+});
+
+describe("source groups", () => {
+  it("cut where padding each part to its own longest reads the fewest positions, or not at all", () => {
+    // The bench's two length batches, as one call: 5 x 680 + 5 x 281 instead of 10 x 680.
+    expect(sourceGroupCut([680, 609, 603, 578, 582, 281, 258, 231, 231, 227])).toBe(5);
+    // Not in length order: 2 x 160 + 12 beats 3 x 160 and 96 + 2 x 160.
+    expect(sourceGroupCut([96, 160, 12])).toBe(2);
+    expect(sourceGroupCut([10, 10, 10])).toBe(3);
+    expect(sourceGroupCut([7])).toBe(1);
+  });
+
+  it("dropping articles compacts each group, an emptied first group included: the rest decode as in a call of their own", async () => {
+    const model = await compiledModel("decoder_model_merged.onnx");
+    try {
+      const article = (length: number, seed: number) => Int32Array.from({ length }, (_, i) => (i === 0 ? 0 : i === length - 1 ? 2 : 4 + ((seed * 31 + i * 7) % 200)));
+      const batch = (texts: Int32Array[]) => {
+        const S = Math.max(...texts.map((t) => t.length));
+        const ids = new Int32Array(texts.length * S).fill(1);
+        const mask = new Int32Array(texts.length * S);
+        texts.forEach((text, row) => {
+          ids.set(text, row * S);
+          mask.fill(1, row * S, row * S + text.length);
+        });
+        return { rows: texts.length, length: S, ids, mask };
+      };
+      const texts = [article(17, 6), article(9, 7), article(8, 8)];
+      const tokens = [10, 11, 12, 13, 14, 15];
+      /** Two beams of each article, one step, then only `kept` articles; their next step's logits. */
+      const afterDropping = async (kept: number[], groupsAfter: number[]) => {
+        const state = await model.encode(batch(texts));
+        // 17 + 2 x 9 padded positions beat 3 x 17 and 2 x 17 + 8.
+        expect(state.groups.map((g) => g.articles)).toEqual([1, 2]);
+        await model.decode(state, Int32Array.of(2, 2, 2), 1);
+        model.selectRows(state, Int32Array.of(0, 0, 1, 1, 2, 2));
+        await model.decode(state, Int32Array.from(tokens), 1);
+        model.selectRows(state, Int32Array.from(kept.flatMap((a) => [2 * a, 2 * a + 1])));
+        expect(state.groups.map((g) => g.articles)).toEqual(groupsAfter);
+        const logits = await model.decode(state, Int32Array.of(7, 8, 9, 10), 1);
+        model.release(state);
+        return logits;
+      };
+      const ownCall = async (kept: number[]) => {
+        const state = await model.encode(batch(kept.map((a) => texts[a]!)));
+        await model.decode(state, Int32Array.of(2, 2), 1);
+        model.selectRows(state, Int32Array.of(0, 0, 1, 1));
+        await model.decode(state, Int32Array.from(kept.flatMap((a) => [tokens[2 * a]!, tokens[2 * a + 1]!])), 1);
+        const logits = await model.decode(state, Int32Array.of(7, 8, 9, 10), 1);
+        model.release(state);
+        return logits;
+      };
+      for (const [kept, groupsAfter] of [[[1, 2], [0, 2]], [[0, 2], [1, 1]]] as const) {
+        const dropped = await afterDropping([...kept], [...groupsAfter]);
+        const reference = await ownCall([...kept]);
+        expect(dropped.length).toBe(reference.length);
+        let worst = 0;
+        for (let i = 0; i < reference.length; i++) worst = Math.max(worst, Math.abs(dropped[i]! - reference[i]!));
+        expect(worst, `kept ${kept}`).toBeLessThan(1e-5);
+      }
     } finally {
       await model.dispose();
     }

@@ -14,7 +14,9 @@
  *     share all but the last few positions, so the cache is about a beam's worth per article instead of
  *     one per beam, and a step reads it about that much less. Capacities grow in chunks; unfilled slots
  *     are masked (`self_mask`, per row).
- *   - cross-attention keys/values are per article ([2L, articles, heads, source, head_dim]), not per beam.
+ *   - cross-attention keys/values are per article, not per beam, in two source groups
+ *     ([2L, articles, heads, source, head_dim] each): a call's articles are split where padding each part
+ *     to its own longest source saves the most, so short articles do not read a long one's padding.
  *   - a beam reorder renames the rows' cache slots (`physical`/`logical`) and copies only for a beam that
  *     two rows continue, only the positions where their histories differ; dropping finished articles
  *     compacts the buffers in place. No step allocates a cache buffer.
@@ -27,7 +29,7 @@ import { readFileSync } from "node:fs";
 import ort from "onnxruntime-node";
 import { generationOptionsFromHfJson, type GenerationOptions } from "../generation/generation-config.js";
 import type { DecoderState, TokenBatch, TopKSeq2SeqModel, TopKStep } from "../generation/seq2seq-model.js";
-import type { BartShape } from "./compiler/bart-decoder-graph.js";
+import { type BartShape, SOURCE_GROUPS } from "./compiler/bart-decoder-graph.js";
 import { TOKEN_EMBEDDINGS_INPUT, type TokenTableLocation } from "./compiler/token-table-location.js";
 import { OnnxSession, type OrtSessionOptions } from "./session.js";
 import { TokenTable } from "./token-table.js";
@@ -67,6 +69,44 @@ export class CompiledBartError extends Error {
   }
 }
 
+/**
+ * The cross-attention keys/values and source mask of one source group: consecutive articles, each padded
+ * to the group's longest source. `crossKv` is [2L, capacity, heads, sourceLength, headDim] (layer l: key
+ * 2l, value 2l+1), `encoderBias` [capacity, sourceLength]; the first `articles` blocks are live.
+ */
+export class SourceGroup {
+  constructor(
+    public articles: number,
+    readonly capacity: number,
+    readonly sourceLength: number,
+    readonly crossKv: Float32Array,
+    readonly encoderBias: Float32Array,
+  ) {}
+}
+
+/**
+ * Where to cut articles of these source lengths (in order) into two groups: the cut that reads the fewest
+ * padded positions (articles × longest source, summed over the groups); `lengths.length` when one group
+ * reads least.
+ */
+export function sourceGroupCut(lengths: ArrayLike<number>): number {
+  const count = lengths.length;
+  const suffixLongest = new Int32Array(count + 1);
+  for (let i = count - 1; i >= 0; i--) suffixLongest[i] = Math.max(suffixLongest[i + 1]!, lengths[i]!);
+  let best = count;
+  let bestCost = count * suffixLongest[0]!;
+  let prefixLongest = 0;
+  for (let cut = 1; cut < count; cut++) {
+    prefixLongest = Math.max(prefixLongest, lengths[cut - 1]!);
+    const cost = cut * prefixLongest + (count - cut) * suffixLongest[cut]!;
+    if (cost < bestCost) {
+      best = cut;
+      bestCost = cost;
+    }
+  }
+  return best;
+}
+
 export class CompiledBartState implements DecoderState {
   rows: number;
   /** Article (cross-attention and prefix slot) of each row; rows are article-major, equally many per article. */
@@ -91,29 +131,29 @@ export class CompiledBartState implements DecoderState {
   logical: Int32Array;
   /** [rows, 1, 1, prefixCapacity + suffixCapacity + 1] of the last step (kept for `replayLogits`). */
   selfMask = new Float32Array(0);
-  /** [2L, articleCapacity, heads, source, headDim] */
-  crossKv: Float32Array;
-  readonly articleCapacity: number;
-  /** [articles, source] additive. */
-  encoderBias: Float32Array;
+  /**
+   * The articles' cross-attention inputs, SOURCE_GROUPS of them (either may hold no article): articles
+   * 0 .. groups[0].articles - 1 are in the first, the rest in the second.
+   */
+  readonly groups: SourceGroup[];
+  /** The one allocation the groups' keys/values are views of (returned to the pool on release). */
+  crossStorage: Float32Array;
   /** Feeds of the last step, for `replayLogits`. */
   lastFeeds: Record<string, ort.Tensor> | null = null;
 
   constructor(
-    readonly sourceLength: number,
-    articles: number,
-    crossKv: Float32Array,
-    encoderBias: Float32Array,
+    groups: SourceGroup[],
+    crossStorage: Float32Array,
     prefix: KvBlocks,
     suffix: KvBlocks,
     readonly maxPositions: number,
   ) {
+    const articles = groups.reduce((sum, group) => sum + group.articles, 0);
     this.rows = articles;
     this.articles = articles;
-    this.articleCapacity = articles;
     this.article = Int32Array.from({ length: articles }, (_, i) => i);
-    this.crossKv = crossKv;
-    this.encoderBias = encoderBias;
+    this.groups = groups;
+    this.crossStorage = crossStorage;
     this.prefix = prefix;
     this.suffix = suffix;
     this.prefixLength = new Int32Array(articles);
@@ -216,33 +256,54 @@ export class CompiledBartModel implements TopKSeq2SeqModel<CompiledBartState> {
     }
     const { rows, length: S } = batch;
     const { heads, headDim } = this;
-    const bias = new Float32Array(rows * S);
-    for (let i = 0; i < bias.length; i++) bias[i] = batch.mask[i] ? 0 : MASKED;
-    const articleSize = heads * S * headDim;
-    const crossKv = this.crossPool.take(2 * this.layers * rows * articleSize);
+    // Each row's length without its trailing padding: the compiled encoder has no mask, so that padding
+    // is left out; a row padded elsewhere is encoded whole, with its mask, by a published encoder.
+    const lengths = new Int32Array(rows);
     for (let r = 0; r < rows; r++) {
-      const mask = batch.mask.subarray(r * S, (r + 1) * S);
-      // Trailing padding is left out (the compiled encoder has no mask); a row padded elsewhere is encoded
-      // whole, with its mask, by a published encoder.
       let length = S;
-      while (length > 1 && mask[length - 1] === 0) length--;
-      const rowCross = await this.encodeRow(batch.ids.subarray(r * S, r * S + length), mask.subarray(0, length));
+      while (length > 1 && batch.mask[r * S + length - 1] === 0) length--;
+      lengths[r] = length;
+    }
+    const cut = sourceGroupCut(lengths);
+    const spans = [[0, cut], [cut, rows]] as const;
+    const widths = spans.map(([from, to]) => Math.max(1, ...lengths.subarray(from, to)));
+    const sizes = spans.map(([from, to], g) => 2 * this.layers * (to - from) * heads * widths[g]! * headDim);
+    const storage = this.crossPool.take(sizes.reduce((a, b) => a + b, 0));
+    let offset = 0;
+    const groups = spans.map(([from, to], g) => {
+      const width = widths[g]!;
+      const bias = new Float32Array((to - from) * width);
+      for (let r = from; r < to; r++) {
+        for (let i = 0; i < width; i++) bias[(r - from) * width + i] = batch.mask[r * S + i] ? 0 : MASKED;
+      }
+      const group = new SourceGroup(to - from, to - from, width, storage.subarray(offset, offset + sizes[g]!), bias);
+      offset += sizes[g]!;
+      return group;
+    });
+    if (groups.length !== SOURCE_GROUPS) throw new CompiledBartError(`the step graph takes ${SOURCE_GROUPS} source groups`);
+    for (let r = 0; r < rows; r++) {
+      const group = groups[r < cut ? 0 : 1]!;
+      const slot = r < cut ? r : r - cut;
+      const width = group.sourceLength;
+      const length = lengths[r]!;
+      const rowCross = await this.encodeRow(batch.ids.subarray(r * S, r * S + length), batch.mask.subarray(r * S, r * S + length));
       const rowSize = heads * length * headDim;
+      const articleSize = heads * width * headDim;
       for (let p = 0; p < 2 * this.layers; p++) {
-        const to = (p * rows + r) * articleSize;
-        if (length === S) crossKv.set(rowCross.subarray(p * rowSize, (p + 1) * rowSize), to);
+        const to = (p * group.capacity + slot) * articleSize;
+        if (length === width) group.crossKv.set(rowCross.subarray(p * rowSize, (p + 1) * rowSize), to);
         else {
           for (let h = 0; h < heads; h++) {
-            const at = to + h * S * headDim;
-            crossKv.set(rowCross.subarray(p * rowSize + h * length * headDim, p * rowSize + (h + 1) * length * headDim), at);
+            const at = to + h * width * headDim;
+            group.crossKv.set(rowCross.subarray(p * rowSize + h * length * headDim, p * rowSize + (h + 1) * length * headDim), at);
             // Masked positions: any finite value reads as zero weight; zeros keep pooled leftovers out.
-            crossKv.fill(0, at + length * headDim, at + S * headDim);
+            group.crossKv.fill(0, at + length * headDim, at + width * headDim);
           }
         }
       }
     }
     const blocks = (chunk: number, pool: BufferPool) => new KvBlocks(2 * this.layers, heads, headDim, this.maxPositionEmbeddings, chunk, pool);
-    return new CompiledBartState(S, rows, crossKv, bias, blocks(PREFIX_CHUNK, this.prefixPool), blocks(SUFFIX_CHUNK, this.suffixPool), this.maxPositionEmbeddings);
+    return new CompiledBartState(groups, storage, blocks(PREFIX_CHUNK, this.prefixPool), blocks(SUFFIX_CHUNK, this.suffixPool), this.maxPositionEmbeddings);
   }
 
   /** One article through the encoder and the cross-kv graph: [2L, 1, heads, length, headDim]. */
@@ -358,8 +419,8 @@ export class CompiledBartModel implements TopKSeq2SeqModel<CompiledBartState> {
     state.released = true;
     state.prefix.release();
     state.suffix.release();
-    if (state.crossKv.length > 0) this.crossPool.give(state.crossKv);
-    state.crossKv = new Float32Array(0);
+    if (state.crossStorage.length > 0) this.crossPool.give(state.crossStorage);
+    state.crossStorage = new Float32Array(0);
     state.lastFeeds = null;
   }
 
@@ -420,7 +481,6 @@ export class CompiledBartModel implements TopKSeq2SeqModel<CompiledBartState> {
     const { heads, headDim } = this;
     const P = state.prefix.capacity;
     const U = state.suffix.capacity;
-    const S = state.sourceLength;
     const width = P + U + 1;
     if (state.selfMask.length < rows * width) state.selfMask = new Float32Array(rows * width);
     const mask = state.selfMask.subarray(0, rows * width);
@@ -437,22 +497,28 @@ export class CompiledBartModel implements TopKSeq2SeqModel<CompiledBartState> {
       [TOKEN_EMBEDDINGS_INPUT]: this.stepTable.lookup(slotTokens, [rows, 1]),
       position_ids: new ort.Tensor("int64", BigInt64Array.of(BigInt(t + POSITION_OFFSET)), [1]),
       self_mask: new ort.Tensor("float32", mask, [rows, 1, 1, width]),
-      encoder_bias: new ort.Tensor("float32", state.encoderBias.subarray(0, state.articles * S), [state.articles, 1, 1, S]),
       beam_scores: new ort.Tensor("float32", slotScores, [state.articles, perArticle]),
       processor_bias: new ort.Tensor("float32", this.bias.subarray(0, rows * this.vocabSize), [rows, this.vocabSize]),
       top_k: new ort.Tensor("int64", this.topK, [1]),
     };
-    const crossBlock = state.articleCapacity * heads * S * headDim;
-    const crossSize = state.articles * heads * S * headDim;
+    state.groups.forEach((group, g) => {
+      const S = group.sourceLength;
+      const B = group.articles;
+      feeds[`encoder_bias.${g}`] = new ort.Tensor("float32", group.encoderBias.subarray(0, B * S), [B, 1, 1, S]);
+      const crossBlock = group.capacity * heads * S * headDim;
+      const crossSize = B * heads * S * headDim;
+      for (let l = 0; l < this.layers; l++) {
+        const keyStart = 2 * l * crossBlock;
+        const valueStart = (2 * l + 1) * crossBlock;
+        feeds[`cross_key.${g}.${l}`] = new ort.Tensor("float32", group.crossKv.subarray(keyStart, keyStart + crossSize), [B, heads, S, headDim]);
+        feeds[`cross_value.${g}.${l}`] = new ort.Tensor("float32", group.crossKv.subarray(valueStart, valueStart + crossSize), [B, heads, S, headDim]);
+      }
+    });
     for (let l = 0; l < this.layers; l++) {
       feeds[`prefix_key.${l}`] = new ort.Tensor("float32", state.prefix.view(2 * l, state.articles), [state.articles, heads, P, headDim]);
       feeds[`prefix_value.${l}`] = new ort.Tensor("float32", state.prefix.view(2 * l + 1, state.articles), [state.articles, heads, P, headDim]);
       feeds[`suffix_key.${l}`] = new ort.Tensor("float32", state.suffix.view(2 * l, rows), [rows, heads, U, headDim]);
       feeds[`suffix_value.${l}`] = new ort.Tensor("float32", state.suffix.view(2 * l + 1, rows), [rows, heads, U, headDim]);
-      const keyStart = 2 * l * crossBlock;
-      const valueStart = (2 * l + 1) * crossBlock;
-      feeds[`cross_key.${l}`] = new ort.Tensor("float32", state.crossKv.subarray(keyStart, keyStart + crossSize), [state.articles, heads, S, headDim]);
-      feeds[`cross_value.${l}`] = new ort.Tensor("float32", state.crossKv.subarray(valueStart, valueStart + crossSize), [state.articles, heads, S, headDim]);
     }
     const outputs = await this.step.run(feeds, fetch);
     const newKv = outputs["new_kv"];
@@ -665,18 +731,25 @@ export class CompiledBartModel implements TopKSeq2SeqModel<CompiledBartState> {
     for (let i = 1; i < kept.length; i++) {
       if (kept[i]! <= kept[i - 1]!) throw new CompiledBartError("articles can only be dropped, not reordered");
     }
-    const S = state.sourceLength;
-    const articleSize = this.heads * S * this.headDim;
-    const block = state.articleCapacity * articleSize;
-    for (let p = 0; p < 2 * this.layers; p++) {
-      const base = p * block;
-      kept.forEach((from, to) => {
-        if (from !== to) state.crossKv.copyWithin(base + to * articleSize, base + from * articleSize, base + (from + 1) * articleSize);
+    let first = 0;
+    for (const group of state.groups) {
+      // This group's kept articles, as slots within the group.
+      const groupKept = kept.filter((a) => a >= first && a < first + group.articles).map((a) => a - first);
+      first += group.articles;
+      const S = group.sourceLength;
+      const articleSize = this.heads * S * this.headDim;
+      const block = group.capacity * articleSize;
+      for (let p = 0; p < 2 * this.layers; p++) {
+        const base = p * block;
+        groupKept.forEach((from, to) => {
+          if (from !== to) group.crossKv.copyWithin(base + to * articleSize, base + from * articleSize, base + (from + 1) * articleSize);
+        });
+      }
+      groupKept.forEach((from, to) => {
+        if (from !== to) group.encoderBias.copyWithin(to * S, from * S, (from + 1) * S);
       });
+      group.articles = groupKept.length;
     }
-    kept.forEach((from, to) => {
-      if (from !== to) state.encoderBias.copyWithin(to * S, from * S, (from + 1) * S);
-    });
     const prefix = state.prefix;
     if (prefix.buffers.length > 0) {
       const prefixSize = prefix.offset(1, 0, 0);
