@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { lengthBatches } from "../src/experts/neural/length-batches.js";
+import { lengthBatches, pairBatches } from "../src/experts/neural/length-batches.js";
 import { DEFAULT_SUMMARY_STATE_MIB, decoderStateBytes } from "../src/experts/neural/neural-summarizer-expert.js";
 
 describe("lengthBatches", () => {
@@ -23,6 +23,29 @@ describe("lengthBatches", () => {
     // 700 tokens of rows: the 600-wide batch holds one row, the 300-wide ones two.
     const limit = (width: number) => Math.floor(700 / width);
     expect(lengthBatches([300, 600, 300, 300], 10_000, limit)).toEqual([[1], [0, 2], [3]]);
+  });
+});
+
+describe("pairBatches", () => {
+  it("joins consecutive batches two at a time, longest first, where the pair fits", () => {
+    const batches = [[5, 6], [0, 1], [2], [3, 4]];
+    expect(pairBatches(batches, () => true)).toEqual([[5, 6, 0, 1], [2, 3, 4]]);
+    expect(pairBatches(batches, () => false)).toEqual(batches);
+    // At most 3 rows a call: the first pair does not fit, so the second batch pairs with the third.
+    expect(pairBatches(batches, (a, b) => a.length + b.length <= 3)).toEqual([[5, 6], [0, 1, 2], [3, 4]]);
+  });
+
+  it("puts the bench's two length batches in one call when the state budget holds both", () => {
+    const lengths = [281, 258, 227, 231, 231, 680, 609, 603, 578, 582];
+    const bytes = decoderStateBytes({ decoder_layers: 6, d_model: 1024 }, 4, 300);
+    const state = (batch: readonly number[]) => batch.length * bytes(Math.max(...batch.map((i) => lengths[i]!)));
+    // 5 x 680 and 5 x 281 tokens: 482 MB + 375 MB of decoder state by the upper-bound count.
+    for (const [mib, calls] of [[DEFAULT_SUMMARY_STATE_MIB, 2], [1024, 1]] as const) {
+      const budget = mib * 2 ** 20;
+      const batches = lengthBatches(lengths, 4096, (width) => Math.floor(budget / bytes(width)));
+      expect(batches).toEqual([[5, 6, 7, 9, 8], [0, 1, 3, 4, 2]]);
+      expect(pairBatches(batches, (a, b) => state(a) + state(b) <= budget), `${mib} MiB`).toHaveLength(calls);
+    }
   });
 });
 

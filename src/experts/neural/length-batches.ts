@@ -36,3 +36,22 @@ export function lengthBatches(
   if (current.length > 0) batches.push(current);
   return batches;
 }
+
+/**
+ * Joins consecutive batches two at a time where `fits` accepts the pair, longest first. For a model that
+ * pads each of two source groups to its own longest row (the compiled summariser), a call of a batch of
+ * long rows and one of short rows costs no padding more than the two calls, and each decoder step serves
+ * both batches' rows with one read of the weights.
+ */
+export function pairBatches(batches: readonly number[][], fits: (first: readonly number[], second: readonly number[]) => boolean): number[][] {
+  const calls: number[][] = [];
+  for (let i = 0; i < batches.length; i++) {
+    const first = batches[i]!;
+    const second = batches[i + 1];
+    if (second && fits(first, second)) {
+      calls.push([...first, ...second]);
+      i++;
+    } else calls.push([...first]);
+  }
+  return calls;
+}

@@ -26,7 +26,7 @@ import type { GenerationOptions } from "../../runtime/generation/index.js";
 import type { GenerationTiming } from "../../runtime/worker/seq2seq-protocol.js";
 import { HfTokenizer } from "../../runtime/tokenizer.js";
 import { emptyContentError, isBlank, itemFailure } from "../embedded/item-errors.js";
-import { lengthBatches } from "./length-batches.js";
+import { lengthBatches, pairBatches } from "./length-batches.js";
 import { asUnavailable, probeExpertModel, readModelJson, resolveExpertModel } from "./model-access.js";
 import { type LongArticleStrategy, NEURAL_SUMMARIZER_NAME, type NeuralSummarizerOptions, resolveSummarizerOptions } from "./options.js";
 import { loadSeq2SeqModel, type Seq2SeqRunner } from "./seq2seq-loader.js";
@@ -258,7 +258,16 @@ export class NeuralSummarizerExpert implements Expert<NeuralSummaryOutput> {
     const budget = this.options.tokenBudget ?? DEFAULT_SUMMARY_TOKEN_BUDGET;
     const stateBudget = (this.options.stateMemoryMib ?? DEFAULT_SUMMARY_STATE_MIB) * 2 ** 20;
     const maxRows = (width: number) => Math.min(this.maxBatchSize, Math.floor(stateBudget / model.stateBytes(width)));
-    for (const batch of lengthBatches(rows.map((r) => r.ids.length), budget, maxRows)) {
+    const lengths = rows.map((r) => r.ids.length);
+    const stateOf = (batch: readonly number[]) => batch.length * model.stateBytes(Math.max(...batch.map((i) => lengths[i]!)));
+    const batches = lengthBatches(lengths, budget, maxRows);
+    // A decoder that pads each of two source groups to its own longest row runs two length batches as
+    // one call: each step reads the weights once for both.
+    const calls =
+      model.model.sourceGroups >= 2
+        ? pairBatches(batches, (first, second) => first.length + second.length <= this.maxBatchSize && stateOf(first) + stateOf(second) <= stateBudget)
+        : batches;
+    for (const batch of calls) {
       context.signal?.throwIfAborted();
       const batchRows = batch.map((i) => rows[i]!);
       try {

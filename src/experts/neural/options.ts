@@ -65,7 +65,9 @@ export interface NeuralSummarizerOptions extends NeuralModelOptions {
    * Decoder state one generate call may hold, in MiB: every beam's self-attention cache at the
    * summary limit plus each article's cross-attention keys/values. Sub-batches take as many articles
    * as fit (at least one). The largest part of the summariser's working memory; more articles per
-   * call are faster per article. Default DEFAULT_SUMMARY_STATE_MIB (512).
+   * call are faster per article. On the compiled decoder two length batches (say, long articles and
+   * short ones) that fit together share one call, each padded only to its own longest source.
+   * Default DEFAULT_SUMMARY_STATE_MIB (512).
    */
   stateMemoryMib?: number;
 }

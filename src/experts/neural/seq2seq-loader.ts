@@ -6,6 +6,7 @@
 import type { Seq2SeqModelFiles } from "../../models/model-store.js";
 import { compiledCacheDir } from "./model-access.js";
 import type { GenerationOptions } from "../../runtime/generation/index.js";
+import { SOURCE_GROUPS } from "../../runtime/onnx/compiler/bart-decoder-graph.js";
 import type { BartEngine } from "../../runtime/onnx/open-bart.js";
 import type { GenerationTiming } from "../../runtime/worker/seq2seq-protocol.js";
 import { Seq2SeqWorkerClient, type GenerationProgress } from "../../runtime/worker/seq2seq-worker-client.js";
@@ -14,6 +15,11 @@ export interface Seq2SeqRunner {
   /** Which decoder runs: the compiled one, or the published graphs (`fallbackReason` says why). */
   readonly engine: BartEngine;
   readonly fallbackReason?: string;
+  /**
+   * Source lengths a generate call pads to: 1 pads every input to the longest; the compiled decoder
+   * splits a call's inputs (in their order) into two groups, each padded to its own longest.
+   */
+  readonly sourceGroups: number;
   /** HF `generate(input_ids, **options)`: one sequence per input row (decoder start token first). */
   generate(
     inputIds: readonly (readonly number[])[],
@@ -72,6 +78,7 @@ export async function loadSeq2SeqModel(
   }
   return {
     engine: client.engine,
+    sourceGroups: client.engine === "compiled" ? SOURCE_GROUPS : 1,
     ...(client.fallbackReason ? { fallbackReason: client.fallbackReason } : {}),
     generate: (inputIds, generation, signal, onProgress) => client.generate(inputIds, generation, signal, onProgress),
     timing: () => ({ ...client.timing }),
