@@ -72,6 +72,9 @@ for (const source of ["decoder_model_merged.onnx", "decoder_model.onnx"]) {
   });
 }
 
+/** Token ids of a made-up article: <s>, `length - 2` ids from `seed`, </s>. */
+const article = (length: number, seed: number) => Int32Array.from({ length }, (_, i) => (i === 0 ? 0 : i === length - 1 ? 2 : 4 + ((seed * 31 + i * 7) % 200)));
+
 describe("encoder feed", () => {
   it("encodes a padded batch one article at a time into two source groups: each article's cross-attention keys/values as alone, zeros on its group's padding", async () => {
     const model = await compiledModel("decoder_model_merged.onnx");
@@ -79,7 +82,6 @@ describe("encoder feed", () => {
       const layers = Number(config["decoder_layers"]);
       const heads = Number(config["decoder_attention_heads"]);
       const headDim = Number(config["d_model"]) / heads;
-      const article = (length: number, seed: number) => Int32Array.from({ length }, (_, i) => (i === 0 ? 0 : i === length - 1 ? 2 : 4 + ((seed * 31 + i * 7) % 200)));
       const alone = async (ids: Int32Array) => {
         const state = await model.encode({ rows: 1, length: ids.length, ids, mask: new Int32Array(ids.length).fill(1) });
         expect(state.groups.map((g) => g.articles)).toEqual([1, 0]);
@@ -171,7 +173,6 @@ describe("source groups", () => {
   it("dropping articles compacts each group, an emptied first group included: the rest decode as in a call of their own", async () => {
     const model = await compiledModel("decoder_model_merged.onnx");
     try {
-      const article = (length: number, seed: number) => Int32Array.from({ length }, (_, i) => (i === 0 ? 0 : i === length - 1 ? 2 : 4 + ((seed * 31 + i * 7) % 200)));
       const batch = (texts: Int32Array[]) => {
         const S = Math.max(...texts.map((t) => t.length));
         const ids = new Int32Array(texts.length * S).fill(1);
