@@ -38,6 +38,8 @@ export interface Seq2SeqLoadOptions {
   cacheDir?: string;
   /** "auto" (default), or force the compiled or the published decoder. */
   engine?: BartEngine | "auto";
+  /** Keep the compiled encoder loaded between generate calls (default: released while a call decodes). */
+  encoderResident?: boolean;
   /** One-line notices for the user: compilation started, compiled decoder unavailable. */
   onNotice?: (message: string) => void;
 }
@@ -62,6 +64,7 @@ export async function loadSeq2SeqModel(
         engine: options.engine ?? "auto",
         compiledCacheDir: compiledCacheDir(options.cacheDir),
         ...(options.threads !== undefined ? { intraOpNumThreads: options.threads } : {}),
+        ...(options.encoderResident !== undefined ? { encoderResident: options.encoderResident } : {}),
       },
     },
     {

@@ -31,6 +31,7 @@ import { generationOptionsFromHfJson, type GenerationOptions } from "../generati
 import type { DecoderState, TokenBatch, TopKSeq2SeqModel, TopKStep } from "../generation/seq2seq-model.js";
 import type { BartShape } from "./compiler/bart-decoder-graph.js";
 import { TOKEN_EMBEDDINGS_INPUT, type TokenTableLocation } from "./compiler/token-table-location.js";
+import { EncoderSessions, type EncoderResidency } from "./encoder-sessions.js";
 import { OnnxSession, type OrtSessionOptions } from "./session.js";
 import { TokenTable } from "./token-table.js";
 
@@ -195,8 +196,7 @@ export class CompiledBartModel implements TopKSeq2SeqModel<CompiledBartState> {
   private readonly crossPool = new BufferPool(1);
 
   private constructor(
-    private readonly encoder: OnnxSession,
-    private readonly crossKvGraph: OnnxSession,
+    private readonly encoding: EncoderSessions,
     private readonly step: OnnxSession,
     shape: BartShape,
     readonly maxPositionEmbeddings: number,
@@ -211,11 +211,16 @@ export class CompiledBartModel implements TopKSeq2SeqModel<CompiledBartState> {
     this.headDim = shape.dModel / shape.heads;
   }
 
+  /** Whether the encoder's sessions are loaded now (between calls they are not when they live per call). */
+  get encoderLoaded(): boolean {
+    return this.encoding.loaded;
+  }
+
   get maxInputLength(): number {
     return this.maxPositionEmbeddings;
   }
 
-  static async load(files: CompiledBartFiles, options: OrtSessionOptions = {}): Promise<CompiledBartModel> {
+  static async load(files: CompiledBartFiles, options: OrtSessionOptions = {}, residency: EncoderResidency = {}): Promise<CompiledBartModel> {
     const config = readJson(files.config);
     const generationJson = files.generationConfig !== undefined ? readJson(files.generationConfig) : config;
     const maxPositions = config["max_position_embeddings"];
@@ -224,12 +229,12 @@ export class CompiledBartModel implements TopKSeq2SeqModel<CompiledBartState> {
     try {
       // The encoder's activations (attention over up to 1,024 tokens per article) are large and needed once
       // per batch: no arena to keep them. Steps repeat the same small shapes: the arena recycles those.
-      for (const path of [files.encoder, files.crossKv]) opened.push(await OnnxSession.create(path, { ...options, enableCpuMemArena: false }));
+      const encoding = new EncoderSessions(files.encoder, files.crossKv, { ...options, enableCpuMemArena: false }, residency.encoderPerCall ?? false);
+      opened.push(...(await encoding.open()));
       opened.push(await OnnxSession.create(files.step, options));
       const table = files.encoderTable ? new TokenTable(files.encoderTable) : null;
       return new CompiledBartModel(
-        opened[0]!,
-        opened[1]!,
+        encoding,
         opened[2]!,
         files.shape,
         maxPositions,
@@ -302,22 +307,24 @@ export class CompiledBartModel implements TopKSeq2SeqModel<CompiledBartState> {
         }
       }
     }
+    await this.encoding.encoded();
     const blocks = (chunk: number, pool: BufferPool) => new KvBlocks(2 * this.layers, heads, headDim, this.maxPositionEmbeddings, chunk, pool);
     return new CompiledBartState(groups, storage, blocks(PREFIX_CHUNK, this.prefixPool), blocks(SUFFIX_CHUNK, this.suffixPool), this.maxPositionEmbeddings);
   }
 
   /** One article through the encoder and the cross-kv graph: [2L, 1, heads, length, headDim]. */
   private async encodeRow(rowIds: Int32Array, rowMask: Int32Array): Promise<Float32Array> {
+    const [encoder, crossKvGraph] = await this.encoding.open();
     const dims = [1, rowIds.length];
     const feeds: Record<string, ort.Tensor> = {};
-    if (this.encoder.hasInput("attention_mask")) feeds["attention_mask"] = new ort.Tensor("int64", BigInt64Array.from(rowMask, BigInt), dims);
+    if (encoder.hasInput("attention_mask")) feeds["attention_mask"] = new ort.Tensor("int64", BigInt64Array.from(rowMask, BigInt), dims);
     else if (rowMask.includes(0)) throw new CompiledBartError("the compiled encoder takes right-padded rows only (a row has padding before its last token)");
-    if (this.encoder.hasInput("input_ids")) feeds["input_ids"] = new ort.Tensor("int64", BigInt64Array.from(rowIds, BigInt), dims);
+    if (encoder.hasInput("input_ids")) feeds["input_ids"] = new ort.Tensor("int64", BigInt64Array.from(rowIds, BigInt), dims);
     if (this.encoderTable) feeds[TOKEN_EMBEDDINGS_INPUT] = this.encoderTable.lookup(rowIds, dims);
-    const encoded = await this.encoder.run(feeds);
+    const encoded = await encoder.run(feeds);
     const hidden = encoded["last_hidden_state"];
     if (!hidden) throw new CompiledBartError("encoder returned no last_hidden_state");
-    const cross = await this.crossKvGraph.run({ encoder_hidden_states: hidden });
+    const cross = await crossKvGraph.run({ encoder_hidden_states: hidden });
     const crossKv = cross["cross_kv"];
     if (!crossKv) throw new CompiledBartError("cross-kv graph returned no cross_kv");
     return crossKv.data as Float32Array;
@@ -427,7 +434,7 @@ export class CompiledBartModel implements TopKSeq2SeqModel<CompiledBartState> {
   async dispose(): Promise<void> {
     this.encoderTable?.close();
     this.stepTable.close();
-    await Promise.all([this.encoder.release(), this.crossKvGraph.release(), this.step.release()]);
+    await Promise.all([this.encoding.close(), this.step.release()]);
   }
 
   private checkLive(state: CompiledBartState): void {
@@ -873,6 +880,6 @@ class BufferPool {
   }
 }
 
-export async function loadCompiledBart(files: CompiledBartFiles, options: OrtSessionOptions = {}): Promise<CompiledBartModel> {
-  return CompiledBartModel.load(files, options);
+export async function loadCompiledBart(files: CompiledBartFiles, options: OrtSessionOptions = {}, residency: EncoderResidency = {}): Promise<CompiledBartModel> {
+  return CompiledBartModel.load(files, options, residency);
 }

@@ -31,6 +31,12 @@ export interface OpenBartOptions extends OrtSessionOptions {
   readonly engine?: BartEngine | "auto";
   /** Root for compiled graphs of read-only model folders (a subfolder per source file). */
   readonly compiledCacheDir?: string;
+  /**
+   * Keep the compiled engine's encoder loaded between generate calls. By default it is loaded for a
+   * call's encoding and released before the call decodes, which lowers the peak by the encoder's weights
+   * (365 MB in fp32 for distilbart-cnn-6-6) at a few hundred milliseconds a call.
+   */
+  readonly encoderResident?: boolean;
   /** Told before a compilation starts (it takes seconds, once per model file). */
   readonly onCompile?: (source: string, graph: CompiledGraph) => void;
 }
@@ -99,6 +105,7 @@ export async function openBart(files: BartSourceFiles, options: OpenBartOptions 
           ...(files.generationConfig ? { generationConfig: files.generationConfig } : {}),
         },
         session,
+        { encoderPerCall: !(options.encoderResident ?? false) },
       );
       return { model, engine: "compiled" };
     } catch (error) {
