@@ -57,16 +57,18 @@ export const DEFAULT_SUMMARY_TOKEN_BUDGET = 4 * 1024;
 /**
  * Decoder state per generate call (see `stateMemoryMib`). distilbart-cnn at 300 tokens and 4 beams
  * holds ~60 MiB of self-attention cache per article plus 48 KiB of cross-attention keys/values per
- * source token, so 512 MiB is 5 articles of 680 tokens or 7 of 250 a call.
+ * source token (by the upper-bound count of `decoderStateBytes`), so 1 GiB is 11 articles of 680
+ * tokens or 14 of 250 a call.
  *
  * A call lasts as long as its longest summary, and every step reads all the decoder's weights once
  * whatever the number of rows, so fewer, wider calls are faster. Measured on the bench's ten common
  * articles (AMD EPYC, AVX2, 2 threads): 384 MiB made three calls, one of them a lone article, and took
- * 87-97 s at fp32 and 56-61 s at int8; 512 MiB made two, 81 s and 50 s. The process's peak did not
- * move beyond the runs' spread (it is set by the long articles' phase and the sentiment expert's
- * memory beside the summariser's).
+ * 87-97 s at fp32 and 56-61 s at int8; 512 MiB made two, 81 s and 50 s. 1 GiB makes one; it became
+ * the default once the compiled engine released its encoder while a call decodes (`encoder-sessions.ts`),
+ * which pays for the wider call's state: fp32 68-75 s vs 78-79 s at 512 MiB with a resident encoder,
+ * peak 1812-1819 MB vs 1766-1919 MB (three interleaved runs each); int8 no faster, peak +~120 MB.
  */
-export const DEFAULT_SUMMARY_STATE_MIB = 512;
+export const DEFAULT_SUMMARY_STATE_MIB = 1024;
 
 /**
  * Float32 bytes one article holds while its summary is generated: keys and values of every decoder
