@@ -164,9 +164,12 @@ export function buildStepGraph(weights: BartDecoderWeights, shape: BartShape, lo
     h = g.layerNorm(g.node("Add", [h, g.linear(g.gelu(g.linear(h, layer.fc1)), layer.fc2)]), layer.finalNorm, eps);
   });
 
+  // A tied head reads the table as it is stored ([V, d], transB): a Transpose would be constant-folded
+  // into a second [d, V] copy at every session load, 1 s of the step's 1.9 s load in fp32. ORT packs B
+  // from either layout into the same panels, so the logits are bit for bit the MatMul's.
   let logits = weights.lmHead
     ? g.matmul(h, weights.lmHead)
-    : g.node("MatMul", [h, g.node("Transpose", [g.floatTable(weights.embedTokens)], { perm: [1, 0] })]); // [R, 1, V]
+    : g.node("FusedMatMul", [h, g.floatTable(weights.embedTokens)], { transB: 1, alpha: { float: 1 } }, "com.microsoft"); // [R, 1, V]
   if (weights.finalLogitsBias) logits = g.node("Add", [logits, g.weight(weights.finalLogitsBias)]);
   logits = g.node("Reshape", [logits, g.int64([-1, vocab])]);
 
