@@ -64,9 +64,12 @@ export const DEFAULT_SUMMARY_TOKEN_BUDGET = 4 * 1024;
  * whatever the number of rows, so fewer, wider calls are faster. Measured on the bench's ten common
  * articles (AMD EPYC, AVX2, 2 threads): 384 MiB made three calls, one of them a lone article, and took
  * 87-97 s at fp32 and 56-61 s at int8; 512 MiB made two, 81 s and 50 s. 1 GiB makes one; it became
- * the default once the compiled engine released its encoder while a call decodes (`encoder-sessions.ts`),
- * which pays for the wider call's state: fp32 68-75 s vs 78-79 s at 512 MiB with a resident encoder,
- * peak 1812-1819 MB vs 1766-1919 MB (three interleaved runs each); int8 no faster, peak +~120 MB.
+ * the default once the compiled engine held each phase's weights only while that phase runs
+ * (`phase-sessions.ts`), which pays for the wider call's state. Bench runner, fp32, five interleaved
+ * pairs: one call by phase 67-76 s (mean 71.4), peak 1620-1667 MB; two calls with every session
+ * resident (the old default) 72-82 s (mean 75.9), 1739-1861 MB. One call with every session resident
+ * peaked at 1968-2056 MB. int8 is not faster in one call (its step time grows with the articles'
+ * cross-attention more than with the weights); its peak stays near 1.1 GB.
  */
 export const DEFAULT_SUMMARY_STATE_MIB = 1024;
 

@@ -38,8 +38,8 @@ export interface Seq2SeqLoadOptions {
   cacheDir?: string;
   /** "auto" (default), or force the compiled or the published decoder. */
   engine?: BartEngine | "auto";
-  /** Keep the compiled encoder loaded between generate calls (default: released while a call decodes). */
-  encoderResident?: boolean;
+  /** Keep the compiled engine's encoder and step loaded (default: each released while the other phase runs). */
+  residentSessions?: boolean;
   /** One-line notices for the user: compilation started, compiled decoder unavailable. */
   onNotice?: (message: string) => void;
 }
@@ -64,7 +64,7 @@ export async function loadSeq2SeqModel(
         engine: options.engine ?? "auto",
         compiledCacheDir: compiledCacheDir(options.cacheDir),
         ...(options.threads !== undefined ? { intraOpNumThreads: options.threads } : {}),
-        ...(options.encoderResident !== undefined ? { encoderResident: options.encoderResident } : {}),
+        ...(options.residentSessions !== undefined ? { residentSessions: options.residentSessions } : {}),
       },
     },
     {

@@ -31,7 +31,7 @@ import { generationOptionsFromHfJson, type GenerationOptions } from "../generati
 import type { DecoderState, TokenBatch, TopKSeq2SeqModel, TopKStep } from "../generation/seq2seq-model.js";
 import type { BartShape } from "./compiler/bart-decoder-graph.js";
 import { TOKEN_EMBEDDINGS_INPUT, type TokenTableLocation } from "./compiler/token-table-location.js";
-import { EncoderSessions, type EncoderResidency } from "./encoder-sessions.js";
+import { PhaseSessions, type SessionResidency } from "./phase-sessions.js";
 import { OnnxSession, type OrtSessionOptions } from "./session.js";
 import { TokenTable } from "./token-table.js";
 
@@ -196,8 +196,10 @@ export class CompiledBartModel implements TopKSeq2SeqModel<CompiledBartState> {
   private readonly crossPool = new BufferPool(1);
 
   private constructor(
-    private readonly encoding: EncoderSessions,
-    private readonly step: OnnxSession,
+    private readonly encoding: PhaseSessions,
+    private readonly decoding: PhaseSessions,
+    /** Keep both phases' sessions loaded (else each phase's are released before the other runs). */
+    private readonly resident: boolean,
     shape: BartShape,
     readonly maxPositionEmbeddings: number,
     readonly generationDefaults: GenerationOptions,
@@ -211,31 +213,33 @@ export class CompiledBartModel implements TopKSeq2SeqModel<CompiledBartState> {
     this.headDim = shape.dModel / shape.heads;
   }
 
-  /** Whether the encoder's sessions are loaded now (between calls they are not when they live per call). */
-  get encoderLoaded(): boolean {
-    return this.encoding.loaded;
+  /** Which phases' sessions are loaded now (for tests and tools). */
+  get loadedSessions(): { encoder: boolean; step: boolean } {
+    return { encoder: this.encoding.loaded, step: this.decoding.loaded };
   }
 
   get maxInputLength(): number {
     return this.maxPositionEmbeddings;
   }
 
-  static async load(files: CompiledBartFiles, options: OrtSessionOptions = {}, residency: EncoderResidency = {}): Promise<CompiledBartModel> {
+  static async load(files: CompiledBartFiles, options: OrtSessionOptions = {}, residency: SessionResidency = {}): Promise<CompiledBartModel> {
     const config = readJson(files.config);
     const generationJson = files.generationConfig !== undefined ? readJson(files.generationConfig) : config;
     const maxPositions = config["max_position_embeddings"];
     if (typeof maxPositions !== "number") throw new CompiledBartError("config.json has no numeric max_position_embeddings");
-    const opened: OnnxSession[] = [];
+    // The encoder's activations (attention over up to 1,024 tokens per article) are large and needed once
+    // per batch: no arena to keep them. Steps repeat the same small shapes: the arena recycles those.
+    const encoding = new PhaseSessions([files.encoder, files.crossKv], { ...options, enableCpuMemArena: false });
+    const decoding = new PhaseSessions([files.step], options);
     try {
-      // The encoder's activations (attention over up to 1,024 tokens per article) are large and needed once
-      // per batch: no arena to keep them. Steps repeat the same small shapes: the arena recycles those.
-      const encoding = new EncoderSessions(files.encoder, files.crossKv, { ...options, enableCpuMemArena: false }, residency.encoderPerCall ?? false);
-      opened.push(...(await encoding.open()));
-      opened.push(await OnnxSession.create(files.step, options));
+      // Both phases load now, so a model that does not load fails here (and openBart falls back).
+      await encoding.open();
+      await decoding.open();
       const table = files.encoderTable ? new TokenTable(files.encoderTable) : null;
       return new CompiledBartModel(
         encoding,
-        opened[2]!,
+        decoding,
+        residency.resident ?? false,
         files.shape,
         maxPositions,
         generationOptionsFromHfJson(generationJson),
@@ -243,7 +247,7 @@ export class CompiledBartModel implements TopKSeq2SeqModel<CompiledBartState> {
         new TokenTable(files.stepTable),
       );
     } catch (error) {
-      await Promise.all(opened.map((s) => s.release()));
+      await Promise.all([encoding.close(), decoding.close()]);
       throw error;
     }
   }
@@ -259,6 +263,8 @@ export class CompiledBartModel implements TopKSeq2SeqModel<CompiledBartState> {
     if (batch.length > this.maxPositionEmbeddings) {
       throw new CompiledBartError(`input of ${batch.length} tokens exceeds max_position_embeddings ${this.maxPositionEmbeddings}`);
     }
+    // The step's weights are not needed while encoding: the encoder's take their place.
+    if (!this.resident) await this.decoding.close();
     const { rows, length: S } = batch;
     const { heads, headDim } = this;
     // Each row's length without its trailing padding: the compiled encoder has no mask, so that padding
@@ -307,14 +313,14 @@ export class CompiledBartModel implements TopKSeq2SeqModel<CompiledBartState> {
         }
       }
     }
-    await this.encoding.encoded();
+    if (!this.resident) await this.encoding.close();
     const blocks = (chunk: number, pool: BufferPool) => new KvBlocks(2 * this.layers, heads, headDim, this.maxPositionEmbeddings, chunk, pool);
     return new CompiledBartState(groups, storage, blocks(PREFIX_CHUNK, this.prefixPool), blocks(SUFFIX_CHUNK, this.suffixPool), this.maxPositionEmbeddings);
   }
 
   /** One article through the encoder and the cross-kv graph: [2L, 1, heads, length, headDim]. */
   private async encodeRow(rowIds: Int32Array, rowMask: Int32Array): Promise<Float32Array> {
-    const [encoder, crossKvGraph] = await this.encoding.open();
+    const [encoder, crossKvGraph] = (await this.encoding.open()) as [OnnxSession, OnnxSession];
     const dims = [1, rowIds.length];
     const feeds: Record<string, ort.Tensor> = {};
     if (encoder.hasInput("attention_mask")) feeds["attention_mask"] = new ort.Tensor("int64", BigInt64Array.from(rowMask, BigInt), dims);
@@ -394,7 +400,7 @@ export class CompiledBartModel implements TopKSeq2SeqModel<CompiledBartState> {
     this.checkLive(state);
     const feeds = state.lastFeeds;
     if (!feeds) throw new CompiledBartError("replayLogits: no step to replay");
-    const outputs = await this.step.run(feeds, ["logits"]);
+    const outputs = await (await this.stepSession()).run(feeds, ["logits"]);
     return this.inRowOrder(state, outputs["logits"]!.data as Float32Array);
   }
 
@@ -434,7 +440,11 @@ export class CompiledBartModel implements TopKSeq2SeqModel<CompiledBartState> {
   async dispose(): Promise<void> {
     this.encoderTable?.close();
     this.stepTable.close();
-    await Promise.all([this.encoding.close(), this.step.release()]);
+    await Promise.all([this.encoding.close(), this.decoding.close()]);
+  }
+
+  private async stepSession(): Promise<OnnxSession> {
+    return (await this.decoding.open())[0]!;
   }
 
   private checkLive(state: CompiledBartState): void {
@@ -527,7 +537,7 @@ export class CompiledBartModel implements TopKSeq2SeqModel<CompiledBartState> {
       feeds[`suffix_key.${l}`] = new ort.Tensor("float32", state.suffix.view(2 * l, rows), [rows, heads, U, headDim]);
       feeds[`suffix_value.${l}`] = new ort.Tensor("float32", state.suffix.view(2 * l + 1, rows), [rows, heads, U, headDim]);
     }
-    const outputs = await this.step.run(feeds, fetch);
+    const outputs = await (await this.stepSession()).run(feeds, fetch);
     const newKv = outputs["new_kv"];
     if (!newKv) throw new CompiledBartError("step graph returned no new_kv");
     this.appendKv(state, newKv.data as Float32Array);
@@ -880,6 +890,6 @@ class BufferPool {
   }
 }
 
-export async function loadCompiledBart(files: CompiledBartFiles, options: OrtSessionOptions = {}, residency: EncoderResidency = {}): Promise<CompiledBartModel> {
+export async function loadCompiledBart(files: CompiledBartFiles, options: OrtSessionOptions = {}, residency: SessionResidency = {}): Promise<CompiledBartModel> {
   return CompiledBartModel.load(files, options, residency);
 }

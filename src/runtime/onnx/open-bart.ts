@@ -32,11 +32,10 @@ export interface OpenBartOptions extends OrtSessionOptions {
   /** Root for compiled graphs of read-only model folders (a subfolder per source file). */
   readonly compiledCacheDir?: string;
   /**
-   * Keep the compiled engine's encoder loaded between generate calls. By default it is loaded for a
-   * call's encoding and released before the call decodes, which lowers the peak by the encoder's weights
-   * (365 MB in fp32 for distilbart-cnn-6-6) at a few hundred milliseconds a call.
+   * Keep all of the compiled engine's sessions loaded. By default the encoder is released once a call's
+   * articles are encoded and the decoder step before the next call encodes (`phase-sessions.ts`).
    */
-  readonly encoderResident?: boolean;
+  readonly residentSessions?: boolean;
   /** Told before a compilation starts (it takes seconds, once per model file). */
   readonly onCompile?: (source: string, graph: CompiledGraph) => void;
 }
@@ -105,7 +104,7 @@ export async function openBart(files: BartSourceFiles, options: OpenBartOptions 
           ...(files.generationConfig ? { generationConfig: files.generationConfig } : {}),
         },
         session,
-        { encoderPerCall: !(options.encoderResident ?? false) },
+        { resident: options.residentSessions ?? false },
       );
       return { model, engine: "compiled" };
     } catch (error) {

@@ -5,7 +5,7 @@ import type { BartEngine, BartSourceFiles, CompiledGraph, OpenBartOptions } from
 
 export interface WorkerSetup {
   readonly files: BartSourceFiles;
-  readonly options: Pick<OpenBartOptions, "engine" | "compiledCacheDir" | "intraOpNumThreads" | "encoderResident">;
+  readonly options: Pick<OpenBartOptions, "engine" | "compiledCacheDir" | "intraOpNumThreads" | "residentSessions">;
   /** Int32Array view: slot 0 holds the id of a request to abort (0: none). */
   readonly abortFlags: SharedArrayBuffer;
 }
