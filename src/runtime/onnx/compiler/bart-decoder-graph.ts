@@ -44,7 +44,7 @@
  * a step's weight products serve all their rows at once (the products read every weight once per
  * step whatever the rows: on the full-size model, five 680-token and five 281-token articles in one
  * step took 15-17% less than in two steps, the step alone; ~7% less decoder time in the bench's
- * process). A group may be empty (B_g = 0): ONNX Runtime runs an empty attention.
+ * process). A group may be empty (B_g = 0): its products are then empty.
  */
 
 import type { BartDecoderWeights } from "./bart-weights.js";
