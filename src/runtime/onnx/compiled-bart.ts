@@ -34,6 +34,7 @@ import { TOKEN_EMBEDDINGS_INPUT, type TokenTableLocation } from "./compiler/toke
 import { PhaseSessions, type SessionResidency } from "./phase-sessions.js";
 import { OnnxSession, type OrtSessionOptions } from "./session.js";
 import { TokenTable } from "./token-table.js";
+import { BufferPool, KvBlocks } from "./kv-blocks.js";
 
 /** BART's learned positions start at 2 (`BartLearnedPositionalEmbedding.offset`). */
 const POSITION_OFFSET = 2;
@@ -113,7 +114,11 @@ export class CompiledBartState implements DecoderState {
   /** Article (cross-attention and prefix slot) of each row; rows are article-major, equally many per article. */
   article: Int32Array;
   articles: number;
-  pastLength = 0;
+  /**
+   * Decoder positions filled so far, per article: articles of a running batch joined at different steps,
+   * so each has its own length (and its rows their own position ids).
+   */
+  length: Int32Array;
   released = false;
   /** Self-attention positions shared by all beams of an article: blocks are articles. */
   readonly prefix: KvBlocks;
@@ -158,6 +163,7 @@ export class CompiledBartState implements DecoderState {
     this.prefix = prefix;
     this.suffix = suffix;
     this.prefixLength = new Int32Array(articles);
+    this.length = new Int32Array(articles);
     this.history = new Int32Array(articles * maxPositions);
     this.physical = Int32Array.from({ length: articles }, (_, i) => i);
     this.logical = Int32Array.from({ length: articles }, (_, i) => i);
@@ -408,11 +414,12 @@ export class CompiledBartModel implements TopKSeq2SeqModel<CompiledBartState> {
     this.checkLive(state);
     const rows = sourceRows.length;
     const newArticle = Int32Array.from(sourceRows, (s) => state.article[s]!);
-    if (state.pastLength > 0 && this.renameSlots(state, sourceRows)) {
+    const started = state.length.some((length) => length > 0);
+    if (started && this.renameSlots(state, sourceRows)) {
       state.lastFeeds = null;
       return;
     }
-    if (state.pastLength > 0) this.moveRows(state, sourceRows);
+    if (started) this.moveRows(state, sourceRows);
     state.physical = Int32Array.from({ length: rows }, (_, i) => i);
     state.logical = Int32Array.from({ length: rows }, (_, i) => i);
     // Articles still present, in row order (rows are article-major).
@@ -464,8 +471,7 @@ export class CompiledBartModel implements TopKSeq2SeqModel<CompiledBartState> {
     fetch: readonly string[],
   ): Promise<Record<string, ort.Tensor>> {
     const rows = state.rows;
-    const t = state.pastLength;
-    if (t + 1 > this.maxPositionEmbeddings) {
+    if (state.length.some((t) => t + 1 > this.maxPositionEmbeddings)) {
       throw new CompiledBartError(`decoder length would exceed max_position_embeddings ${this.maxPositionEmbeddings}; lower max_length`);
     }
     if (rows % state.articles !== 0) throw new CompiledBartError(`${rows} rows are not an equal number per article (${state.articles})`);
@@ -478,17 +484,20 @@ export class CompiledBartModel implements TopKSeq2SeqModel<CompiledBartState> {
     }
     const slotTokens = this.slotTokens.subarray(0, rows);
     const slotScores = this.slotScores.subarray(0, rows);
+    const positions = new BigInt64Array(rows);
     for (let slot = 0; slot < rows; slot++) {
       const row = state.logical[slot]!;
+      const t = state.length[state.article[slot]!]!;
       slotTokens[slot] = tokens[row]!;
       slotScores[slot] = beamScores[row] ?? 0;
       state.history[slot * M + t] = tokens[row]!;
+      positions[slot] = BigInt(t + POSITION_OFFSET);
     }
     let longestPrefix = 1;
     let longestSuffix = 1;
     for (let a = 0; a < state.articles; a++) {
       longestPrefix = Math.max(longestPrefix, state.prefixLength[a]!);
-      longestSuffix = Math.max(longestSuffix, t + 1 - state.prefixLength[a]!);
+      longestSuffix = Math.max(longestSuffix, state.length[a]! + 1 - state.prefixLength[a]!);
     }
     // Never an empty block: unfilled slots are masked, and ORT need not handle zero-length attention.
     state.prefix.ensure(state.articles, longestPrefix);
@@ -506,13 +515,13 @@ export class CompiledBartModel implements TopKSeq2SeqModel<CompiledBartState> {
       const prefixLength = state.prefixLength[state.article[r]!]!;
       const base = r * width;
       mask.fill(0, base, base + prefixLength);
-      mask.fill(0, base + P, base + P + (t - prefixLength));
+      mask.fill(0, base + P, base + P + (state.length[state.article[r]!]! - prefixLength));
       mask[base + width - 1] = 0;
     }
     this.topK[0] = BigInt(k);
     const feeds: Record<string, ort.Tensor> = {
       [TOKEN_EMBEDDINGS_INPUT]: this.stepTable.lookup(slotTokens, [rows, 1]),
-      position_ids: new ort.Tensor("int64", BigInt64Array.of(BigInt(t + POSITION_OFFSET)), [1]),
+      position_ids: new ort.Tensor("int64", positions, [rows]),
       self_mask: new ort.Tensor("float32", mask, [rows, 1, 1, width]),
       beam_scores: new ort.Tensor("float32", slotScores, [state.articles, perArticle]),
       processor_bias: new ort.Tensor("float32", this.bias.subarray(0, rows * this.vocabSize), [rows, this.vocabSize]),
@@ -549,12 +558,12 @@ export class CompiledBartModel implements TopKSeq2SeqModel<CompiledBartState> {
   private appendKv(state: CompiledBartState, newKv: Float32Array): void {
     const { heads, headDim } = this;
     const rows = state.rows;
-    const t = state.pastLength;
     const suffix = state.suffix;
     for (let p = 0; p < 2 * this.layers; p++) {
       const cache = suffix.buffers[p]!;
       for (let r = 0; r < rows; r++) {
-        const slot = t - state.prefixLength[state.article[r]!]!;
+        const article = state.article[r]!;
+        const slot = state.length[article]! - state.prefixLength[article]!;
         for (let h = 0; h < heads; h++) {
           const from = ((p * rows + r) * heads + h) * headDim;
           const to = suffix.offset(r, h, slot);
@@ -564,7 +573,7 @@ export class CompiledBartModel implements TopKSeq2SeqModel<CompiledBartState> {
         }
       }
     }
-    state.pastLength = t + 1;
+    for (let a = 0; a < state.articles; a++) state.length[a]!++;
   }
 
   /**
@@ -573,12 +582,12 @@ export class CompiledBartModel implements TopKSeq2SeqModel<CompiledBartState> {
    * values in every beam (the same graph computed them from the same tokens), so one beam's are copied.
    */
   private flushSharedPositions(state: CompiledBartState): void {
-    const t = state.pastLength;
     const beams = state.rows / state.articles;
     const M = state.maxPositions;
     const { heads, headDim } = this;
     const { prefix, suffix, history } = state;
     for (let a = 0; a < state.articles; a++) {
+      const t = state.length[a]!;
       const start = state.prefixLength[a]!;
       const first = a * beams;
       let agreed = start;
@@ -621,7 +630,6 @@ export class CompiledBartModel implements TopKSeq2SeqModel<CompiledBartState> {
     for (let i = 0; i < rows; i++) if (Math.floor(sourceRows[i]! / beams) !== Math.floor(i / beams)) return false;
     const { heads, headDim } = this;
     const M = state.maxPositions;
-    const t = state.pastLength;
     const suffix = state.suffix;
     const physical = new Int32Array(rows).fill(-1);
     const taken = new Uint8Array(rows);
@@ -641,7 +649,8 @@ export class CompiledBartModel implements TopKSeq2SeqModel<CompiledBartState> {
       physical[i] = free;
       const from = state.physical[sourceRows[i]!]!;
       const prefixLength = state.prefixLength[state.article[i]!]!;
-      const same = agreeingPositions(state, free, from, prefixLength);
+      const t = state.length[state.article[i]!]!;
+      const same = agreeingPositions(state, free, from, prefixLength, t);
       state.history.copyWithin(free * M + same, from * M + same, from * M + t);
       const start = same - prefixLength;
       const length = (t - same) * headDim;
@@ -671,32 +680,34 @@ export class CompiledBartModel implements TopKSeq2SeqModel<CompiledBartState> {
   private moveRows(state: CompiledBartState, rowSources: Int32Array): void {
     const rows = rowSources.length;
     const { heads, headDim } = this;
-    const t = state.pastLength;
     const M = state.maxPositions;
     const suffix = state.suffix;
     const oldBeams = state.rows / state.articles;
     const sourceRows = Int32Array.from(rowSources, (row) => state.physical[row]!);
+    // Suffix slots: position p of a row of article a is slot p - prefixLength[a] (rows keep their article).
+    const articleOfSlot = (slot: number): number => state.article[state.logical[slot]!]!;
+    const prefixOf = (slot: number): number => state.prefixLength[articleOfSlot(slot)]!;
+    const lengthOf = (slot: number): number => state.length[articleOfSlot(slot)]!;
     // Positions slot i already holds: its own article's, with the same tokens as its new source.
     const unchangedPrefix = new Int32Array(rows);
     for (let i = 0; i < rows; i++) {
       const source = sourceRows[i]!;
-      if (source === i) unchangedPrefix[i] = t;
-      else if (i < state.rows && Math.floor(i / oldBeams) === Math.floor(source / oldBeams)) unchangedPrefix[i] = agreeingPositions(state, i, source, 0);
+      if (source === i) unchangedPrefix[i] = lengthOf(source);
+      else if (i < state.rows && Math.floor(i / oldBeams) === Math.floor(source / oldBeams)) {
+        unchangedPrefix[i] = agreeingPositions(state, i, source, 0, lengthOf(source));
+      }
     }
     suffix.ensure(Math.max(rows, state.rows), 1);
     // Token histories: whole rows into the spare buffer, then swapped.
     if (this.historyNext.length < Math.max(rows, state.rows) * M) this.historyNext = new Int32Array(Math.max(rows, state.rows) * M);
     const nextHistory = this.historyNext;
-    for (let i = 0; i < rows; i++) nextHistory.set(state.history.subarray(sourceRows[i]! * M, sourceRows[i]! * M + t), i * M);
+    for (let i = 0; i < rows; i++) nextHistory.set(state.history.subarray(sourceRows[i]! * M, sourceRows[i]! * M + lengthOf(sourceRows[i]!)), i * M);
     if (state.history.length < nextHistory.length) state.history = new Int32Array(nextHistory.length);
     this.historyNext = state.history;
     state.history = nextHistory;
 
-    // Suffix slots: position p of a row of article a is slot p - prefixLength[a] (rows keep their article).
-    const articleOfSlot = (slot: number): number => state.article[state.logical[slot]!]!;
-    const prefixOf = (slot: number): number => state.prefixLength[articleOfSlot(slot)]!;
-    const from = (i: number): number => Math.max(0, Math.min(unchangedPrefix[i]!, t) - prefixOf(sourceRows[i]!));
-    const filledOf = (slot: number): number => t - prefixOf(slot);
+    const from = (i: number): number => Math.max(0, Math.min(unchangedPrefix[i]!, lengthOf(sourceRows[i]!)) - prefixOf(sourceRows[i]!));
+    const filledOf = (slot: number): number => lengthOf(slot) - prefixOf(slot);
     const overwritten = new Uint8Array(Math.max(rows, state.rows));
     for (let i = 0; i < rows; i++) if (sourceRows[i] !== i && from(i) < filledOf(sourceRows[i]!)) overwritten[i] = 1;
     const saved = new Map<number, { slot: number; start: number }>();
@@ -777,6 +788,7 @@ export class CompiledBartModel implements TopKSeq2SeqModel<CompiledBartState> {
       }
     }
     state.prefixLength = Int32Array.from(kept, (from) => state.prefixLength[from]!);
+    state.length = Int32Array.from(kept, (from) => state.length[from]!);
     state.articles = kept.length;
   }
 }
@@ -785,109 +797,11 @@ export class CompiledBartModel implements TopKSeq2SeqModel<CompiledBartState> {
  * How many leading positions two slots' token histories share, counting from `from` (positions before
  * it are known to agree). Slots of one article with the same tokens hold the same keys and values.
  */
-function agreeingPositions(state: CompiledBartState, slot: number, other: number, from: number): number {
-  const { history, maxPositions: M, pastLength: t } = state;
+function agreeingPositions(state: CompiledBartState, slot: number, other: number, from: number, t: number): number {
+  const { history, maxPositions: M } = state;
   let same = from;
   while (same < t && history[slot * M + same] === history[other * M + same]) same++;
   return same;
-}
-
-/**
- * Key and value buffers of every decoder layer (2L of them), each laid out [blocks, heads, capacity,
- * head_dim], where a block is a row or an article. The buffers are views of one allocation, large enough
- * for every position the model has, and are re-laid out from the back when the capacity grows: such an
- * allocation costs only the pages written, and no growth leaves a buffer behind for the garbage
- * collector. One allocation rather than 2L also keeps it far above the C allocator's mmap threshold:
- * a smaller one can come from the heap, where zeroing it touches every page. Slots past a block's
- * filled positions hold stale but finite numbers (earlier keys/values or zeros) that the step's mask
- * gives zero weight.
- */
-class KvBlocks {
-  buffers: Float32Array[] = [];
-  blockCapacity = 0;
-  capacity = 0;
-  private storage: Float32Array | null = null;
-
-  constructor(
-    private readonly parts: number,
-    private readonly heads: number,
-    private readonly headDim: number,
-    private readonly maxPositions: number,
-    private readonly chunk: number,
-    private readonly pool: BufferPool,
-  ) {}
-
-  /** Room for `blocks` blocks of `positions` positions, keeping every block's content. */
-  ensure(blocks: number, positions: number): void {
-    if (blocks <= this.blockCapacity && positions <= this.capacity) return;
-    const blockCapacity = Math.max(blocks, this.blockCapacity);
-    const capacity = positions <= this.capacity ? this.capacity : Math.min(Math.ceil(positions / this.chunk) * this.chunk, this.maxPositions);
-    const oldSpan = this.capacity * this.headDim;
-    const span = capacity * this.headDim;
-    const headBlocks = this.blockCapacity * this.heads;
-    if (blockCapacity === this.blockCapacity) {
-      // Backwards: block b moves to a later offset, over blocks already moved.
-      for (const buffer of this.buffers) for (let b = headBlocks - 1; b > 0; b--) buffer.copyWithin(b * span, b * oldSpan, (b + 1) * oldSpan);
-    } else {
-      const partSize = blockCapacity * this.heads * this.maxPositions * this.headDim;
-      const storage = this.pool.take(this.parts * partSize);
-      const buffers = Array.from({ length: this.parts }, (_, p) => storage.subarray(p * partSize, (p + 1) * partSize));
-      this.buffers.forEach((old, p) => {
-        for (let b = 0; b < headBlocks; b++) buffers[p]!.set(old.subarray(b * oldSpan, (b + 1) * oldSpan), b * span);
-      });
-      if (this.storage) this.pool.give(this.storage);
-      this.storage = storage;
-      this.buffers = buffers;
-    }
-    this.blockCapacity = blockCapacity;
-    this.capacity = capacity;
-  }
-
-  /** Element offset of (block, head, position) in the current layout. */
-  offset(block: number, head: number, position: number): number {
-    return ((block * this.heads + head) * this.capacity + position) * this.headDim;
-  }
-
-  /** The first `blocks` blocks of one buffer, for a step's feed. */
-  view(part: number, blocks: number): Float32Array {
-    return this.buffers[part]!.subarray(0, blocks * this.heads * this.capacity * this.headDim);
-  }
-
-  release(): void {
-    if (this.storage) this.pool.give(this.storage);
-    this.storage = null;
-    this.buffers = [];
-    this.blockCapacity = 0;
-    this.capacity = 0;
-  }
-}
-
-/**
- * Cache buffers kept from one batch to the next. A buffer's pages, once written, stay resident, so
- * reusing them costs nothing new, while a fresh buffer per batch would leave the old one's pages to
- * the garbage collector's timing. A batch uses a few per role (a suffix grows from one row per article
- * to one per beam); a take that no kept buffer fits drops them all, so the pool holds one generation.
- */
-class BufferPool {
-  private readonly free: Float32Array[] = [];
-
-  constructor(private readonly keep = 4) {}
-
-  /** The smallest kept buffer of at least `length` elements (contents undefined). */
-  take(length: number): Float32Array {
-    let index = -1;
-    this.free.forEach((b, i) => {
-      if (b.length >= length && (index < 0 || b.length < this.free[index]!.length)) index = i;
-    });
-    if (index >= 0) return this.free.splice(index, 1)[0]!;
-    // Too small for this batch: dropped, so the pool holds one generation of buffers.
-    this.free.length = 0;
-    return new Float32Array(length);
-  }
-
-  give(buffer: Float32Array): void {
-    if (this.free.length < this.keep) this.free.push(buffer);
-  }
 }
 
 export async function loadCompiledBart(files: CompiledBartFiles, options: OrtSessionOptions = {}, residency: SessionResidency = {}): Promise<CompiledBartModel> {

@@ -9,7 +9,8 @@
  *   token_embeddings [R, 1, d]      the rows of the token-embedding table for each row's input token, in the
  *                                   table's element type (dequantized in the graph); the caller reads them
  *                                   from the model file, so the table's pages are not mapped into the process
- *   position_ids [1] int64          past length + BART's offset 2
+ *   position_ids [R] int64          per row: its article's past length + BART's offset 2 (articles of a
+ *                                   running batch joined at different steps, so each row has its own)
  *   prefix_key.l, prefix_value.l    [B, H, P, D] per layer: the positions all beams of an article share,
  *                                   stored once per article (caller-owned, capacity P, read only)
  *   suffix_key.l, suffix_value.l    [R, H, U, D] per layer: each row's positions after its article's
@@ -90,7 +91,7 @@ export function buildStepGraph(weights: BartDecoderWeights, shape: BartShape, lo
   const eps = shape.layerNormEpsilon;
 
   const tableRows = g.input(TOKEN_EMBEDDINGS_INPUT, weights.embedTokens.weight.dataType, ["R", 1, dModel]);
-  const positionIds = g.input("position_ids", DataType.INT64, [1]);
+  const positionIds = g.input("position_ids", DataType.INT64, ["R"]);
   const selfMask = g.input("self_mask", DataType.FLOAT, ["R", 1, 1, "PU1"]);
   const groups = Array.from({ length: SOURCE_GROUPS }, (_, group) => group);
   const encoderBias = groups.map((group) => g.input(`encoder_bias.${group}`, DataType.FLOAT, [`B${group}`, 1, 1, `S${group}`]));
@@ -117,7 +118,7 @@ export function buildStepGraph(weights: BartDecoderWeights, shape: BartShape, lo
 
   let tokens = g.tableRows(weights.embedTokens, tableRows); // [R, 1, d]
   if (shape.embedScale !== 1) tokens = g.node("Mul", [tokens, g.float([shape.embedScale], [])]);
-  const positions = g.gather(weights.embedPositions, positionIds); // [1, d]
+  const positions = g.node("Unsqueeze", [g.gather(weights.embedPositions, positionIds), g.int64([1])]); // [R, 1, d]
   let h = g.layerNorm(g.node("Add", [tokens, positions]), weights.embeddingNorm, eps);
 
   const heads4 = (x: string): string => g.node("Transpose", [g.node("Reshape", [x, toHeads])], { perm: [0, 2, 1, 3] }); // [R, H, 1, D]
