@@ -63,6 +63,8 @@ export interface TopKStep {
   readonly bans: readonly number[];
   /** Candidates wanted per article. */
   readonly k: number;
+  /** Also hand back the step's logits ([rows, vocab], row order), for articles scored on the host. */
+  readonly logits?: boolean;
 }
 
 /**
@@ -76,7 +78,7 @@ export interface TopKSeq2SeqModel<S extends DecoderState = DecoderState> extends
    * Appends `tokens` ([rows], one per row) like `decode` with width 1, and returns per article the top
    * `k` candidate scores and their indices into [beams * vocab], best first: [articles * k] each.
    */
-  decodeTopK(state: S, tokens: Int32Array, step: TopKStep): Promise<{ scores: Float32Array; indices: Int32Array }>;
+  decodeTopK(state: S, tokens: Int32Array, step: TopKStep): Promise<{ scores: Float32Array; indices: Int32Array; logits?: Float32Array }>;
   /** The raw logits of the last `decodeTopK` step ([rows, vocab]), without changing the state. */
   replayLogits(state: S): Promise<Float32Array>;
 }
@@ -84,4 +86,27 @@ export interface TopKSeq2SeqModel<S extends DecoderState = DecoderState> extends
 export function supportsTopK<S extends DecoderState>(model: Seq2SeqModel<S>): model is TopKSeq2SeqModel<S> {
   const candidate = model as Partial<TopKSeq2SeqModel<S>>;
   return typeof candidate.decodeTopK === "function" && typeof candidate.replayLogits === "function";
+}
+
+/**
+ * A model whose decoder batch articles can join at any step and leave when done (continuous batching):
+ * each article has its own decoder length. Rows are article-major, `rowsPerArticle` rows each, in the
+ * order `articleKeys` gives; joining may reorder the articles (the keys say how), and `selectRows` that
+ * drops every row of an article removes it.
+ */
+export interface RunningBatchModel<S extends DecoderState = DecoderState> extends TopKSeq2SeqModel<S> {
+  /** A state with no article yet. */
+  openRunning(): S;
+  /**
+   * Encodes one article (`ids`, no padding) and adds it with `rows` identical rows and no decoder history,
+   * named `key`. Its first step then feeds the decoder prompt on each of its rows.
+   */
+  join(state: S, ids: Int32Array, rows: number, key: number): Promise<void>;
+  /** The articles' keys in row order. */
+  articleKeys(state: S): readonly number[];
+}
+
+export function supportsRunningBatch<S extends DecoderState>(model: Seq2SeqModel<S>): model is RunningBatchModel<S> {
+  const candidate = model as Partial<RunningBatchModel<S>>;
+  return supportsTopK(model) && typeof candidate.openRunning === "function" && typeof candidate.join === "function";
 }

@@ -28,13 +28,15 @@
 import { readFileSync } from "node:fs";
 import ort from "onnxruntime-node";
 import { generationOptionsFromHfJson, type GenerationOptions } from "../generation/generation-config.js";
-import type { DecoderState, TokenBatch, TopKSeq2SeqModel, TopKStep } from "../generation/seq2seq-model.js";
+import type { DecoderState, RunningBatchModel, TokenBatch, TopKStep } from "../generation/seq2seq-model.js";
 import type { BartShape } from "./compiler/bart-decoder-graph.js";
 import { TOKEN_EMBEDDINGS_INPUT, type TokenTableLocation } from "./compiler/token-table-location.js";
 import { PhaseSessions, type SessionResidency } from "./phase-sessions.js";
 import { OnnxSession, type OrtSessionOptions } from "./session.js";
 import { TokenTable } from "./token-table.js";
 import { BufferPool, KvBlocks } from "./kv-blocks.js";
+import { chooseGroup, growGroup, insertArticleRows, MASKED, writeArticleCross } from "./running-layout.js";
+import { SOURCE_GROUPS } from "./compiler/bart-decoder-graph.js";
 
 /** BART's learned positions start at 2 (`BartLearnedPositionalEmbedding.offset`). */
 const POSITION_OFFSET = 2;
@@ -47,8 +49,6 @@ const SUFFIX_CHUNK = 16;
  * Depends only on the article's own beams, so an article's numbers never depend on its batch-mates.
  */
 const FLUSH_POSITIONS = 16;
-/** HF masks padded source positions with float32's lowest value, not -inf. */
-const MASKED = -3.4028234663852886e38;
 
 export interface CompiledBartFiles {
   /** Encoder graph: the published one, or one compiled without its token table (then `encoderTable` is set). */
@@ -119,6 +119,8 @@ export class CompiledBartState implements DecoderState {
    * so each has its own length (and its rows their own position ids).
    */
   length: Int32Array;
+  /** The caller's name for each article, in article order (a running batch's articles move when one joins). */
+  keys: number[];
   released = false;
   /** Self-attention positions shared by all beams of an article: blocks are articles. */
   readonly prefix: KvBlocks;
@@ -164,6 +166,7 @@ export class CompiledBartState implements DecoderState {
     this.suffix = suffix;
     this.prefixLength = new Int32Array(articles);
     this.length = new Int32Array(articles);
+    this.keys = Array.from({ length: articles }, (_, i) => i);
     this.history = new Int32Array(articles * maxPositions);
     this.physical = Int32Array.from({ length: articles }, (_, i) => i);
     this.logical = Int32Array.from({ length: articles }, (_, i) => i);
@@ -174,7 +177,7 @@ function readJson(source: string | Readonly<Record<string, unknown>>): Readonly<
   return typeof source === "string" ? (JSON.parse(readFileSync(source, "utf8")) as Record<string, unknown>) : source;
 }
 
-export class CompiledBartModel implements TopKSeq2SeqModel<CompiledBartState> {
+export class CompiledBartModel implements RunningBatchModel<CompiledBartState> {
   readonly vocabSize: number;
   readonly hiddenSize: number;
   readonly layers: number;
@@ -199,7 +202,7 @@ export class CompiledBartModel implements TopKSeq2SeqModel<CompiledBartState> {
   /** Token history of the rows being reordered; swapped with the state's. */
   private historyNext: Int32Array = new Int32Array(0);
   /** Cross-attention buffers of finished batches (one per batch). */
-  private readonly crossPool = new BufferPool(1);
+  private readonly crossPool = new BufferPool(2);
 
   private constructor(
     private readonly encoding: PhaseSessions,
@@ -320,8 +323,7 @@ export class CompiledBartModel implements TopKSeq2SeqModel<CompiledBartState> {
       }
     }
     if (!this.resident) await this.encoding.close();
-    const blocks = (chunk: number, pool: BufferPool) => new KvBlocks(2 * this.layers, heads, headDim, this.maxPositionEmbeddings, chunk, pool);
-    return new CompiledBartState(groups, storage, blocks(PREFIX_CHUNK, this.prefixPool), blocks(SUFFIX_CHUNK, this.suffixPool), this.maxPositionEmbeddings);
+    return new CompiledBartState(groups, storage, this.cacheBlocks(PREFIX_CHUNK, this.prefixPool), this.cacheBlocks(SUFFIX_CHUNK, this.suffixPool), this.maxPositionEmbeddings);
   }
 
   /** One article through the encoder and the cross-kv graph: [2L, 1, heads, length, headDim]. */
@@ -368,7 +370,7 @@ export class CompiledBartModel implements TopKSeq2SeqModel<CompiledBartState> {
     return ordered;
   }
 
-  async decodeTopK(state: CompiledBartState, tokens: Int32Array, step: TopKStep): Promise<{ scores: Float32Array; indices: Int32Array }> {
+  async decodeTopK(state: CompiledBartState, tokens: Int32Array, step: TopKStep): Promise<{ scores: Float32Array; indices: Int32Array; logits?: Float32Array }> {
     this.checkLive(state);
     if (tokens.length !== state.rows) throw new CompiledBartError(`decodeTopK: ${tokens.length} tokens for ${state.rows} rows`);
     const bans = step.bans;
@@ -378,7 +380,7 @@ export class CompiledBartModel implements TopKSeq2SeqModel<CompiledBartState> {
     for (let i = 0; i < bans.length; i += 2) this.bias[slotOf[bans[i]!]! * vocab + bans[i + 1]!] = -Infinity;
     let outputs: Record<string, ort.Tensor>;
     try {
-      outputs = await this.run(state, tokens, step.beamScores, step.k, ["top_scores", "top_indices", "new_kv"]);
+      outputs = await this.run(state, tokens, step.beamScores, step.k, step.logits ? ["top_scores", "top_indices", "logits", "new_kv"] : ["top_scores", "top_indices", "new_kv"]);
     } finally {
       // Leave the bias zero for the next step; a replay of this step sets the same bans again.
       for (let i = 0; i < bans.length; i += 2) this.bias[slotOf[bans[i]!]! * vocab + bans[i + 1]!] = 0;
@@ -395,7 +397,40 @@ export class CompiledBartModel implements TopKSeq2SeqModel<CompiledBartState> {
       const row = state.logical[article * beams + (index - token) / vocab]!;
       indices[i] = (row - article * beams) * vocab + token;
     }
-    return { scores: outputs["top_scores"]!.data as Float32Array, indices };
+    const scores = outputs["top_scores"]!.data as Float32Array;
+    return step.logits ? { scores, indices, logits: this.inRowOrder(state, outputs["logits"]!.data as Float32Array) } : { scores, indices };
+  }
+
+  /** An empty running batch (`RunningBatchModel`): articles join it one at a time with `join`. */
+  openRunning(): CompiledBartState {
+    const groups = Array.from({ length: SOURCE_GROUPS }, () => new SourceGroup(0, 0, 0, new Float32Array(0), new Float32Array(0)));
+    return new CompiledBartState(groups, new Float32Array(0), this.cacheBlocks(PREFIX_CHUNK, this.prefixPool), this.cacheBlocks(SUFFIX_CHUNK, this.suffixPool), this.maxPositionEmbeddings);
+  }
+
+  /**
+   * Encodes one article and adds it to a running batch with `beams` rows (see running-layout.ts for where
+   * it goes). Both phases' sessions stay loaded: encoding and decoding now alternate step by step.
+   */
+  async join(state: CompiledBartState, ids: Int32Array, beams: number, key: number): Promise<void> {
+    this.checkLive(state);
+    if (ids.length > this.maxPositionEmbeddings) {
+      throw new CompiledBartError(`input of ${ids.length} tokens exceeds max_position_embeddings ${this.maxPositionEmbeddings}`);
+    }
+    if (state.articles > 0 && state.rows !== state.articles * beams) throw new CompiledBartError(`a running batch has ${state.rows / state.articles} rows per article, not ${beams}`);
+    const cross = await this.encodeRow(ids, new Int32Array(ids.length).fill(1));
+    const shape = { layers: this.layers, heads: this.heads, headDim: this.headDim, maxPositions: this.maxPositionEmbeddings };
+    const g = chooseGroup(state.groups, ids.length, this.maxPositionEmbeddings);
+    const make = (articles: number, capacity: number, width: number, crossKv: Float32Array, bias: Float32Array) => new SourceGroup(articles, capacity, width, crossKv, bias);
+    growGroup(state, g, ids.length, shape, this.crossPool, make);
+    const group = state.groups[g]!;
+    const at = g === 0 ? group.articles : state.articles;
+    insertArticleRows(state, at, beams, key);
+    writeArticleCross(group, group.articles, cross, ids.length, shape);
+    group.articles++;
+  }
+
+  articleKeys(state: CompiledBartState): readonly number[] {
+    return state.keys;
   }
 
   /**
@@ -440,6 +475,8 @@ export class CompiledBartModel implements TopKSeq2SeqModel<CompiledBartState> {
     state.prefix.release();
     state.suffix.release();
     if (state.crossStorage.length > 0) this.crossPool.give(state.crossStorage);
+    // A running batch's groups each own their buffer.
+    else for (const group of state.groups) if (group.crossKv.length > 0) this.crossPool.give(group.crossKv);
     state.crossStorage = new Float32Array(0);
     state.lastFeeds = null;
   }
@@ -452,6 +489,10 @@ export class CompiledBartModel implements TopKSeq2SeqModel<CompiledBartState> {
 
   private async stepSession(): Promise<OnnxSession> {
     return (await this.decoding.open())[0]!;
+  }
+
+  private cacheBlocks(chunk: number, pool: BufferPool): KvBlocks {
+    return new KvBlocks(2 * this.layers, this.heads, this.headDim, this.maxPositionEmbeddings, chunk, pool);
   }
 
   private checkLive(state: CompiledBartState): void {
@@ -789,6 +830,7 @@ export class CompiledBartModel implements TopKSeq2SeqModel<CompiledBartState> {
     }
     state.prefixLength = Int32Array.from(kept, (from) => state.prefixLength[from]!);
     state.length = Int32Array.from(kept, (from) => state.length[from]!);
+    state.keys = kept.map((from) => state.keys[from]!);
     state.articles = kept.length;
   }
 }
