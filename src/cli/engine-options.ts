@@ -7,6 +7,8 @@ import type { ExpertRegistry } from "../core/registry.js";
 import { selectExperts } from "../engine/expert-selection.js";
 import { createDefaultRegistry, EXPERT_GROUPS, type DefaultRegistryOptions } from "../experts/default-registry.js";
 import { UsageError } from "./exit-codes.js";
+import { DEFAULT_SUMMARY_STATE_MIB } from "../experts/neural/neural-summarizer-expert.js";
+import { SUMMARY_BATCHING_MODES, type SummaryBatching } from "../experts/neural/options.js";
 
 /**
  * The options that decide what the engine does to each item (experts, router, models, cleaning),
@@ -36,6 +38,7 @@ export interface EngineFlags {
   minLength?: number;
   numBeams?: number;
   summaryMemory?: number;
+  batching: SummaryBatching;
   cacheDir?: string;
 }
 
@@ -88,8 +91,13 @@ export function addEngineOptions(command: Command, { dryRun = true }: { dryRun?:
     .option("--num-beams <n>", "beam width (default: the model's generation config)", positiveInteger("--num-beams"))
     .option(
       "--summary-memory <MiB>",
-      "neural summariser: decoder state one generate call may hold (default 512; less is leaner, more is faster per article)",
+      `neural summariser: decoder state the running batch (or one static call) may hold (default ${DEFAULT_SUMMARY_STATE_MIB}; less is leaner, more is faster per article)`,
       positiveInteger("--summary-memory"),
+    )
+    .addOption(
+      new Option("--batching <mode>", "neural summariser: continuous (articles join the running decoder batch at every step and leave when done) or static (calls that run until their longest summary ends)")
+        .choices([...SUMMARY_BATCHING_MODES])
+        .default(SUMMARY_BATCHING_MODES[0]),
     )
     .option("--cache-dir <dir>", "model cache (default: the Hugging Face cache, $HF_HOME/hub)");
 }
@@ -118,6 +126,7 @@ export function registryOptions(flags: EngineFlags): DefaultRegistryOptions {
       long: flags.long,
       ...(flags.summarizerModel !== undefined ? { summarizerModel: flags.summarizerModel } : {}),
       ...(flags.summaryMemory !== undefined ? { stateMemoryMib: flags.summaryMemory } : {}),
+      batching: flags.batching,
       generation: {
         ...(flags.maxLength !== undefined ? { maxLength: flags.maxLength } : {}),
         ...(flags.minLength !== undefined ? { minLength: flags.minLength } : {}),

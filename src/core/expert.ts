@@ -99,8 +99,15 @@ export interface Expert<O extends ExpertOutput = ExpertOutput> {
   readonly description: string;
   /** What it needs to run, in words ("nothing: embedded", "model Xenova/distilbart-cnn-6-6"). */
   readonly requires: string;
-  /** Largest batch `analyze` should be given. */
+  /** Largest batch `analyze` should be given (a streaming expert: items outstanding at once). */
   readonly maxBatchSize: number;
+  /**
+   * A streaming expert batches by itself, across calls (the neural summariser's running decoder batch):
+   * the orchestrator then hands it each item as soon as it is routed, in its own `analyze` call, up to
+   * `maxBatchSize` items outstanding, and each item's output is used as soon as its call returns.
+   * Read when items are dispatched, so it may change once the expert has loaded.
+   */
+  readonly streaming?: boolean;
   /** ISO 639-3 codes of languages it handles well; undefined means any. Routers use it. */
   readonly languages?: readonly string[];
   /**

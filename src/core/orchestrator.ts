@@ -466,8 +466,11 @@ class ExpertDispatcher {
   }
 
   private pump(): void {
-    while (this.running < this.concurrency && this.queue.length > 0) {
-      const batch = this.queue.splice(0, Math.max(1, this.expert.maxBatchSize));
+    // A streaming expert batches across calls: one item a call, as many calls as it takes outstanding.
+    const streaming = this.expert.streaming === true;
+    const slots = streaming ? Math.max(1, this.expert.maxBatchSize) : this.concurrency;
+    while (this.running < slots && this.queue.length > 0) {
+      const batch = this.queue.splice(0, streaming ? 1 : Math.max(1, this.expert.maxBatchSize));
       this.running++;
       void this.runBatch(batch).finally(() => {
         this.running--;

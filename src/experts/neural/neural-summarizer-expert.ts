@@ -15,21 +15,28 @@
  * MAX_REDUCE_LEVELS times; at that bound a join that still does not fit the model is truncated.
  * `long: "truncate"` summarises the first window's worth of tokens.
  *
- * Batching: `analyze` runs in rounds. Each round collects the encoder inputs every unfinished
- * article needs next (its windows, or its join to re-summarise) and generates them all together, in
- * length-sorted sub-batches bounded by a padded-token budget, so short and long articles, and the
- * windows of one article, share generate calls.
+ * Batching, continuous (the default, on the compiled decoder): every encoder input (an article, a
+ * window of a long one, a join to re-summarise) goes on its own into the worker's running decoder batch,
+ * joins it at the next decoder step and comes back as soon as its own summary is done; an article's
+ * output is ready when its last input is. `analyze` may be called many times at once (`streaming`): the
+ * orchestrator hands over items as they arrive, and a `serve` request joins the batch already running.
+ *
+ * Batching, static (`batching: "static"`, and the published decoder graphs): `analyze` runs in rounds.
+ * Each round collects the encoder inputs every unfinished article needs next (its windows, or its join
+ * to re-summarise) and generates them all together, in length-sorted sub-batches bounded by a
+ * padded-token budget; a call lasts until its longest summary ends.
  */
 import type { Availability, Expert, ExpertContext, LoadContext, SummaryOutput } from "../../core/expert.js";
 import type { NewsItem } from "../../core/news-item.js";
 import type { GenerationOptions } from "../../runtime/generation/index.js";
 import type { GenerationTiming } from "../../runtime/worker/seq2seq-protocol.js";
+import type { GenerationProgress } from "../../runtime/worker/seq2seq-worker-client.js";
 import { HfTokenizer } from "../../runtime/tokenizer.js";
 import { emptyContentError, isBlank, itemFailure } from "../embedded/item-errors.js";
 import { lengthBatches, pairBatches } from "./length-batches.js";
 import { asUnavailable, probeExpertModel, readModelJson, resolveExpertModel } from "./model-access.js";
 import { type LongArticleStrategy, NEURAL_SUMMARIZER_NAME, type NeuralSummarizerOptions, resolveSummarizerOptions } from "./options.js";
-import { loadSeq2SeqModel, type Seq2SeqRunner } from "./seq2seq-loader.js";
+import { DEFAULT_RUNNING_BATCH, loadSeq2SeqModel, type Seq2SeqRunner } from "./seq2seq-loader.js";
 import { summarizationPipelineDefaults, summarizationPrefix } from "./summarization-settings.js";
 import { type EncoderPlan, encoderIds, planEncoderInputs, type SummaryInputContext } from "./summary-windows.js";
 
@@ -50,6 +57,11 @@ export interface NeuralSummaryOutput extends SummaryOutput {
   long_article?: LongArticleReport;
 }
 
+/**
+ * Static batching: up to 12 articles per call: on 2 cores the per-row decoder cost keeps falling up to
+ * ~32-48 beam rows (bench/), while the padded-token budget bounds the cross-attention cache.
+ */
+export const STATIC_CALL_ARTICLES = 12;
 /** Bound on map-reduce levels: a join that has not shrunk under the model window by then is truncated. */
 export const MAX_REDUCE_LEVELS = 4;
 /** ~4 full 1,024-token windows per generate call: 16 beams of cross-attention cache for the real model. */
@@ -117,16 +129,25 @@ export class NeuralSummarizerExpert implements Expert<NeuralSummaryOutput> {
   readonly description =
     "distilbart-cnn-6-6 abstractive summaries (ONNX), the tutorial's settings; long articles map-reduced over sentence windows";
   readonly requires: string;
-  // Up to 12 articles per call: on 2 cores the per-row decoder cost keeps falling up to ~32-48 beam rows
-  // (bench/), while the padded-token budget below bounds the cross-attention cache.
-  readonly maxBatchSize = 12;
+  readonly maxBatchSize: number;
 
   readonly options: NeuralSummarizerOptions;
   #loading: Promise<LoadedSummarizer> | undefined;
+  #engine: string | undefined;
 
   constructor(options: Partial<NeuralSummarizerOptions> = {}) {
     this.options = resolveSummarizerOptions(options);
     this.requires = `model ${this.options.summarizerModel} (${this.options.dtype})`;
+    // Streaming: items outstanding, so that an article waits to join whenever one leaves the batch.
+    this.maxBatchSize = this.options.batching === "continuous" ? 2 * DEFAULT_RUNNING_BATCH.maxArticles : STATIC_CALL_ARTICLES;
+  }
+
+  /**
+   * Items are taken one at a time as they arrive and each comes back when done (continuous batching on
+   * the compiled decoder); false for static batching, or once the published decoder graphs were loaded.
+   */
+  get streaming(): boolean {
+    return this.options.batching === "continuous" && this.#engine !== "published";
   }
 
   probe(): Promise<Availability> {
@@ -169,7 +190,12 @@ export class NeuralSummarizerExpert implements Expert<NeuralSummaryOutput> {
         ...(this.options.decoderEngine !== undefined ? { engine: this.options.decoderEngine } : {}),
         // The load context's warning channel (the CLI prints it on stderr); a bare library call, stderr.
         onNotice: this.options.onNotice ?? (context.warn ? (message) => context.warn!(message) : (message) => process.stderr.write(`news-moe: ${message}\n`)),
+        running: {
+          ...DEFAULT_RUNNING_BATCH,
+          ...(this.options.stateMemoryMib !== undefined ? { stateBudgetBytes: this.options.stateMemoryMib * 2 ** 20 } : {}),
+        },
       });
+      this.#engine = model.engine;
       const maxLength = typeof generation.maxLength === "number" ? generation.maxLength : positions;
       return {
         model,
@@ -211,6 +237,7 @@ export class NeuralSummarizerExpert implements Expert<NeuralSummaryOutput> {
 
   async analyze(items: readonly NewsItem[], context: ExpertContext): Promise<Array<NeuralSummaryOutput | Error>> {
     const model = await this.#loaded();
+    if (this.streaming) return Promise.all(items.map((item) => this.#summarizeOne(model, item, context)));
     const results: Array<NeuralSummaryOutput | Error | undefined> = new Array(items.length);
     let pending: ArticleState[] = [];
     items.forEach((item, index) => {
@@ -250,6 +277,28 @@ export class NeuralSummarizerExpert implements Expert<NeuralSummaryOutput> {
     return results.map((result, index) => result ?? itemFailure(items[index]!, new Error("no summary was produced")));
   }
 
+  /** One article through the running batch: its windows together, then each reduce level. */
+  async #summarizeOne(model: LoadedSummarizer, item: NewsItem, context: ExpertContext): Promise<NeuralSummaryOutput | Error> {
+    try {
+      if (isBlank(item.content)) return emptyContentError(item);
+      const plan = planEncoderInputs(model.input, item.content, this.options.long);
+      const state: ArticleState = { item: 0, level: 1, plan };
+      if (plan.mode !== "whole") {
+        state.report = { strategy: plan.mode, input_tokens: plan.inputTokens, windows: plan.windows.length, reduced: false, levels: 1 };
+      }
+      const progress = (p: GenerationProgress) => context.progress?.({ done: p.steps, total: undefined, unit: `decoder steps, ${p.rows} text${p.rows === 1 ? "" : "s"} in the batch` });
+      for (;;) {
+        const sequences = await Promise.all(state.plan.windows.map((window) => model.model.summarize(window.ids, model.generation, context.signal, progress)));
+        state.summaries = sequences.map((ids) => model.tokenizer.decode(ids, { skipSpecialTokens: true, cleanUpTokenizationSpaces: false }));
+        const outcome = this.#advance(model, state);
+        if (outcome !== "continue") return outcome;
+      }
+    } catch (error) {
+      if (context.signal?.aborted) throw error;
+      return itemFailure(item, error);
+    }
+  }
+
   /** Generates every pending article's current windows; writes `summaries`, or an Error on failure. */
   async #summarizeRound(
     model: LoadedSummarizer,
@@ -262,7 +311,7 @@ export class NeuralSummarizerExpert implements Expert<NeuralSummaryOutput> {
     for (const state of pending) state.summaries = new Array<string>(state.plan.windows.length);
     const budget = this.options.tokenBudget ?? DEFAULT_SUMMARY_TOKEN_BUDGET;
     const stateBudget = (this.options.stateMemoryMib ?? DEFAULT_SUMMARY_STATE_MIB) * 2 ** 20;
-    const maxRows = (width: number) => Math.min(this.maxBatchSize, Math.floor(stateBudget / model.stateBytes(width)));
+    const maxRows = (width: number) => Math.min(STATIC_CALL_ARTICLES, Math.floor(stateBudget / model.stateBytes(width)));
     const lengths = rows.map((r) => r.ids.length);
     const stateOf = (batch: readonly number[]) => batch.length * model.stateBytes(Math.max(...batch.map((i) => lengths[i]!)));
     const batches = lengthBatches(lengths, budget, maxRows);
@@ -270,7 +319,7 @@ export class NeuralSummarizerExpert implements Expert<NeuralSummaryOutput> {
     // one call: each step reads the weights once for both.
     const calls =
       model.model.sourceGroups >= 2
-        ? pairBatches(batches, (first, second) => first.length + second.length <= this.maxBatchSize && stateOf(first) + stateOf(second) <= stateBudget)
+        ? pairBatches(batches, (first, second) => first.length + second.length <= STATIC_CALL_ARTICLES && stateOf(first) + stateOf(second) <= stateBudget)
         : batches;
     for (const batch of calls) {
       context.signal?.throwIfAborted();

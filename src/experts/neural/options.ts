@@ -70,7 +70,15 @@ export interface NeuralSummarizerOptions extends NeuralModelOptions {
    * Default DEFAULT_SUMMARY_STATE_MIB (1024).
    */
   stateMemoryMib?: number;
+  /**
+   * "continuous" (default): articles join the running decoder batch at any step and leave when their
+   * summary is done; "static": generate calls that run until their longest summary ends.
+   */
+  batching: SummaryBatching;
 }
+
+export type SummaryBatching = "static" | "continuous";
+export const SUMMARY_BATCHING_MODES: readonly SummaryBatching[] = ["continuous", "static"];
 
 export interface NeuralSentimentOptions extends NeuralModelOptions {
   /** Hub id (`owner/name[@revision]`) or local directory in the transformers.js ONNX layout. */
@@ -107,6 +115,7 @@ export function resolveSummarizerOptions(options: Partial<NeuralSummarizerOption
     ...resolveModelOptions(options, NEURAL_SUMMARIZER_NAME),
     summarizerModel: options.summarizerModel ?? DEFAULT_SUMMARIZER_MODEL,
     long: options.long ?? "chunk",
+    batching: options.batching ?? "continuous",
     generation: {
       maxLength: options.generation?.maxLength ?? TUTORIAL_MAX_LENGTH,
       minLength: options.generation?.minLength ?? TUTORIAL_MIN_LENGTH,
@@ -117,6 +126,9 @@ export function resolveSummarizerOptions(options: Partial<NeuralSummarizerOption
     ...(options.stateMemoryMib !== undefined ? { stateMemoryMib: options.stateMemoryMib } : {}),
   };
   positiveInteger(NEURAL_SUMMARIZER_NAME, "stateMemoryMib", resolved.stateMemoryMib);
+  if (!SUMMARY_BATCHING_MODES.includes(resolved.batching)) {
+    throw new RangeError(`${NEURAL_SUMMARIZER_NAME}: batching must be ${SUMMARY_BATCHING_MODES.join(" or ")}, got ${String(resolved.batching)}`);
+  }
   if (resolved.long !== "chunk" && resolved.long !== "truncate") {
     throw new RangeError(`${NEURAL_SUMMARIZER_NAME}: long must be chunk or truncate, got ${String(resolved.long)}`);
   }

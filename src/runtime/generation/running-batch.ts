@@ -35,6 +35,8 @@ export interface RunningBatchOptions {
 
 /** Where the batch's time went, added up over its life. */
 export interface RunningBatchTiming {
+  /** Time the batch was at work (encoding, decoding, searching), added up. */
+  wallMs: number;
   encodeMs: number;
   decodeMs: number;
   reorderMs: number;
@@ -49,7 +51,7 @@ export interface RunningBatchTiming {
 }
 
 export function emptyRunningTiming(): RunningBatchTiming {
-  return { encodeMs: 0, decodeMs: 0, reorderMs: 0, steps: 0, rowSteps: 0, modelScoredSteps: 0, hostScoredSteps: 0, replayedSteps: 0 };
+  return { wallMs: 0, encodeMs: 0, decodeMs: 0, reorderMs: 0, steps: 0, rowSteps: 0, modelScoredSteps: 0, hostScoredSteps: 0, replayedSteps: 0 };
 }
 
 interface Job {
@@ -111,6 +113,7 @@ export class RunningBatch<S extends DecoderState> {
   }
 
   private async run(): Promise<void> {
+    let mark = performance.now();
     try {
       while (this.waiting.length > 0 || this.running.size > 0) {
         this.state ??= this.model.openRunning();
@@ -127,8 +130,11 @@ export class RunningBatch<S extends DecoderState> {
             this.state = null;
           }
         }
+        const now = performance.now();
+        this.timing.wallMs += now - mark;
         // Let new submissions (and cancellations) in between steps.
         await nextTurn();
+        mark = performance.now();
       }
     } finally {
       if (this.state) this.model.release(this.state);

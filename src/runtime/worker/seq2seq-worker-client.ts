@@ -41,6 +41,8 @@ function workerScript(): string {
 
 interface Pending {
   resolve: (value: { sequences: number[][]; sequencesScores?: number[] }) => void;
+  /** A submitted article (running batch): heartbeats of the whole batch reach it. */
+  submitted?: boolean;
   reject: (error: Error) => void;
   onProgress?: (progress: GenerationProgress) => void;
 }
@@ -141,6 +143,45 @@ export class Seq2SeqWorkerClient {
     });
   }
 
+  /**
+   * One article into the worker's running decoder batch (continuous batching): it joins at the next step
+   * boundary and resolves with its best sequence as soon as its own search is done. An abort takes it
+   * out of the batch at the next boundary.
+   */
+  submit(
+    inputIds: readonly number[],
+    options: GenerationOptions,
+    signal?: AbortSignal,
+    onProgress?: (progress: GenerationProgress) => void,
+  ): Promise<number[]> {
+    if (this.closed) return Promise.reject(this.closed);
+    signal?.throwIfAborted();
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      const onAbort = (): void => this.worker.postMessage({ type: "cancel", id } satisfies ToWorker);
+      signal?.addEventListener("abort", onAbort, { once: true });
+      const done = (): void => {
+        signal?.removeEventListener("abort", onAbort);
+        this.pending.delete(id);
+        if (this.pending.size === 0) this.worker.unref();
+      };
+      this.pending.set(id, {
+        resolve: (value) => {
+          done();
+          resolve(value.sequences[0]!);
+        },
+        reject: (error) => {
+          done();
+          reject(signal?.aborted ? (signal.reason ?? error) : error);
+        },
+        submitted: true,
+        ...(onProgress ? { onProgress } : {}),
+      });
+      this.worker.ref();
+      this.worker.postMessage({ type: "submit", id, inputIds, options } satisfies ToWorker);
+    });
+  }
+
   /** Releases the model and stops the worker. */
   dispose(): Promise<void> {
     this.disposing ??= new Promise<void>((resolve) => {
@@ -157,7 +198,12 @@ export class Seq2SeqWorkerClient {
 
   private onMessage(message: FromWorker): void {
     if (message.type === "progress") this.pending.get(message.id)?.onProgress?.({ steps: message.steps, rows: message.rows });
-    else if (message.type === "result") {
+    else if (message.type === "batch-progress") {
+      for (const request of this.pending.values()) if (request.submitted) request.onProgress?.({ steps: message.steps, rows: message.articles });
+    } else if (message.type === "summary") {
+      addTiming(this.timing, message.timing);
+      this.pending.get(message.id)?.resolve({ sequences: [message.sequence], ...(message.score !== undefined ? { sequencesScores: [message.score] } : {}) });
+    } else if (message.type === "result") {
       addTiming(this.timing, message.timing);
       this.pending.get(message.id)?.resolve({
         sequences: message.sequences,

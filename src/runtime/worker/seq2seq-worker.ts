@@ -10,7 +10,8 @@
 
 import { parentPort, workerData } from "node:worker_threads";
 import { generate } from "../generation/generate.js";
-import type { Seq2SeqModel } from "../generation/seq2seq-model.js";
+import type { DecoderState, Seq2SeqModel } from "../generation/seq2seq-model.js";
+import { RunningBatches } from "./running-batches.js";
 import { openBart, type OpenedBart } from "../onnx/open-bart.js";
 import { emptyTiming, serializeError, type FromWorker, type GenerationTiming, type ToWorker, type WorkerSetup } from "./seq2seq-protocol.js";
 
@@ -28,7 +29,7 @@ const TIMED: Record<string, keyof GenerationTiming> = {
 };
 
 /** The model with a check before every decoder step (abort requests, progress) and its time accounted. */
-function watched<M extends Seq2SeqModel>(model: M, timing: GenerationTiming, beforeStep: () => void): M {
+function watched<M extends Seq2SeqModel>(model: M, timing: GenerationTiming, beforeStep: (rows: number) => void): M {
   return new Proxy(model, {
     get(target, property) {
       const value = Reflect.get(target, property, target) as unknown;
@@ -36,7 +37,7 @@ function watched<M extends Seq2SeqModel>(model: M, timing: GenerationTiming, bef
       const slot = typeof property === "string" ? TIMED[property] : undefined;
       if (!slot) return (value as (...a: unknown[]) => unknown).bind(target);
       return (...args: unknown[]) => {
-        if (property === "decode" || property === "decodeTopK") beforeStep();
+        if (property === "decode" || property === "decodeTopK") beforeStep((args[0] as DecoderState).rows);
         const started = performance.now();
         const result = (value as (...a: unknown[]) => unknown).apply(target, args);
         if (result instanceof Promise) return result.finally(() => (timing[slot] += performance.now() - started));
@@ -60,11 +61,22 @@ async function main(): Promise<void> {
   }
   post({ type: "ready", engine: opened.engine, ...(opened.fallbackReason ? { fallbackReason: opened.fallbackReason } : {}) });
 
-  // Requests run one after another: the model has one set of sessions and the cores are shared anyway.
+  // Generate requests run one after another: the model has one set of sessions and the cores are shared
+  // anyway. Submitted articles go to the running batch, which steps between the worker's other work.
   let queue = Promise.resolve();
+  const batches = new RunningBatches(opened.model, setup, post);
   port.on("message", (message: ToWorker) => {
+    if (message.type === "submit") {
+      batches.submit(message);
+      return;
+    }
+    if (message.type === "cancel") {
+      batches.cancel(message.id);
+      return;
+    }
     if (message.type === "dispose") {
       queue = queue.then(async () => {
+        await batches.idle();
         await opened.model.dispose();
         post({ type: "disposed" });
         port.close();
@@ -80,9 +92,10 @@ async function run(opened: OpenedBart, request: Extract<ToWorker, { type: "gener
   const timing = emptyTiming();
   let steps = 0;
   let lastReport = performance.now();
-  const model = watched(opened.model, timing, () => {
+  const model = watched(opened.model, timing, (rows) => {
     if (Atomics.load(abortFlags, 0) === request.id) controller.abort(new Error("generation aborted"));
     steps++;
+    timing.rowSteps += rows;
     const now = performance.now();
     if (now - lastReport >= 1000) {
       lastReport = now;
