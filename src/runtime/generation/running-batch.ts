@@ -145,11 +145,12 @@ export class RunningBatch<S extends DecoderState> {
   /** Adds waiting articles while they fit, spending at most `joinStallMs` of encoding while others decode. */
   private async admit(state: S): Promise<void> {
     let spent = 0;
-    let joined = 0;
+    // Articles already decoding wait for what this boundary encodes; an idle batch takes all that fit.
+    const decoding = this.running.size > 0;
     while (this.waiting.length > 0 && this.running.size < this.options.maxArticles) {
       const job = this.waiting[0]!;
       if (this.running.size > 0 && this.usedBytes + job.bytes > this.options.stateBudget) break;
-      if (this.running.size > 0 && joined > 0 && spent >= this.options.joinStallMs) break;
+      if (decoding && spent >= this.options.joinStallMs) break;
       this.waiting.shift();
       if (job.signal?.aborted) {
         job.reject(abortReason(job.signal));
@@ -171,7 +172,6 @@ export class RunningBatch<S extends DecoderState> {
       job.beams = new ArticleBeams(this.config, this.processors, this.model.vocabSize);
       this.running.set(job.key, job);
       this.usedBytes += job.bytes;
-      joined++;
     }
   }
 
