@@ -10,12 +10,12 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generate, generationOptionsFromHfJson, type SearchStats } from "../src/runtime/generation/index.js";
 import { loadBartOnnx } from "../src/runtime/onnx/bart-onnx.js";
-import { loadCompiledBart, sourceGroupCut, type CompiledBartModel } from "../src/runtime/onnx/compiled-bart.js";
+import { sourceGroupCut, type CompiledBartModel } from "../src/runtime/onnx/compiled-bart.js";
 import { BART_COMPILER_VERSION, compileBartDecoder } from "../src/runtime/onnx/compiler/compile-bart.js";
-import { compileBartEncoder } from "../src/runtime/onnx/compiler/compile-bart-encoder.js";
 import { loadOnnxModel } from "../src/runtime/onnx/compiler/onnx-proto.js";
 import { openBart } from "../src/runtime/onnx/open-bart.js";
 import { calls, expectScores, MODEL_DIR } from "./helpers/summarization-references.js";
+import { compiledTinyBart } from "./helpers/compiled-tiny-bart.js";
 
 const config = JSON.parse(readFileSync(join(MODEL_DIR, "config.json"), "utf8")) as Record<string, unknown>;
 const generationConfig = JSON.parse(readFileSync(join(MODEL_DIR, "generation_config.json"), "utf8")) as Record<string, unknown>;
@@ -29,20 +29,8 @@ beforeAll(() => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** The model as `openBart` loads it: fp32 with the compiled encoder, int8 with the published quantized one. */
-async function compiledModel(source: string, quantized = false, resident = true): Promise<CompiledBartModel> {
-  const compiled = await compileBartDecoder(join(dir, "onnx", source), { config });
-  const encoder = quantized ? null : await compileBartEncoder(join(dir, "onnx", "encoder_model.onnx"), { config });
-  return loadCompiledBart(
-    {
-      encoder: encoder?.graph ?? join(dir, "onnx", "encoder_model_quantized.onnx"),
-      ...(encoder ? { encoderTable: encoder.table } : {}),
-      ...compiled,
-      config,
-      generationConfig,
-    },
-    { intraOpNumThreads: 1 },
-    { resident },
-  );
+function compiledModel(source: string, quantized = false, resident = true): Promise<CompiledBartModel> {
+  return compiledTinyBart(dir, source, quantized, resident);
 }
 
 // The second source runs as openBart loads it by default: the encoder released once a call is encoded

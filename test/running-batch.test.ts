@@ -5,20 +5,17 @@
  * step 0, 1, 17 or 60 beside articles at other depths; int8 likewise, against the static search on the
  * same int8 graphs.
  */
-import { cpSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { cpSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildLogitsProcessors, generate, generationOptionsFromHfJson, resolveForModel } from "../src/runtime/generation/index.js";
 import type { ArticleResult } from "../src/runtime/generation/article-beams.js";
 import { RunningBatch, type RunningBatchOptions } from "../src/runtime/generation/running-batch.js";
-import { loadCompiledBart, type CompiledBartModel } from "../src/runtime/onnx/compiled-bart.js";
-import { compileBartDecoder } from "../src/runtime/onnx/compiler/compile-bart.js";
-import { compileBartEncoder } from "../src/runtime/onnx/compiler/compile-bart-encoder.js";
+import type { CompiledBartModel } from "../src/runtime/onnx/compiled-bart.js";
 import { calls, expectScores, MODEL_DIR, type Call } from "./helpers/summarization-references.js";
+import { compiledTinyBart, tinyGenerationConfig as generationConfig } from "./helpers/compiled-tiny-bart.js";
 
-const config = JSON.parse(readFileSync(join(MODEL_DIR, "config.json"), "utf8")) as Record<string, unknown>;
-const generationConfig = JSON.parse(readFileSync(join(MODEL_DIR, "generation_config.json"), "utf8")) as Record<string, unknown>;
 const TUTORIAL = JSON.stringify({ max_length: 300, min_length: 30, do_sample: false });
 const PAD = 1;
 let dir: string;
@@ -29,20 +26,8 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-async function compiledModel(quantized: boolean): Promise<CompiledBartModel> {
-  const suffix = quantized ? "_quantized" : "";
-  const compiled = await compileBartDecoder(join(dir, "onnx", `decoder_model_merged${suffix}.onnx`), { config });
-  const encoder = quantized ? null : await compileBartEncoder(join(dir, "onnx", "encoder_model.onnx"), { config });
-  return loadCompiledBart(
-    {
-      encoder: encoder?.graph ?? join(dir, "onnx", "encoder_model_quantized.onnx"),
-      ...(encoder ? { encoderTable: encoder.table } : {}),
-      ...compiled,
-      config,
-      generationConfig,
-    },
-    { intraOpNumThreads: 1 },
-  );
+function compiledModel(quantized: boolean): Promise<CompiledBartModel> {
+  return compiledTinyBart(dir, quantized ? "decoder_model_merged_quantized.onnx" : "decoder_model_merged.onnx", quantized);
 }
 
 /** One article of a reference call: its encoder ids without padding, and HF's rows for it. */

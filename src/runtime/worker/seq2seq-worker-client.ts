@@ -42,7 +42,7 @@ function workerScript(): string {
 interface Pending {
   resolve: (value: { sequences: number[][]; sequencesScores?: number[] }) => void;
   /** A submitted article (running batch): heartbeats of the whole batch reach it. */
-  submitted?: boolean;
+  submitted: boolean;
   reject: (error: Error) => void;
   onProgress?: (progress: GenerationProgress) => void;
 }
@@ -114,16 +114,42 @@ export class Seq2SeqWorkerClient {
     signal?: AbortSignal,
     onProgress?: (progress: GenerationProgress) => void,
   ): Promise<{ sequences: number[][]; sequencesScores?: number[] }> {
+    // The worker is inside a generate call while this one runs: the abort goes through shared memory.
+    return this.request((id) => ({ type: "generate", id, inputIds, options }), (id) => Atomics.store(this.abortFlags, 0, id), false, signal, onProgress);
+  }
+
+  /**
+   * One article into the worker's running decoder batch (continuous batching): it joins at the next step
+   * boundary and resolves with its best sequence as soon as its own search is done. An abort takes it
+   * out of the batch at the next boundary (the running batch reads messages between steps).
+   */
+  async submit(
+    inputIds: readonly number[],
+    options: GenerationOptions,
+    signal?: AbortSignal,
+    onProgress?: (progress: GenerationProgress) => void,
+  ): Promise<number[]> {
+    const cancel = (id: number): void => this.worker.postMessage({ type: "cancel", id } satisfies ToWorker);
+    const { sequences } = await this.request((id) => ({ type: "submit", id, inputIds, options }), cancel, true, signal, onProgress);
+    return sequences[0]!;
+  }
+
+  /** Sends one request and tracks it until the worker answers; `onAbort` tells the worker to stop it. */
+  private request(
+    message: (id: number) => ToWorker,
+    onAbort: (id: number) => void,
+    submitted: boolean,
+    signal: AbortSignal | undefined,
+    onProgress: ((progress: GenerationProgress) => void) | undefined,
+  ): Promise<{ sequences: number[][]; sequencesScores?: number[] }> {
     if (this.closed) return Promise.reject(this.closed);
     signal?.throwIfAborted();
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      const onAbort = (): void => {
-        Atomics.store(this.abortFlags, 0, id);
-      };
-      signal?.addEventListener("abort", onAbort, { once: true });
+      const abort = (): void => onAbort(id);
+      signal?.addEventListener("abort", abort, { once: true });
       const done = (): void => {
-        signal?.removeEventListener("abort", onAbort);
+        signal?.removeEventListener("abort", abort);
         this.pending.delete(id);
         if (this.pending.size === 0) this.worker.unref();
       };
@@ -136,49 +162,11 @@ export class Seq2SeqWorkerClient {
           done();
           reject(signal?.aborted ? (signal.reason ?? error) : error);
         },
+        submitted,
         ...(onProgress ? { onProgress } : {}),
       });
       this.worker.ref();
-      this.worker.postMessage({ type: "generate", id, inputIds, options } satisfies ToWorker);
-    });
-  }
-
-  /**
-   * One article into the worker's running decoder batch (continuous batching): it joins at the next step
-   * boundary and resolves with its best sequence as soon as its own search is done. An abort takes it
-   * out of the batch at the next boundary.
-   */
-  submit(
-    inputIds: readonly number[],
-    options: GenerationOptions,
-    signal?: AbortSignal,
-    onProgress?: (progress: GenerationProgress) => void,
-  ): Promise<number[]> {
-    if (this.closed) return Promise.reject(this.closed);
-    signal?.throwIfAborted();
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      const onAbort = (): void => this.worker.postMessage({ type: "cancel", id } satisfies ToWorker);
-      signal?.addEventListener("abort", onAbort, { once: true });
-      const done = (): void => {
-        signal?.removeEventListener("abort", onAbort);
-        this.pending.delete(id);
-        if (this.pending.size === 0) this.worker.unref();
-      };
-      this.pending.set(id, {
-        resolve: (value) => {
-          done();
-          resolve(value.sequences[0]!);
-        },
-        reject: (error) => {
-          done();
-          reject(signal?.aborted ? (signal.reason ?? error) : error);
-        },
-        submitted: true,
-        ...(onProgress ? { onProgress } : {}),
-      });
-      this.worker.ref();
-      this.worker.postMessage({ type: "submit", id, inputIds, options } satisfies ToWorker);
+      this.worker.postMessage(message(id));
     });
   }
 
