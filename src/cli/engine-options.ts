@@ -6,6 +6,7 @@ import type { Task } from "../core/expert.js";
 import type { ExpertRegistry } from "../core/registry.js";
 import { selectExperts } from "../engine/expert-selection.js";
 import { createDefaultRegistry, EXPERT_GROUPS, type DefaultRegistryOptions } from "../experts/default-registry.js";
+import { SUMMARY_BATCHING_MODES, type SummaryBatching } from "../experts/neural/options.js";
 import { UsageError } from "./exit-codes.js";
 
 /**
@@ -36,6 +37,7 @@ export interface EngineFlags {
   minLength?: number;
   numBeams?: number;
   summaryMemory?: number;
+  batching?: SummaryBatching;
   cacheDir?: string;
 }
 
@@ -91,6 +93,10 @@ export function addEngineOptions(command: Command, { dryRun = true }: { dryRun?:
       "neural summariser: decoder state one generate call may hold (default 512; less is leaner, more is faster per article)",
       positiveInteger("--summary-memory"),
     )
+    .addOption(
+      new Option("--batching <mode>", "neural summariser: static (a generate call runs until its longest summary ends) or continuous (articles join and leave the running batch at every step)")
+        .choices(SUMMARY_BATCHING_MODES),
+    )
     .option("--cache-dir <dir>", "model cache (default: the Hugging Face cache, $HF_HOME/hub)");
 }
 
@@ -118,6 +124,7 @@ export function registryOptions(flags: EngineFlags): DefaultRegistryOptions {
       long: flags.long,
       ...(flags.summarizerModel !== undefined ? { summarizerModel: flags.summarizerModel } : {}),
       ...(flags.summaryMemory !== undefined ? { stateMemoryMib: flags.summaryMemory } : {}),
+      ...(flags.batching !== undefined ? { batching: flags.batching } : {}),
       generation: {
         ...(flags.maxLength !== undefined ? { maxLength: flags.maxLength } : {}),
         ...(flags.minLength !== undefined ? { minLength: flags.minLength } : {}),

@@ -6,6 +6,13 @@ export const NEURAL_SENTIMENT_NAME = "SentimentAnalysisLLMExpert";
 
 export type LongArticleStrategy = "chunk" | "truncate";
 
+/**
+ * How the summariser's decoder batches articles: "static" runs each generate call until its longest
+ * summary ends; "continuous" lets articles join the running batch and leave it at every step.
+ */
+export type SummaryBatching = "static" | "continuous";
+export const SUMMARY_BATCHING_MODES: readonly SummaryBatching[] = ["static", "continuous"];
+
 /** The tutorial's call: `summarizer(content, max_length=300, min_length=30, do_sample=False)`. */
 export const TUTORIAL_MAX_LENGTH = 300;
 export const TUTORIAL_MIN_LENGTH = 30;
@@ -70,6 +77,8 @@ export interface NeuralSummarizerOptions extends NeuralModelOptions {
    * Default DEFAULT_SUMMARY_STATE_MIB (1024).
    */
   stateMemoryMib?: number;
+  /** Decoder batching (see SummaryBatching); default "continuous". */
+  batching?: SummaryBatching;
 }
 
 export interface NeuralSentimentOptions extends NeuralModelOptions {
@@ -115,7 +124,11 @@ export function resolveSummarizerOptions(options: Partial<NeuralSummarizerOption
     ...(options.onNotice !== undefined ? { onNotice: options.onNotice } : {}),
     ...(options.decoderEngine !== undefined ? { decoderEngine: options.decoderEngine } : {}),
     ...(options.stateMemoryMib !== undefined ? { stateMemoryMib: options.stateMemoryMib } : {}),
+    batching: options.batching ?? "continuous",
   };
+  if (!SUMMARY_BATCHING_MODES.includes(resolved.batching as SummaryBatching)) {
+    throw new RangeError(`${NEURAL_SUMMARIZER_NAME}: batching must be static or continuous, got ${String(resolved.batching)}`);
+  }
   positiveInteger(NEURAL_SUMMARIZER_NAME, "stateMemoryMib", resolved.stateMemoryMib);
   if (resolved.long !== "chunk" && resolved.long !== "truncate") {
     throw new RangeError(`${NEURAL_SUMMARIZER_NAME}: long must be chunk or truncate, got ${String(resolved.long)}`);
