@@ -3,8 +3,9 @@
  * percentiles, and the token-identity tally (including batch padding after EOS).
  */
 import { describe, expect, it } from "vitest";
-import { buildReport, markdownTable } from "../bench/src/report.js";
+import { buildReport, lengthTable, markdownTable } from "../bench/src/report.js";
 import { percentile } from "../bench/src/stats.js";
+import { decoderRows, histogramPercentile, lengthStats } from "../bench/src/summary-stats.js";
 import { compareTokens, unpadSequence } from "../bench/src/token-identity.js";
 import type { RunnerResult } from "../bench/src/types.js";
 
@@ -95,5 +96,47 @@ describe("bench report", () => {
     expect(unpadSequence([2, 0, 9, 2, 1, 1], 2)).toEqual([2, 0, 9, 2]);
     expect(compareTokens(unpadSequence([2, 0, 9, 2, 1], 2), [2, 0, 9, 2])).toEqual({ identical: true, length: 4, baseline_length: 4 });
     expect(compareTokens([2, 0, 9], [2, 0, 9, 2])).toMatchObject({ identical: false, first_difference: 3 });
+  });
+
+  it("describes the summaries' lengths from their exact ids, with the shares the realistic workload is held to", () => {
+    // 10 lengths: 20, 30, ..., 110 generated tokens, and one at the 300 cap (299 after the start token).
+    const lengths = [20, 30, 40, 50, 60, 70, 80, 90, 110, 299];
+    const stats = lengthStats(lengths, 300)!;
+    expect(stats).toMatchObject({ summaries: 10, max: 299, at_cap: 1, share_under_50: 0.3, share_over_110: 0.1 });
+    expect(stats.mean).toBeCloseTo(84.9);
+    expect(stats.p50).toBe(65);
+    expect(stats.p10).toBeCloseTo(29); // NumPy: 20 + 0.9 * (30 - 20)
+    expect(lengthStats([], 300)).toBeUndefined();
+  });
+
+  it("reads decoder rows per step from the timing where the engine reports them, else leaves them out", () => {
+    expect(decoderRows({ steps: 10, rowSteps: 250 })).toEqual({ steps: 10, rows_per_step_mean: 25 });
+    expect(decoderRows({ steps: 4, encodeMs: 1 })).toEqual({ steps: 4 });
+    expect(decoderRows({ encodeMs: 1 })).toBeUndefined();
+    // 10 steps: one of 4 rows, one of 8, eight of 20: the 10th percentile (nearest rank 1) is 4, the 20th is 8.
+    const histogram = Array.from({ length: 21 }, (_, rows) => (rows === 4 || rows === 8 ? 1 : rows === 20 ? 8 : 0));
+    expect(histogramPercentile(histogram, 10)).toBe(4);
+    expect(histogramPercentile(histogram, 20)).toBe(8);
+    expect(histogramPercentile(histogram, 50)).toBe(20);
+    expect(histogramPercentile([0, 0], 10)).toBeUndefined();
+    expect(decoderRows({ steps: 10, rowSteps: 172, rowsHistogram: histogram })).toEqual({ steps: 10, rows_per_step_mean: 17.2, rows_per_step_p10: 4 });
+  });
+
+  it("puts lengths, steps, rows per step and the time split in one table, with dashes for what a system does not report", () => {
+    const tutorial = result("tutorial", 40, [{ id: "a", ids: [2, 0, 5, 2], latency: 20 }, { id: "b", ids: [2, 0, 6, 7, 2], latency: 20 }], 2_000_000);
+    const ours = result("news-moe-fp32", 10, [{ id: "a", ids: [2, 0, 5, 2], latency: 10 }, { id: "b", ids: [2, 0, 6, 7, 2], latency: 10 }], 1_000_000);
+    ours.phases[0]!.summarizer_timing = { encodeMs: 1500, decodeMs: 4000, steps: 4, rowSteps: 24 };
+    ours.phases[0]!.sentiment_ms = 700;
+    const reports = buildReport(
+      [
+        { system: "tutorial", label: "tutorial", result: tutorial },
+        { system: "news-moe-fp32", label: "fp32", result: ours },
+      ],
+      "tutorial",
+      ["news-moe-fp32"],
+    );
+    const table = lengthTable(reports);
+    expect(table).toContain("| tutorial | common | 2 | 3.5 / 3 / 4 / 4 / 4 | 100% / 0% / 0 | – | – / – | – / – / – |");
+    expect(table).toContain("| fp32 | common | 2 | 3.5 / 3 / 4 / 4 / 4 | 100% / 0% / 0 | 4 | 6.0 / – | 1.5 / 4.0 / 0.7 |");
   });
 });

@@ -4,9 +4,10 @@
 import { Command } from "commander";
 import { describe, expect, it } from "vitest";
 import { addEngineOptions, registryOptions, type EngineFlags } from "../src/cli/engine-options.js";
+import { resolveSummarizerOptions } from "../src/experts/neural/options.js";
 
 function flags(...argv: string[]): EngineFlags {
-  return addEngineOptions(new Command().exitOverride()).parse(["node", "news-moe", ...argv]).opts() as EngineFlags;
+  return addEngineOptions(new Command().exitOverride().configureOutput({ writeErr: () => undefined })).parse(["node", "news-moe", ...argv]).opts() as EngineFlags;
 }
 
 describe("engine flags -> registry options", () => {
@@ -21,5 +22,14 @@ describe("engine flags -> registry options", () => {
     expect(options.summarizer).toMatchObject({ generation: { maxLength: 120, numBeams: 2 }, threads: 1, dtype: "q8" });
     expect(options.sentiment).toMatchObject({ threads: 1, dtype: "q8" });
     expect(options.sentiment).not.toHaveProperty("generation");
+  });
+
+  it("--batching picks the summariser's decoder batching; the expert defaults to continuous and refuses other words", () => {
+    expect(registryOptions(flags("--batching", "static")).summarizer).toMatchObject({ batching: "static" });
+    expect(registryOptions(flags()).summarizer).not.toHaveProperty("batching");
+    expect(() => flags("--batching", "dynamic")).toThrow(/static, continuous/);
+    expect(resolveSummarizerOptions({}).batching).toBe("continuous");
+    expect(resolveSummarizerOptions({ batching: "static" }).batching).toBe("static");
+    expect(() => resolveSummarizerOptions({ batching: "dynamic" as never })).toThrow(/batching must be static or continuous, got dynamic/);
   });
 });

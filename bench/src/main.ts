@@ -1,12 +1,17 @@
 /**
  * `npm run bench`: the tutorial's Python pipeline and news-moe side by side on the same articles and
  * the same full-size (random-weight) models, one system after the other, each in its own process so
- * that its peak RSS is its own. Writes bench/results.json and bench/results.md (or *-quick.* with
- * --quick).
+ * that its peak RSS is its own. Writes bench/results-<workload>.json and .md (or
+ * bench/results-quick-<workload>.* with --quick).
+ *
+ * Workloads (workloads.ts): "realistic" (default), summaries that end at varied lengths, on 50 common
+ * articles and the long ones; "worst", the model that never emits the end token (every summary 300 steps).
  *
  * Systems: (a) tutorial-python, the baseline every ratio is taken against, measured in this same run;
- * (b) news-moe fp32; (c) news-moe q8 (int8 weights); (d) transformers.js' own summarization pipeline
- * (greedy: it has no beam search), for reference.
+ * (b) news-moe fp32 (continuous batching: articles join and leave the decoder's batch at every step);
+ * (b') news-moe fp32 with static batching (a generate call runs until its longest summary ends);
+ * (c) news-moe q8 (int8 weights); (d) transformers.js' own summarization pipeline (greedy: it has no
+ * beam search), for reference.
  */
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
@@ -14,24 +19,31 @@ import { cpus, totalmem } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Command, Option } from "commander";
-import { buildReport, markdownTable, timingTable, type SystemOutcome } from "./report.js";
+import { buildReport, lengthTable, markdownTable, timingTable, type SystemOutcome } from "./report.js";
 import type { PhaseSpec, RunnerResult, RunnerSpec } from "./types.js";
+import { WORKLOADS, workloadNamed, type Workload } from "./workloads.js";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const SYSTEMS = {
   tutorial: "tutorial (Python, transformers 4.57.6)",
   "news-moe-fp32": "news-moe fp32",
+  "news-moe-fp32-static": "news-moe fp32, static batching",
   "news-moe-q8": "news-moe q8 (int8)",
   "transformers-js": "transformers.js pipeline (greedy, fp32)",
 } as const;
 type SystemName = keyof typeof SYSTEMS;
 const BASELINE: SystemName = "tutorial";
+/** Systems whose summaries must be the tutorial's tokens, article by article (fp32, both batchings). */
+const IDENTITY_SYSTEMS: SystemName[] = ["news-moe-fp32", "news-moe-fp32-static"];
+const MAX_LENGTH = 300;
+const MIN_LENGTH = 30;
 
 interface BenchOptions {
   quick: boolean;
+  workload: string;
   systems: string;
   models: string;
-  articles: string;
+  articles?: string;
   threads: number;
   out?: string;
   reportOnly: boolean;
@@ -71,27 +83,60 @@ async function precompile(modelDir: string, classifierDir: string): Promise<void
   await tableless.compileWithoutTokenTable(join(classifierDir, "onnx", "model.onnx"), { onCompile: (source: string) => log(`compiling ${source}`) });
 }
 
-/** The full-size models: reused when present, else built by the project's Python tooling. */
-async function ensureModels(models: string): Promise<{ hf: string; onnx: string }> {
-  const hf = join(models, "hf");
-  const onnx = join(models, "onnx");
-  const needed = [
-    join(hf, "distilbart-cnn-6-6", "config.json"),
-    join(hf, "distilbert-sst2", "config.json"),
-    join(onnx, "distilbart-cnn-6-6", "onnx", "decoder_model_merged.onnx"),
-    join(onnx, "distilbart-cnn-6-6", "onnx", "decoder_model_merged_quantized.onnx"),
-    join(onnx, "distilbert-sst2", "onnx", "model_quantized.onnx"),
+/** Where a workload's models are: HF checkpoints (for the tutorial) and ONNX exports (for news-moe). */
+interface ModelPaths {
+  hfSummarizer: string;
+  hfSentiment: string;
+  onnxSummarizer: string;
+  onnxSentiment: string;
+}
+
+function modelPaths(models: string, workload: Workload): ModelPaths {
+  return {
+    hfSummarizer: join(models, "hf", workload.summarizer),
+    hfSentiment: join(models, "hf", workload.sentiment),
+    onnxSummarizer: join(models, "onnx", workload.summarizer),
+    onnxSentiment: join(models, "onnx", workload.sentiment),
+  };
+}
+
+/** The files a run reads, which the scripts below make. */
+function modelFiles(paths: ModelPaths): string[] {
+  return [
+    join(paths.hfSummarizer, "config.json"),
+    join(paths.hfSentiment, "config.json"),
+    join(paths.onnxSummarizer, "onnx", "decoder_model_merged.onnx"),
+    join(paths.onnxSummarizer, "onnx", "decoder_model_merged_quantized.onnx"),
+    join(paths.onnxSentiment, "onnx", "model_quantized.onnx"),
   ];
-  if (needed.every((file) => existsSync(file))) return { hf, onnx };
+}
+
+/**
+ * The workload's models: reused when present, else built by the project's Python tooling (the
+ * full-size models first, then for the realistic workload its variant of the summariser).
+ */
+async function ensureModels(models: string, workload: Workload): Promise<ModelPaths> {
+  const paths = modelPaths(models, workload);
+  const missing = () => modelFiles(paths).find((file) => !existsSync(file));
+  if (missing() === undefined) return paths;
   if (resolve(models) !== join(ROOT, ".cache", "models")) {
-    throw new Error(`no full-size models under ${models} (missing ${needed.find((f) => !existsSync(f))}); run tools/make-full-models.sh`);
+    const script = workload.name === "realistic" ? "tools/make-full-models.sh, then tools/make-realistic-model.sh" : "tools/make-full-models.sh";
+    throw new Error(`no ${workload.name} workload models under ${models} (missing ${missing()}); run ${script}`);
   }
-  log("full-size models missing: building them with tools/make-full-models.sh (one time, ~15 minutes)");
   if (!existsSync(join(ROOT, ".venv-tools"))) {
     if ((await run("bash", ["tools/setup-python.sh"])) !== 0) throw new Error("tools/setup-python.sh failed");
   }
-  if ((await run("bash", ["tools/make-full-models.sh"])) !== 0) throw new Error("tools/make-full-models.sh failed");
-  return { hf, onnx };
+  const full = modelPaths(models, WORKLOADS.worst);
+  if (modelFiles(full).some((file) => !existsSync(file))) {
+    log("full-size models missing: building them with tools/make-full-models.sh (one time, ~15 minutes)");
+    if ((await run("bash", ["tools/make-full-models.sh"])) !== 0) throw new Error("tools/make-full-models.sh failed");
+  }
+  if (missing() !== undefined && workload.name === "realistic") {
+    log("realistic-length summariser missing: building it with tools/make-realistic-model.sh (one time, ~10 minutes)");
+    if ((await run("bash", ["tools/make-realistic-model.sh"])) !== 0) throw new Error("tools/make-realistic-model.sh failed");
+  }
+  if (missing() !== undefined) throw new Error(`still missing after building: ${missing()}`);
+  return paths;
 }
 
 /**
@@ -112,7 +157,7 @@ function choosePhases(articlesPath: string, quick: boolean): PhaseSpec[] {
   ];
 }
 
-async function runSystem(system: SystemName, spec: Omit<RunnerSpec, "system" | "out" | "summarizerModel" | "sentimentModel" | "dtype">, models: { hf: string; onnx: string }, work: string): Promise<SystemOutcome> {
+async function runSystem(system: SystemName, spec: Omit<RunnerSpec, "system" | "out" | "summarizerModel" | "sentimentModel" | "dtype">, models: ModelPaths, work: string): Promise<SystemOutcome> {
   const out = join(work, `${system}.json`);
   const label = SYSTEMS[system];
   let code: number;
@@ -123,8 +168,8 @@ async function runSystem(system: SystemName, spec: Omit<RunnerSpec, "system" | "
     code = await run(py, [
       "tools/python/bench_tutorial.py",
       "--articles", spec.articles,
-      "--summarizer-model", join(models.hf, "distilbart-cnn-6-6"),
-      "--sentiment-model", join(models.hf, "distilbert-sst2"),
+      "--summarizer-model", models.hfSummarizer,
+      "--sentiment-model", models.hfSentiment,
       "--threads", String(spec.threads),
       "--out", out,
       ...spec.phases.flatMap((p) => ["--phase", `${p.name}=${p.ids.join(",")}`]),
@@ -134,9 +179,10 @@ async function runSystem(system: SystemName, spec: Omit<RunnerSpec, "system" | "
       ...spec,
       system,
       out,
-      summarizerModel: join(models.onnx, "distilbart-cnn-6-6"),
-      sentimentModel: join(models.onnx, "distilbert-sst2"),
+      summarizerModel: models.onnxSummarizer,
+      sentimentModel: models.onnxSentiment,
       dtype: system === "news-moe-q8" ? "q8" : "fp32",
+      ...(system.startsWith("news-moe") ? { batching: system === "news-moe-fp32-static" ? ("static" as const) : ("continuous" as const) } : {}),
     };
     const specPath = join(work, `${system}.spec.json`);
     writeFileSync(specPath, JSON.stringify(full, null, 2));
@@ -168,12 +214,17 @@ async function main(): Promise<void> {
   const program = new Command("bench")
     .description("news-moe vs the tutorial's Python pipeline on the same articles and full-size models")
     .option("--quick", "a small run (2 short articles, without transformers.js unless --systems names it) to check the setup in under 3 minutes", false)
+    .addOption(
+      new Option("--workload <name>", "realistic: summaries end at varied lengths (50 common articles + the long ones); worst: no summary ends before 300 tokens")
+        .choices(Object.keys(WORKLOADS))
+        .default("realistic"),
+    )
     .option("--systems <list>", `comma-separated, from: ${Object.keys(SYSTEMS).join(", ")}`, Object.keys(SYSTEMS).join(","))
     .option("--models <dir>", "where the full-size models live (hf/ and onnx/)", join(ROOT, ".cache", "models"))
-    .option("--articles <file>", "the bench articles", join(ROOT, "bench", "articles.json"))
+    .option("--articles <file>", "the bench articles (default: the workload's, bench/articles-realistic.json or bench/articles.json)")
     .addOption(new Option("--threads <n>", "threads per system (torch intra-op, ONNX Runtime intra-op)").default(2).argParser((v) => Number.parseInt(v, 10)))
-    .option("--out <file>", "results JSON (default bench/results.json, bench/results-quick.json with --quick)")
-    .option("--report-only", "rebuild the report from the last run's outputs in bench/work (runs nothing)", false)
+    .option("--out <file>", "results JSON (default bench/results-<workload>.json, bench/results-quick-<workload>.json with --quick)")
+    .option("--report-only", "rebuild the report from the last run's outputs in bench/work/<workload> (runs nothing)", false)
     .parse();
   const options = program.opts<BenchOptions>();
   let systems = options.systems.split(",").map((s) => s.trim()) as SystemName[];
@@ -182,14 +233,16 @@ async function main(): Promise<void> {
   for (const s of systems) if (!(s in SYSTEMS)) throw new Error(`unknown system "${s}"; known: ${Object.keys(SYSTEMS).join(", ")}`);
   if (!systems.includes(BASELINE)) log("note: without the tutorial baseline there are no ratios");
 
-  const models = options.reportOnly ? { hf: "", onnx: "" } : await ensureModels(options.models);
-  if (!options.reportOnly) await precompile(join(models.onnx, "distilbart-cnn-6-6"), join(models.onnx, "distilbert-sst2"));
-  const outJson = resolve(options.out ?? join(ROOT, "bench", options.quick ? "results-quick.json" : "results.json"));
-  const work = join(ROOT, "bench", "work");
+  const workload = workloadNamed(options.workload);
+  const articles = resolve(options.articles ?? join(ROOT, workload.articles));
+  const models = options.reportOnly ? modelPaths(options.models, workload) : await ensureModels(options.models, workload);
+  if (!options.reportOnly) await precompile(models.onnxSummarizer, models.onnxSentiment);
+  const outJson = resolve(options.out ?? join(ROOT, "bench", `results-${options.quick ? "quick-" : ""}${workload.name}.json`));
+  const work = join(ROOT, "bench", "work", workload.name);
   mkdirSync(work, { recursive: true });
-  const phases = choosePhases(options.articles, options.quick);
-  const spec = { articles: resolve(options.articles), phases, threads: options.threads, maxLength: 300, minLength: 30 };
-  log(`phases: ${phases.map((p) => `${p.name} (${p.ids.length})`).join(", ")}; systems: ${systems.join(", ")}`);
+  const phases = choosePhases(articles, options.quick);
+  const spec = { articles, phases, threads: options.threads, maxLength: MAX_LENGTH, minLength: MIN_LENGTH };
+  log(`workload ${workload.name}; phases: ${phases.map((p) => `${p.name} (${p.ids.length})`).join(", ")}; systems: ${systems.join(", ")}`);
 
   const started = new Date();
   const outcomes: SystemOutcome[] = [];
@@ -207,7 +260,7 @@ async function main(): Promise<void> {
     log(`running ${system}`);
     outcomes.push(await runSystem(system, spec, models, work));
   }
-  const reports = buildReport(outcomes, BASELINE, ["news-moe-fp32"]);
+  const reports = buildReport(outcomes, BASELINE, IDENTITY_SYSTEMS, MAX_LENGTH);
   // When the runners wrote their results (with --report-only, the earlier run's time).
   const outputs = systems.map((s) => join(work, `${s}.json`)).filter((f) => existsSync(f));
   const measuredAt = new Date(Math.max(...outputs.map((f) => statSync(f).mtimeMs), started.getTime())).toISOString();
@@ -216,21 +269,31 @@ async function main(): Promise<void> {
     started: started.toISOString(),
     finished: new Date().toISOString(),
     measured_at: measuredAt,
-    command: `npm run bench${options.quick ? " -- --quick" : ""}`,
+    command: `npm run bench -- --workload ${workload.name}${options.quick ? " --quick" : ""}`,
     machine: machine(),
-    settings: { max_length: 300, min_length: 30, threads: options.threads, models: "full-size random-weight distilbart-cnn-6-6 and distilbert-sst2 (tools/make-full-models.sh)", phases },
+    workload: workload.name,
+    settings: {
+      max_length: MAX_LENGTH,
+      min_length: MIN_LENGTH,
+      threads: options.threads,
+      models: `${workload.summarizer} and ${workload.sentiment}: ${workload.description}`,
+      articles: articles.startsWith(ROOT) ? articles.slice(ROOT.length + 1) : articles,
+      phases,
+    },
     systems: reports,
   };
   mkdirSync(dirname(outJson), { recursive: true });
   writeFileSync(outJson, `${JSON.stringify(results, null, 2)}\n`);
   const md = outJson.replace(/\.json$/, ".md");
   const breakdown = timingTable(outcomes);
+  const lengths = lengthTable(reports);
   writeFileSync(
     md,
     `Measured ${results.measured_at} on ${String(results.machine["cpu"])} (${String(results.machine["vector_extensions"])}; ` +
-      `${String(results.machine["cores"])} cores), \`${results.command}\`.\n\n${table}\n${breakdown ? `\n${breakdown}\n` : ""}`,
+      `${String(results.machine["cores"])} cores), \`${results.command}\`.\n\n${table}\n` +
+      `${lengths ? `\n${lengths}\n` : ""}${breakdown ? `\n${breakdown}\n` : ""}`,
   );
-  process.stdout.write(`${table}\n\nwrote ${outJson} and ${md}\n`);
+  process.stdout.write(`${table}\n${lengths ? `\n${lengths}\n` : ""}\nwrote ${outJson} and ${md}\n`);
   if (outcomes.some((o) => !o.result)) process.exitCode = 1;
 }
 

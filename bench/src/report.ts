@@ -4,6 +4,7 @@
  * and the token-identity check of news-moe fp32 against the Python pipeline.
  */
 import { percentile, rate, speedup, sum } from "./stats.js";
+import { decoderRows, lengthStats, type DecoderRows, type LengthStats } from "./summary-stats.js";
 import { compareTokens, tallyIdentity, type IdentityTally } from "./token-identity.js";
 import type { PhaseResult, RunnerResult, TokenComparison } from "./types.js";
 
@@ -26,6 +27,14 @@ export interface PhaseReport {
   peak_rss_mb?: number | null;
   /** This phase's peak over the baseline's peak in the same phase (only where the baseline did the work). */
   peak_rss_vs_baseline?: number;
+  /** Generated tokens of the summaries whose ids are known exactly (whole articles, not long ones' windows). */
+  summary_lengths?: LengthStats;
+  /** news-moe: decoder steps and rows per step in the phase. */
+  decoder?: DecoderRows;
+  /** news-moe: encoder (with cross-attention keys/values), decoder steps and sentiment expert time, s. */
+  encoder_s?: number;
+  decoder_steps_s?: number;
+  sentiment_s?: number;
 }
 
 export interface SystemReport {
@@ -58,7 +67,8 @@ function phaseTokens(phase: PhaseResult): number {
   return phase.generated_tokens_total ?? sum(phase.rows.map((r) => r.generated_tokens ?? 0));
 }
 
-export function buildReport(outcomes: readonly SystemOutcome[], baselineSystem: string, identitySystems: readonly string[]): SystemReport[] {
+/** `maxLength`: the summary limit of the run (decoder start token included), to count summaries that hit it. */
+export function buildReport(outcomes: readonly SystemOutcome[], baselineSystem: string, identitySystems: readonly string[], maxLength = 300): SystemReport[] {
   const baseline = outcomes.find((o) => o.system === baselineSystem)?.result;
   const baselinePhase = (name: string) => baseline?.phases.find((p) => p.name === name);
   return outcomes.map(({ system, label, result, error }) => {
@@ -84,6 +94,17 @@ export function buildReport(outcomes: readonly SystemOutcome[], baselineSystem: 
             : Number.NaN,
         peak_rss_mb: mb(phase.vmhwm_kb),
       };
+      const lengths = lengthStats(
+        phase.rows.flatMap((r) => (r.summary_token_ids ? [r.summary_token_ids.length - 1] : [])),
+        maxLength,
+      );
+      if (lengths) report.summary_lengths = lengths;
+      const decoder = decoderRows(phase.summarizer_timing);
+      if (decoder) report.decoder = decoder;
+      const timing = phase.summarizer_timing;
+      if (typeof timing?.["encodeMs"] === "number") report.encoder_s = timing["encodeMs"] / 1000;
+      if (typeof timing?.["decodeMs"] === "number") report.decoder_steps_s = timing["decodeMs"] / 1000;
+      if (phase.sentiment_ms !== undefined) report.sentiment_s = phase.sentiment_ms / 1000;
       if (base && identitySystems.includes(system)) {
         const baseIds = new Map(base.rows.map((r) => [r.id, r.summary_token_ids]));
         const comparisons = phase.rows.map((row) => {
@@ -145,6 +166,34 @@ export function markdownTable(reports: readonly SystemReport[]): string {
     }
   }
   return lines.join("\n");
+}
+
+const share = (value: number): string => `${Math.round(100 * value)}%`;
+
+/**
+ * The summaries' lengths (generated tokens, from exact ids: the long articles' windows are not
+ * counted) and the decoder's batch: steps run and rows (beams) per step. "–" where a system does not
+ * report it.
+ */
+export function lengthTable(reports: readonly SystemReport[]): string {
+  const lines = [
+    "| system | phase | summaries | tokens mean / p10 / p50 / p90 / max | < 50 / > 110 tokens / at the cap | decoder steps | rows per step mean / p10 | encoder / decoder steps / sentiment (s) |",
+    "|---|---|---|---|---|---|---|---|",
+  ];
+  for (const r of reports) {
+    for (const p of r.phases) {
+      const l = p.summary_lengths;
+      const d = p.decoder;
+      if (!l && !d) continue;
+      lines.push(
+        `| ${r.label} | ${p.phase} | ${l?.summaries ?? 0} | ${l ? `${fixed(l.mean, 1)} / ${fixed(l.p10, 0)} / ${fixed(l.p50, 0)} / ${fixed(l.p90, 0)} / ${l.max}` : "–"} | ` +
+          `${l ? `${share(l.share_under_50)} / ${share(l.share_over_110)} / ${l.at_cap}` : "–"} | ${d ? d.steps : "–"} | ` +
+          `${fixed(d?.rows_per_step_mean, 1)} / ${fixed(d?.rows_per_step_p10, 0)} | ` +
+          `${fixed(p.encoder_s, 1)} / ${fixed(p.decoder_steps_s, 1)} / ${fixed(p.sentiment_s, 1)} |`,
+      );
+    }
+  }
+  return lines.length > 2 ? lines.join("\n") : "";
 }
 
 /**

@@ -18,6 +18,8 @@ export interface RunnerSpec {
   summarizerModel: string;
   sentimentModel?: string;
   dtype: "fp32" | "q8";
+  /** news-moe: the summariser's decoder batching (its default where absent). */
+  batching?: "static" | "continuous";
   threads: number;
   maxLength: number;
   minLength: number;
@@ -54,7 +56,7 @@ export interface PhaseResult {
   /** All summary tokens generated in the phase (start tokens excluded); rows' sum when absent. */
   generated_tokens_total?: number;
   /** news-moe: where the summariser's generation time went in this phase (ms), and its decoder engine. */
-  summarizer_timing?: Record<string, number | string>;
+  summarizer_timing?: Record<string, number | string | number[]>;
   /** news-moe: time inside the sentiment expert's analyze calls (ms; it runs alongside the summariser). */
   sentiment_ms?: number;
   /**

@@ -33,6 +33,7 @@ async function main(): Promise<void> {
       dtype: spec.dtype,
       offline: true,
       threads: spec.threads,
+      ...(spec.batching ? { batching: spec.batching } : {}),
       generation: { maxLength: spec.maxLength, minLength: spec.minLength },
     },
     sentiment: { sentimentModel: spec.sentimentModel!, dtype: spec.dtype, offline: true, threads: spec.threads },
@@ -59,8 +60,9 @@ async function main(): Promise<void> {
       sentimentMs += performance.now() - t0;
     }
   };
-  const timingOf = async (): Promise<Record<string, number | string>> => {
-    const timed = summarizer as unknown as { generationTiming?: () => Promise<Record<string, number | string>> };
+  type Timing = Record<string, number | string | number[]>;
+  const timingOf = async (): Promise<Timing> => {
+    const timed = summarizer as unknown as { generationTiming?: () => Promise<Timing> };
     return timed.generationTiming ? await timed.generationTiming() : {};
   };
 
@@ -107,9 +109,13 @@ async function main(): Promise<void> {
       log(spec.system, `${phase.name} ${rows.length}/${items.length} ${row.id} at ${doneAt.toFixed(1)} s${row.summary_error ? ` error: ${row.summary_error}` : ""}`);
     }
     const timingAfter = await timingOf();
-    const summarizerTiming: Record<string, number | string> = {};
+    // Counters grow over the process's life: the phase's share is after minus before (histograms bin by bin).
+    const summarizerTiming: Timing = {};
     for (const [key, value] of Object.entries(timingAfter)) {
-      summarizerTiming[key] = typeof value === "number" ? value - Number(timingBefore[key] ?? 0) : value;
+      const before = timingBefore[key];
+      if (typeof value === "number") summarizerTiming[key] = value - Number(before ?? 0);
+      else if (Array.isArray(value)) summarizerTiming[key] = value.map((n, i) => n - (Array.isArray(before) ? (before[i] ?? 0) : 0));
+      else summarizerTiming[key] = value;
     }
     phases.push({
       name: phase.name,
@@ -134,7 +140,7 @@ async function main(): Promise<void> {
     peak_rss_source: PEAK_RSS_SOURCE,
     threads: spec.threads,
     versions: { node: process.versions.node, "onnxruntime-node": packageVersion("onnxruntime-node") },
-    generation: { maxLength: spec.maxLength, minLength: spec.minLength, dtype: spec.dtype, rest: "model generation_config.json" },
+    generation: { maxLength: spec.maxLength, minLength: spec.minLength, dtype: spec.dtype, batching: spec.batching ?? "expert default", rest: "model generation_config.json" },
     notes: [
       "library analyzeStream, router 'all', experts 'neural'; the orchestrator's default batching and concurrency",
       "sentiment: news-moe's expert reads the whole article in 512-token windows (the tutorial: content[:2000])",
