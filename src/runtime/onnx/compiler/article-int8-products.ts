@@ -56,7 +56,7 @@ export class ArticleInt8Products {
     const g = this.g;
     const { values, scale, zeroPoint } = this.quantize(x);
     const integer = g.node("MatMulInteger", [values, g.weight(matrix.weight), "", g.weight(matrix.zeroPoint)]); // [B, N, out]
-    const exact = g.node("Sub", [integer, g.node("Mul", [zeroPoint, this.columnSums(matrix)])]);
+    const exact = g.node("Sub", [integer, g.node("Mul", [zeroPoint, this.columnSums(matrix)])]); // sum (xq - zp)(w - wzp), exact in int32
     const scales = g.node("Mul", [scale, g.weight(matrix.scale)]); // [B, 1, out]: x scale * w scale, as the fused kernel
     const out = matrix.weight.dims[1]!;
     let rows = this.rowShapes.get(out);
