@@ -218,6 +218,38 @@ describe("source groups", () => {
 });
 
 describe("int8 compiled from the published *_quantized decoder", () => {
+  it("quantizes each article's rows on their own: an article's logits are bit for bit the same whichever article shares its steps", async () => {
+    // Same row counts on both sides, so the float kernels (the tied LM head) take the same paths; only
+    // the quantization of the int8 products could carry the partner into the first article's numbers.
+    const model = await compiledModel("decoder_model_merged_quantized.onnx", true);
+    try {
+      const texts = [article(12, 9), article(12, 10), article(12, 11)];
+      const beamTokens = [[40, 41], [900, 7000], [3, 25000]];
+      /** The articles' first step (one row each) and second step (two beams each) logits, [rows, V] each. */
+      const steps = async (articles: number[]) => {
+        const ids = Int32Array.from(articles.flatMap((a) => [...texts[a]!]));
+        const state = await model.encode({ rows: articles.length, length: 12, ids, mask: new Int32Array(ids.length).fill(1) });
+        const first = await model.decode(state, Int32Array.from(articles.map(() => 2)), 1);
+        model.selectRows(state, Int32Array.from(articles.flatMap((_, i) => [i, i])));
+        const second = await model.decode(state, Int32Array.from(articles.flatMap((a) => beamTokens[a]!)), 1);
+        model.release(state);
+        return [first, second];
+      };
+      const besideOne = await steps([0, 1]);
+      const besideTwo = await steps([0, 2]);
+      besideOne.forEach((logits, step) => {
+        const firstArticle = logits.subarray(0, logits.length / 2);
+        const other = besideTwo[step]!.subarray(0, logits.length / 2);
+        const differing = firstArticle.filter((value, i) => !Object.is(value, other[i])).length;
+        expect(differing, `step ${step + 1}: logits of the first article that change with its partner`).toBe(0);
+      });
+      // The partners themselves differ (the check above compares something).
+      expect(besideOne[1]![besideOne[1]!.length - 1]).not.toBe(besideTwo[1]![besideTwo[1]!.length - 1]);
+    } finally {
+      await model.dispose();
+    }
+  });
+
   it("gives the tokens of the published int8 graphs on the tutorial's calls", async () => {
     const compiled = await compiledModel("decoder_model_merged_quantized.onnx", true);
     const published = await loadBartOnnx(dir, { quantized: true, decoder: "merged", intraOpNumThreads: 1 });

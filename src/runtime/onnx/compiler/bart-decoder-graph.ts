@@ -46,8 +46,13 @@
  * step whatever the rows: on the full-size model, five 680-token and five 281-token articles in one
  * step took 15-17% less than in two steps, the step alone; ~7% less decoder time in the bench's
  * process). A group may be empty (B_g = 0): its products are then empty.
+ *
+ * Int8 weights: each article's activations are quantized over its own N rows, never over the whole
+ * step (article-int8-products.ts), so an article's numbers are those of a call of its own whatever
+ * shares the step; float weights are plain MatMuls.
  */
 
+import { ArticleInt8Products } from "./article-int8-products.js";
 import type { BartDecoderWeights } from "./bart-weights.js";
 import { TOKEN_EMBEDDINGS_INPUT } from "./token-table-location.js";
 import { DataType, type ModelProto } from "./onnx-proto.js";
@@ -103,6 +108,9 @@ export function buildStepGraph(weights: BartDecoderWeights, shape: BartShape, lo
   const bn = g.node("Shape", [beamScores]);
   const b = g.node("Slice", [bn, g.int64([0]), g.int64([1])]);
   const n = g.node("Slice", [bn, g.int64([1]), g.int64([2])]);
+  // Int8 products quantize each article's activations on their own: an article's numbers never depend
+  // on the articles beside it in the step (see article-int8-products.ts).
+  const products = new ArticleInt8Products(g, b, n);
   const articleHeads = g.node("Concat", [b, n, g.int64([heads, headDim])], { axis: 0 }); // [B, N, H, D]
   const articleHeadRows = g.node("Concat", [b, n, g.int64([heads, 1, headDim])], { axis: 0 }); // [B, N, H, 1, D]
   const rowsHeadsOne = g.int64([-1, heads, 1, 0]); // [B, N, H, X] -> [R, H, 1, X]
@@ -133,11 +141,11 @@ export function buildStepGraph(weights: BartDecoderWeights, shape: BartShape, lo
     const prefixValue = g.input(`prefix_value.${l}`, DataType.FLOAT, ["B", heads, "P", headDim]);
     const suffixKey = g.input(`suffix_key.${l}`, DataType.FLOAT, ["R", heads, "U", headDim]);
     const suffixValue = g.input(`suffix_value.${l}`, DataType.FLOAT, ["R", heads, "U", headDim]);
-    const scaledQ = g.node("Mul", [g.linear(h, layer.selfQ), scale]); // [R, 1, d]
+    const scaledQ = g.node("Mul", [products.linear(h, layer.selfQ), scale]); // [R, 1, d]
     const q = heads4(scaledQ); // [R, H, 1, D]
     const articleQ = g.node("Transpose", [g.node("Reshape", [scaledQ, articleHeads])], { perm: [0, 2, 1, 3] }); // [B, H, N, D]
-    const k = heads4(g.linear(h, layer.selfK));
-    const v = heads4(g.linear(h, layer.selfV));
+    const k = heads4(products.linear(h, layer.selfK));
+    const v = heads4(products.linear(h, layer.selfV));
     newKv.push(g.node("Unsqueeze", [k, axis0]), g.node("Unsqueeze", [v, axis0]));
     const prefixScores = g.node("MatMul", [articleQ, g.node("Transpose", [prefixKey], { perm: [0, 1, 3, 2] })]); // [B, H, N, P]
     const prefixRowScores = g.node("Reshape", [g.node("Transpose", [prefixScores], { perm: [0, 2, 1, 3] }), rowsHeadsOne]); // [R, H, 1, P]
@@ -150,14 +158,14 @@ export function buildStepGraph(weights: BartDecoderWeights, shape: BartShape, lo
     const prefixArticleProbs = g.node("Transpose", [g.node("Reshape", [prefixProbs, g.node("Concat", [b, n, g.int64([heads, -1])], { axis: 0 })])], { perm: [0, 2, 1, 3] }); // [B, H, N, P]
     const prefixOut = g.node("Reshape", [g.node("Transpose", [g.node("MatMul", [prefixArticleProbs, prefixValue])], { perm: [0, 2, 1, 3] }), rowsHeadsOne]); // [R, H, 1, D]
     const attended = g.node("Add", [g.node("Add", [prefixOut, g.node("MatMul", [suffixProbs, suffixValue])]), g.node("Mul", [newProb, v])]);
-    h = g.layerNorm(g.node("Add", [h, g.linear(merge(attended), layer.selfOut)]), layer.selfNorm, eps);
+    h = g.layerNorm(g.node("Add", [h, products.linear(merge(attended), layer.selfOut)]), layer.selfNorm, eps);
 
     // Cross-attention, per source group: each beam's query is a one-row product against its article's
     // keys and values, broadcast over the N beams ([B, H, N, 1, D] x [B, H, 1, S, D]). ONNX Runtime runs
     // one-row products on the keys and values where they lie; MultiHeadAttention (the N beams as one
     // query block) first packs each head's keys and values, and took 23-26 ms against 17-18 ms for six
     // layers at 5 x 680 source tokens (2 threads, AMD EPYC).
-    const query = g.node("Transpose", [g.node("Reshape", [g.node("Mul", [g.linear(h, layer.crossQ), scale]), articleHeadRows])], { perm: [0, 2, 1, 3, 4] }); // [B, H, N, 1, D]
+    const query = g.node("Transpose", [g.node("Reshape", [g.node("Mul", [products.linear(h, layer.crossQ), scale]), articleHeadRows])], { perm: [0, 2, 1, 3, 4] }); // [B, H, N, 1, D]
     const groupQueries = g.op("Split", [query, groupSizes], { axis: 0 }, SOURCE_GROUPS); // [B_g, H, N, 1, D]
     const groupOuts = groups.map((group) => {
       const crossKey = g.input(`cross_key.${group}.${l}`, DataType.FLOAT, [`B${group}`, heads, `S${group}`, headDim]);
@@ -167,16 +175,16 @@ export function buildStepGraph(weights: BartDecoderWeights, shape: BartShape, lo
       return g.node("MatMul", [probs, g.node("Unsqueeze", [crossValue, axis2])]); // [B_g, H, N, 1, D]
     });
     const crossOut = g.node("Transpose", [g.node("Concat", groupOuts, { axis: 0 })], { perm: [0, 2, 1, 3, 4] }); // [B, N, H, 1, D]
-    h = g.layerNorm(g.node("Add", [h, g.linear(g.node("Reshape", [crossOut, rowsOneD]), layer.crossOut)]), layer.crossNorm, eps);
+    h = g.layerNorm(g.node("Add", [h, products.linear(g.node("Reshape", [crossOut, rowsOneD]), layer.crossOut)]), layer.crossNorm, eps);
 
-    h = g.layerNorm(g.node("Add", [h, g.linear(g.gelu(g.linear(h, layer.fc1)), layer.fc2)]), layer.finalNorm, eps);
+    h = g.layerNorm(g.node("Add", [h, products.linear(g.gelu(products.linear(h, layer.fc1)), layer.fc2)]), layer.finalNorm, eps);
   });
 
   // A tied head reads the table as it is stored ([V, d], transB): a Transpose would be constant-folded
   // into a second [d, V] copy at every session load, 1 s of the step's 1.9 s load in fp32. ORT packs B
   // from either layout into the same panels, so the logits are bit for bit the MatMul's.
   let logits = weights.lmHead
-    ? g.matmul(h, weights.lmHead)
+    ? products.matmul(h, weights.lmHead)
     : g.node("FusedMatMul", [h, g.floatTable(weights.embedTokens)], { transB: 1, alpha: { float: 1 } }, "com.microsoft"); // [R, 1, V]
   if (weights.finalLogitsBias) logits = g.node("Add", [logits, g.weight(weights.finalLogitsBias)]);
   logits = g.node("Reshape", [logits, g.int64([-1, vocab])]);
