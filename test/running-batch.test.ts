@@ -148,6 +148,25 @@ describe("continuous batching on the compiled fp32 decoder: HF's tokens wherever
     results.forEach((result, i) => expectReference(result, tutorialArticles[3 + i]!, kwargs));
   });
 
+  it("an article aborted mid-search leaves at the next step; the others keep HF's tokens", async () => {
+    const kwargs = JSON.parse(TUTORIAL) as Record<string, unknown>;
+    const resolved = resolveForModel(model, generationOptionsFromHfJson(kwargs));
+    const articles = [...tutorialArticles].sort((a, b) => byLength(b) - byLength(a)).slice(0, 4);
+    const controller = new AbortController();
+    let steps = 0;
+    const batch = new RunningBatch(model, resolved, buildLogitsProcessors(resolved), OPTIONS, () => {
+      if (++steps === 20) controller.abort(new Error("stopped by the user"));
+    });
+    const outcomes = await Promise.allSettled(articles.map((article, i) => batch.submit(article.ids, i === 0 ? controller.signal : undefined)));
+    expect(outcomes[0]).toEqual({ status: "rejected", reason: new Error("stopped by the user") });
+    outcomes.slice(1).forEach((outcome, i) => {
+      if (outcome.status !== "fulfilled") throw outcome.reason;
+      expectReference(outcome.value, articles[i + 1]!, kwargs);
+    });
+    // The aborted article (the longest summary) left at step 20: the batch ran only as long as the others needed.
+    expect(steps).toBeLessThan(byLength(articles[0]!));
+  });
+
   // Every other beam-search reference (length penalties, early stopping modes, forced tokens, several
   // returned sequences, padded batches), each call's articles as one running batch.
   for (const call of calls.filter((c) => JSON.stringify(c.kwargs) !== TUTORIAL && Number(c.effective?.["num_beams"] ?? 0) > 1)) {
