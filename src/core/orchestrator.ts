@@ -513,7 +513,8 @@ class ExpertDispatcher {
   private async analyze(items: NewsItem[]): Promise<Array<ExpertOutput | Error>> {
     const results = await this.expert.analyze(items, {
       warn: (message) => this.warn(message),
-      progress: (progress) => this.onProgress(items.length, progress),
+      // A streaming expert's heartbeat is its running batch's: every item outstanding is in it.
+      progress: (progress) => this.onProgress(this.expert.streaming === true ? this.running : items.length, progress),
       ...(this.signal ? { signal: this.signal } : {}),
     });
     if (!Array.isArray(results) || results.length !== items.length) {

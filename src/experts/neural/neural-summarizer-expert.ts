@@ -286,7 +286,7 @@ export class NeuralSummarizerExpert implements Expert<NeuralSummaryOutput> {
       if (plan.mode !== "whole") {
         state.report = { strategy: plan.mode, input_tokens: plan.inputTokens, windows: plan.windows.length, reduced: false, levels: 1 };
       }
-      const progress = (p: GenerationProgress) => context.progress?.({ done: p.steps, total: undefined, unit: `decoder steps, ${p.rows} text${p.rows === 1 ? "" : "s"} in the batch` });
+      const progress = (p: GenerationProgress) => context.progress?.({ done: p.steps, total: undefined, unit: `decoder steps of the running batch (${p.rows} text${p.rows === 1 ? "" : "s"} in it)` });
       for (;;) {
         const sequences = await Promise.all(state.plan.windows.map((window) => model.model.summarize(window.ids, model.generation, context.signal, progress)));
         state.summaries = sequences.map((ids) => model.tokenizer.decode(ids, { skipSpecialTokens: true, cleanUpTokenizationSpaces: false }));
