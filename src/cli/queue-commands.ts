@@ -1,5 +1,6 @@
 import { Command, InvalidArgumentError, Option } from "commander";
 import { resolve } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import type { Redis } from "ioredis";
 import { enumerate } from "../engine/pipeline-input.js";
 import { run, type EngineEvent } from "../engine/run.js";
@@ -8,6 +9,9 @@ import {
   collectRecords,
   connectRedis,
   DEFAULT_ATTEMPTS,
+  describeRedisError,
+  openCommandRedis,
+  redactUrl,
   DEFAULT_CHUNK_SIZE,
   DEFAULT_MAX_WAITING,
   DEFAULT_QUEUE,
@@ -20,7 +24,9 @@ import {
   startQueueWorker,
   submit,
   waitForCompletion,
+  type QueueWorker,
   type RunMeta,
+  type StopOutcome,
 } from "../queue/index.js";
 import { FileSink } from "../sinks/file-sink.js";
 import { StreamSink } from "../sinks/stream-sink.js";
@@ -39,12 +45,16 @@ function addQueueOptions(command: Command): Command {
     .option("--queue <name>", "queue name; workers serve one queue", DEFAULT_QUEUE);
 }
 
-/** A connection for one command; its errors surface as failed commands, not as stray events. */
+/**
+ * A connection for one command, made before the command starts: an unreachable Redis is one line
+ * at once, and a Redis lost midway one line too (RedisUnavailableError), never a client's stack.
+ */
 async function withRedis<T>(url: string, use: (redis: Redis) => Promise<T>): Promise<T> {
-  const redis = connectRedis(url);
-  redis.on("error", () => {});
+  const { redis, translate } = await openCommandRedis(url);
   try {
     return await use(redis);
+  } catch (error) {
+    throw translate(error);
   } finally {
     redis.disconnect();
   }
@@ -114,6 +124,15 @@ interface WorkerFlags extends QueueFlags, EngineFlags {
   quiet: boolean;
 }
 
+/**
+ * A stopping worker lets its jobs in hand finish for this long (a job of the embedded experts
+ * usually does), then stops them and hands them back, waiting at most the second bound: an aborted
+ * run stops within a batch step, so that one only bounds a stuck job. A few seconds in all.
+ */
+const STOP_GRACE = { finishMs: 2_000, handBackMs: 3_000 };
+/** How long releasing the models may take before the process exits anyway. */
+const DISPOSE_GRACE_MS = 2_000;
+
 function registerWorker(program: Command): void {
   const command = addQueueOptions(program.command("worker"))
     .description("take jobs from a Redis queue and analyse them (the same engine and options as analyze)")
@@ -121,9 +140,15 @@ function registerWorker(program: Command): void {
     .option("--stall-timeout <ms>", "a job whose worker stopped renewing its lock this long is taken over by another", positiveInteger("--stall-timeout"), DEFAULT_STALL_TIMEOUT_MS)
     .option("-q, --quiet", "no messages but errors", false);
   addEngineOptions(command)
-    .addHelpText("after", "\nSIGTERM or Ctrl-C finishes the jobs in hand, then exits 0; a second one exits at once (130).")
+    .addHelpText(
+      "after",
+      `\nSIGTERM or Ctrl-C stops within seconds in any state (loading, connecting, idle, mid-job, Redis lost)\n` +
+        `and exits 0: jobs in hand get ${STOP_GRACE.finishMs / 1000} s to finish, then go back to the queue (without Redis,\n` +
+        "another worker takes them over after --stall-timeout); nothing is lost. A second signal exits at once (130).",
+    )
     .action(async (flags: WorkerFlags) => {
-      process.exitCode = await runWorker(flags);
+      // Exit explicitly: a Redis client that still retries must not keep a stopped worker alive.
+      process.exit(await runWorker(flags));
     });
 }
 
@@ -131,6 +156,24 @@ async function runWorker(flags: WorkerFlags): Promise<number> {
   const log = (message: string) => {
     if (!flags.quiet) process.stderr.write(`news-moe worker ${process.pid}: ${message}\n`);
   };
+  // Listening from the start: a signal while models load or Redis is unreachable must stop the
+  // process too. Before the queue worker exists no job is held, so there is nothing to hand back.
+  let requestStop: (() => void) | undefined;
+  const stopRequested = new Promise<void>((resolveStop) => (requestStop = resolveStop));
+  let worker: QueueWorker | undefined;
+  let signalled = false;
+  const onSignal = () => {
+    if (signalled) process.exit(ExitCode.Interrupted);
+    signalled = true;
+    if (!worker) {
+      log("stopped before taking any job");
+      process.exit(ExitCode.Ok);
+    }
+    requestStop?.();
+  };
+  process.on("SIGTERM", onSignal);
+  process.on("SIGINT", onSignal);
+
   // Models load once, into this registry, and stay loaded from job to job.
   const { registry, plugins, runOptions: engine, notices, tasks } = await prepareEngine(flags);
   for (const message of notices) log(message);
@@ -148,38 +191,39 @@ async function runWorker(flags: WorkerFlags): Promise<number> {
       sayOnce(`${event.expert} is unavailable (${describeUnavailableCause(event.reason, event.error).split("\n")[0]})`);
     }
   };
-  const analyze = sliceAnalyzer((input, firstIndex, sink) =>
-    run({ input: enumerate(input, firstIndex), numbered: true, registry, ...engine, sinks: [sink], onEvent, onNotice: sayOnce }),
+  const analyze = sliceAnalyzer((input, firstIndex, sink, signal) =>
+    run({ input: enumerate(input, firstIndex), numbered: true, registry, ...engine, sinks: [sink], onEvent, onNotice: sayOnce, ...(signal ? { signal } : {}) }),
   );
 
   // An empty run first: it loads the models and refuses bad options (an unknown expert or router)
   // here, with exit 2, instead of failing every job it would take.
   await run({ input: [], registry, ...engine, onEvent, onNotice: sayOnce });
 
-  const redis = connectRedis(flags.redis, { blocking: true });
+  const redis = connectRedis(flags.redis);
   let lastError = "";
   redis.on("error", (error: Error) => {
-    if (error.message !== lastError) log(`redis: ${error.message}`);
+    if (error.message !== lastError) log(`cannot reach Redis at ${redactUrl(flags.redis)}: ${describeRedisError(error)}; retrying`);
     lastError = error.message;
   });
   redis.on("ready", () => (lastError = ""));
-  const worker = startQueueWorker({ redis, queue: flags.queue, analyze, tasks, concurrency: flags.concurrency, stallTimeoutMs: flags.stallTimeout, onLog: log });
+  worker = startQueueWorker({ redis, queue: flags.queue, analyze, tasks, concurrency: flags.concurrency, stallTimeoutMs: flags.stallTimeout, onLog: log });
+  // Not awaited: while Redis is unreachable this never settles, and the worker must still stop.
+  worker.worker.waitUntilReady().then(
+    () => log(`ready on queue ${flags.queue} at ${redactUrl(flags.redis)}`),
+    () => undefined,
+  );
 
-  let stopping: Promise<void> | undefined;
-  const stop = () => {
-    if (stopping) process.exit(ExitCode.Interrupted);
-    log("finishing the jobs in hand, then stopping");
-    stopping = worker.close();
+  await stopRequested;
+  log("stopping: finishing or handing back the jobs in hand");
+  const outcome = await worker.stop(STOP_GRACE);
+  redis.disconnect();
+  await Promise.race([registry.dispose(), sleep(DISPOSE_GRACE_MS)]);
+  const how: Record<StopOutcome, string> = {
+    finished: "stopped",
+    "handed-back": "stopped; the jobs in hand went back to the queue",
+    "left-to-stall": `stopped; any job in hand is taken over by another worker once its lock expires (--stall-timeout ${flags.stallTimeout} ms)`,
   };
-  process.on("SIGTERM", stop);
-  process.on("SIGINT", stop);
-  await worker.worker.waitUntilReady();
-  log(`ready on queue ${flags.queue} at ${flags.redis}`);
-  await new Promise<void>((resolveClosed) => worker.worker.on("closed", () => resolveClosed()));
-  await stopping;
-  await registry.dispose();
-  await redis.quit().catch(() => redis.disconnect());
-  log("stopped");
+  log(how[outcome]);
   return ExitCode.Ok;
 }
 
