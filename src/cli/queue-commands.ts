@@ -33,6 +33,7 @@ import { StreamSink } from "../sinks/stream-sink.js";
 import { addEngineOptions, positiveInteger, prepareEngine, type EngineFlags } from "./engine-options.js";
 import { ExitCode, UsageError } from "./exit-codes.js";
 import { describeUnavailableCause } from "./model-messages.js";
+import { checkOutputPath, recordFormatOption, recordOutputFormat } from "./output-options.js";
 
 interface QueueFlags {
   redis: string;
@@ -269,7 +270,7 @@ function registerCollect(program: Command): void {
     .description("write a run's records in input order, one per item, as analyze writes them")
     .argument("<run>", "the run id submit printed")
     .requiredOption("-o, --output <path>", "where to write; - streams JSON Lines to stdout")
-    .addOption(new Option("--format <format>", "output format (default: json, or jsonl for -o -)").choices(["json", "jsonl"]))
+    .addOption(recordFormatOption())
     .option("--wait", "wait until every item is done, then write", false)
     .option("--delete", "once a complete output is written, delete the run's records from Redis", false)
     .option("-q, --quiet", "no progress output", false)
@@ -284,8 +285,9 @@ function registerCollect(program: Command): void {
 
 async function runCollect(runId: string, flags: CollectFlags): Promise<number> {
   const toStdout = flags.output === "-";
-  const format = flags.format ?? (toStdout ? "jsonl" : "json");
-  if (toStdout && format !== "jsonl") throw new UsageError("-o - streams JSON Lines; --format json needs a file");
+  const format = recordOutputFormat(flags.output, flags.format);
+  // Before connecting, let alone waiting: a run of hours must not end in "cannot write".
+  await checkOutputPath(flags.output);
   const say = (message: string) => {
     if (!flags.quiet) process.stderr.write(`news-moe: ${message}\n`);
   };

@@ -33,14 +33,29 @@ export function isolatedEnv(home: string, extra: Record<string, string> = {}): N
   };
 }
 
-export function startCli(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; stdin?: string } = {}): {
+export interface CliOptions {
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  stdin?: string;
+  /** Run as this user (the tests of file permissions, when the tests run as root; see helpers/fs-faults.ts). */
+  user?: { uid: number; gid: number };
+  /** RLIMIT_FSIZE in 1 KiB blocks (`ulimit -f`): a write past it fails with EFBIG, as on a full disk. */
+  fileSizeLimitKiB?: number;
+}
+
+export function startCli(args: string[], options: CliOptions = {}): {
   child: ChildProcess;
   done: Promise<CliResult>;
 } {
-  const child = spawn(process.execPath, [CLI, ...args], {
+  const [command, commandArgs] =
+    options.fileSizeLimitKiB === undefined
+      ? [process.execPath, [CLI, ...args]]
+      : ["/bin/sh", ["-c", `ulimit -f ${options.fileSizeLimitKiB} && exec "$0" "$@"`, process.execPath, CLI, ...args]];
+  const child = spawn(command, commandArgs, {
     cwd: options.cwd ?? REPO_ROOT,
     env: options.env ?? process.env,
     stdio: ["pipe", "pipe", "pipe"],
+    ...(options.user ?? {}),
   });
   let stdout = "";
   let stderr = "";
@@ -54,7 +69,7 @@ export function startCli(args: string[], options: { cwd?: string; env?: NodeJS.P
   return { child, done };
 }
 
-export function runCli(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; stdin?: string } = {}): Promise<CliResult> {
+export function runCli(args: string[], options: CliOptions = {}): Promise<CliResult> {
   return startCli(args, options).done;
 }
 
