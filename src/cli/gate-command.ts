@@ -2,6 +2,7 @@ import { Command, InvalidArgumentError } from "commander";
 import { EXPERT_GROUPS } from "../experts/default-registry.js";
 import { GateDataError, readLabelled } from "../gate/dataset.js";
 import { distill, type TeacherRecord } from "../gate/distill.js";
+import { describeDistillShortfall } from "../gate/distill-needs.js";
 import { DEFAULT_FEATURE_SPEC } from "../gate/features.js";
 import { loadGate, serializeGate } from "../gate/gate-file.js";
 import { DEFAULT_TRAIN_OPTIONS } from "../gate/logistic.js";
@@ -134,9 +135,7 @@ export function registerGateCommand(program: Command): void {
       const records = await readTeacher(teacher);
       const items = await readItems(flags.items);
       const labelled = distill(items, records, { rougeThreshold: flags.rougeThreshold });
-      if (labelled.length === 0) {
-        throw new GateDataError(`${teacher}: no item has both a cheap and a neural analysis of a task; was it made with --router all?`);
-      }
+      if (labelled.length === 0) throw new GateDataError(describeDistillShortfall(teacher, flags.items, items, records));
       await writeTextFileAtomically(flags.output, labelled.map((item) => JSON.stringify(item)).join("\n") + "\n");
       const counts = new Map<string, number>();
       for (const { route } of labelled) for (const expert of Object.values(route)) counts.set(expert, (counts.get(expert) ?? 0) + 1);
