@@ -164,6 +164,36 @@ describe.skipIf(!HAVE_REDIS)("a worker stops on SIGTERM in every state, exit 0, 
   }, 120_000);
 });
 
+describe.skipIf(!HAVE_REDIS)("status", () => {
+  it("gives an ETA while a worker is on the queue, and none once no worker is left", async () => {
+    const dir = await tempDir("news-moe-status-eta-");
+    const items = Array.from({ length: 40 }, (_, i) => ({ id: `e${i}`, content: `Story ${i}: the side won again and the fans sang.` }));
+    const input = join(dir, "news.json");
+    await writeFile(input, JSON.stringify(items));
+    const redis = await redisServer(dir);
+    const db = redis.client();
+    const queue = ["--redis", redis.url, "--queue", "eta"];
+    const submitted = await runCli(["submit", input, ...queue, "--chunk-size", "8"], { cwd: dir, env: isolatedEnv(dir) });
+    expect(submitted.code, submitted.stderr).toBe(0);
+    const runId = submitted.stdout.trim();
+    // 8 items at 600 ms each, in batches of 4: a job takes about 5 s; five of them, so the run is
+    // far from complete when the worker stops (it finishes or hands back the job in hand).
+    const worker = startWorker(dir, redis.url, "eta", 600);
+    await waitFor("the first job stored", async () => (await db.hlen(`news-moe:eta:${runId}:records`)) >= 8);
+    const running = await runCli(["status", runId, ...queue], { cwd: dir, env: isolatedEnv(dir) });
+    expect(running.stdout).toMatch(/1 workers on the queue; [\d.]+ items\/s; ETA \d+s\n$/);
+    expect((await terminate(worker)).result.code).toBe(0);
+
+    const text = await runCli(["status", runId, ...queue], { cwd: dir, env: isolatedEnv(dir) });
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toMatch(/; 0 workers on the queue; [\d.]+ items\/s; no ETA: no worker is on the queue\n$/);
+    const json = JSON.parse((await runCli(["status", runId, ...queue, "--json"], { cwd: dir, env: isolatedEnv(dir) })).stdout) as Record<string, unknown>;
+    expect(json).toMatchObject({ workers: 0, complete: false, etaSeconds: null });
+    expect(json["rate"]).toBeGreaterThan(0);
+    db.disconnect();
+  }, 90_000);
+});
+
 describe("submit, status and collect against an unreachable Redis", () => {
   it("say so in one line and exit 69, at once", async () => {
     const dir = await tempDir("news-moe-redis-down-");

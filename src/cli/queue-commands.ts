@@ -249,7 +249,13 @@ function registerStatus(program: Command): void {
         return;
       }
       const rate = status.rate === null ? "no rate yet" : `${status.rate.toFixed(1)} items/s`;
-      const eta = status.complete ? "complete" : status.etaSeconds === null ? "ETA unknown" : `ETA ${formatSeconds(status.etaSeconds)}`;
+      const eta = status.complete
+        ? "complete"
+        : status.workers === 0
+          ? "no ETA: no worker is on the queue"
+          : status.etaSeconds === null
+            ? "ETA unknown"
+            : `ETA ${formatSeconds(status.etaSeconds)}`;
       process.stdout.write(
         `run ${status.run} (${status.input}) on queue ${status.queue}: ${status.done}/${status.total} done, ` +
           `${status.failed} failed, ${status.missing} to go; ${status.workers} workers on the queue; ${rate}; ${eta}\n`,
