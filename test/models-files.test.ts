@@ -37,6 +37,7 @@ describe("modelFilePlan", () => {
       dtype: "fp32",
       required: ["config.json", "tokenizer.json", "tokenizer_config.json", "onnx/model.onnx"],
       optional: ["special_tokens_map.json"],
+      alternatives: {},
     });
     expect(modelFilePlan("classifier", "q8").required).toContain("onnx/model_quantized.onnx");
   });
@@ -51,8 +52,9 @@ describe("modelFilePlan", () => {
       "onnx/decoder_model_merged.onnx",
     ]);
     expect(plan.optional).toEqual(["generation_config.json", "special_tokens_map.json"]);
-    // The split pair is never opened by the runtime, so it is not in the plan and never downloaded.
+    // The split pair is never downloaded: it only stands in for the merged graph in a directory that has it.
     expect(planPaths(plan).filter((path) => /decoder_model\.onnx|decoder_with_past/.test(path))).toEqual([]);
+    expect(plan.alternatives).toEqual({ "onnx/decoder_model_merged.onnx": ["onnx/decoder_model.onnx", "onnx/decoder_with_past_model.onnx"] });
   });
 
   it("plans distilbart q8: the same files with the _quantized graphs", () => {
@@ -68,14 +70,18 @@ describe("modelFilePlan", () => {
     ]);
   });
 
-  it("says what is missing", () => {
+  it("says what is missing, naming the split decoder pair as the merged decoder's stand-in", () => {
     const plan = modelFilePlan("seq2seq", "fp32");
-    const present = new Set(["config.json", "tokenizer.json", "onnx/decoder_model.onnx", "onnx/decoder_with_past_model.onnx"]);
+    // Half of the split pair does not stand in for the merged decoder.
+    const present = new Set(["config.json", "tokenizer.json", "onnx/decoder_model.onnx"]);
     expect(missingFromPlan(plan, present)).toEqual([
       "tokenizer_config.json",
       "onnx/encoder_model.onnx",
-      "onnx/decoder_model_merged.onnx",
+      "onnx/decoder_model_merged.onnx (or onnx/decoder_model.onnx with onnx/decoder_with_past_model.onnx)",
     ]);
+    // The whole pair does (a directory from an exporter that writes no merged graph).
+    present.add("onnx/decoder_with_past_model.onnx");
+    expect(missingFromPlan(plan, present)).toEqual(["tokenizer_config.json", "onnx/encoder_model.onnx"]);
   });
 });
 
@@ -108,6 +114,17 @@ describe("inspectModelDir", () => {
     expect(files && "generationConfig" in files).toBe(false);
     expect(files && "specialTokensMap" in files).toBe(false);
     expect(files?.kind === "seq2seq" ? files.decoderMerged : undefined).toBe(join(work, "onnx", "decoder_model_merged.onnx"));
+  });
+
+  it("accepts a seq2seq dir with the split decoder pair instead of the merged decoder", async () => {
+    await writeFakeModelRepo(work, { kind: "seq2seq", dtypes: ["fp32"], mergedDecoder: false });
+    const { files, missing } = await inspectModelDir(work, modelFilePlan("seq2seq", "fp32"));
+    expect(missing).toEqual([]);
+    expect(files?.kind === "seq2seq" ? files.splitDecoder : undefined).toEqual({
+      decoder: join(work, "onnx", "decoder_model.onnx"),
+      decoderWithPast: join(work, "onnx", "decoder_with_past_model.onnx"),
+    });
+    expect(files && "decoderMerged" in files).toBe(false);
   });
 
   it("counts a dangling symlink (blob deleted) as missing", async () => {

@@ -249,7 +249,7 @@ describe("resolveModel: the cache", () => {
     await publish("a/merged-only", { kind: "seq2seq", splitDecoder: false, dtypes: ["q8"] });
     const merged = await resolveModel("a/merged-only", { kind: "seq2seq", dtype: "q8", hub: FAST });
     if (merged.files.kind !== "seq2seq") throw new Error("expected seq2seq");
-    expect(merged.files.decoderMerged.endsWith("decoder_model_merged_quantized.onnx")).toBe(true);
+    expect(merged.files.decoderMerged?.endsWith("decoder_model_merged_quantized.onnx")).toBe(true);
 
     await publish("a/split-only", { kind: "seq2seq", mergedDecoder: false, dtypes: ["q8"] });
     const error = await expectNotAvailable(resolveModel("a/split-only", { kind: "seq2seq", dtype: "q8", hub: FAST }));
@@ -545,10 +545,10 @@ describe("resolveModel: local directories", () => {
     expect(missing.message).toContain(resolve(box.work, "no/such/dir"));
 
     const dir = join(box.work, "partial");
-    await writeFakeModelRepo(dir, { kind: "seq2seq", dtypes: ["fp32"], mergedDecoder: false });
-    // The split pair alone does not make a usable model: the runtime opens the merged decoder.
+    await writeFakeModelRepo(dir, { kind: "seq2seq", dtypes: ["fp32"], mergedDecoder: false, splitDecoder: false });
+    // No decoder at all: the merged one is missing, or the split pair in its place.
     const incomplete = await expectNotAvailable(resolveModel(dir, { kind: "seq2seq", dtype: "fp32" }));
-    expect(incomplete.missing).toEqual(["onnx/decoder_model_merged.onnx"]);
+    expect(incomplete.missing).toEqual(["onnx/decoder_model_merged.onnx (or onnx/decoder_model.onnx with onnx/decoder_with_past_model.onnx)"]);
     expect(incomplete.message).toContain(dir);
     expect(box.hub.requests).toHaveLength(0);
   });

@@ -49,8 +49,11 @@ describe("the packed package installed into another project", () => {
       GLOBAL_AGENT_HTTPS_PROXY: DEAD, GLOBAL_AGENT_HTTP_PROXY: DEAD,
     };
     // "No extra environment variable": nothing of this repository's .npmrc (which `npm test` passes
-    // down as npm_config_onnxruntime_node_install=skip) may reach the user's install.
-    for (const key of Object.keys(offlineEnv)) if (/onnxruntime.node.install/i.test(key)) delete offlineEnv[key];
+    // down as NODE_OPTIONS and npm_config_node_options, preloading a module that sets
+    // ONNXRUNTIME_NODE_INSTALL=skip) may reach the user's install.
+    for (const [key, value] of Object.entries(offlineEnv)) {
+      if (/onnxruntime.node.install/i.test(key) || /ONNXRUNTIME_NODE_INSTALL/.test(value ?? "")) delete offlineEnv[key];
+    }
     const installed = await run(NPM, ["install", "--offline", ...quiet, tarball], { cwd: project, env: offlineEnv, maxBuffer: 1 << 24 });
     expect(installed.stdout).toMatch(/added \d+ packages/);
     expect(existsSync(join(project, "node_modules/news-moe/dist/cli/main.js"))).toBe(true);

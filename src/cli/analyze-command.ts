@@ -1,17 +1,16 @@
 import { Command, Option } from "commander";
-import { constants } from "node:fs";
-import { access, stat, writeFile } from "node:fs/promises";
-import { dirname, resolve } from "node:path";
+import { resolve } from "node:path";
 import type { Sink } from "../core/sink.js";
 import { journalPathFor, run, RunAbortedError, type EngineEvent, type RunSummary } from "../engine/run.js";
 import type { InputReader } from "../io/input-reader.js";
-import { checkOutputTarget, OutputWriteError } from "../io/output-writer.js";
+import { writeTextFileAtomically } from "../io/output-writer.js";
 import { FileSink } from "../sinks/file-sink.js";
 import { StreamSink } from "../sinks/stream-sink.js";
 import { ExitCode, UsageError } from "./exit-codes.js";
 import { addBatchConcurrencyOption, addEngineOptions, prepareEngine, type EngineFlags } from "./engine-options.js";
 import { describeFatalError } from "./fatal-error.js";
 import { describeUnavailableCause } from "./model-messages.js";
+import { checkOutputPath, recordFormatOption, recordOutputFormat } from "./output-options.js";
 import { createProgressView } from "./models-command.js";
 import { createProgressReporter } from "./progress.js";
 
@@ -36,7 +35,7 @@ export function registerAnalyzeCommand(program: Command): void {
     .description("route each news item to experts and write their analyses")
     .argument("<input>", "news items: a JSON array file, a JSON Lines file, or - for stdin")
     .option("-o, --output <path>", "where to write results; - streams JSON Lines to stdout", DEFAULT_OUTPUT)
-    .addOption(new Option("--format <format>", "output format (default: jsonl for -o - and *.jsonl / *.ndjson, else json)").choices(["json", "jsonl"]))
+    .addOption(recordFormatOption())
     .addOption(
       new Option("--input-format <format>", "input format; auto looks at the first byte and the file name")
         .choices(["auto", "json", "jsonl"])
@@ -65,28 +64,15 @@ function progressInterval(): { intervalMs?: number } {
   return Number.isFinite(seconds) && seconds > 0 ? { intervalMs: seconds * 1000 } : {};
 }
 
-/** `--stats FILE` can be written: not a folder, in a folder that exists and that we may write to. */
-async function checkStatsTarget(file: string): Promise<void> {
-  await checkOutputTarget(file);
-  const existing = await stat(file).catch(() => undefined);
-  const target = existing ? file : dirname(resolve(file));
-  try {
-    await access(target, constants.W_OK);
-  } catch (error) {
-    throw new OutputWriteError(file, `cannot write the routing statistics here (${(error as NodeJS.ErrnoException).code ?? String(error)} on ${target})`);
-  }
-}
-
 /** Parses flags into one `run()` and words what it reports; the engine does the rest. */
 async function runAnalyze(input: string, flags: AnalyzeFlags): Promise<number> {
   const toStdout = flags.output === "-";
-  // The format follows the output's extension unless --format says otherwise: `-o x.jsonl` is JSON Lines.
-  const format = flags.format ?? (toStdout || /\.(jsonl|ndjson)$/i.test(flags.output) ? "jsonl" : "json");
-  if (toStdout && format !== "jsonl") throw new UsageError("-o - streams JSON Lines; --format json needs a file");
+  const format = recordOutputFormat(flags.output, flags.format);
   if (toStdout && flags.resume) throw new UsageError("--resume needs an output file (the journal lives next to it)");
   if (flags.resume && flags.overwrite) throw new UsageError("--resume and --overwrite contradict each other");
   // Known before any work: a run of hours must not end in "cannot write the statistics".
-  if (flags.stats) await checkStatsTarget(flags.stats);
+  if (flags.stats) await checkOutputPath(flags.stats, "the routing statistics");
+  await checkOutputPath(flags.output);
   const { registry, plugins, runOptions, notices } = await prepareEngine(flags);
   const outputPath = toStdout ? null : resolve(flags.output);
   const sinks: Sink[] = [outputPath ? new FileSink(outputPath, format) : new StreamSink(process.stdout), ...plugins.sinks];
@@ -186,7 +172,7 @@ async function runAnalyze(input: string, flags: AnalyzeFlags): Promise<number> {
   }
   progress.stop();
   downloads.stop();
-  if (flags.stats) await writeFile(flags.stats, `${JSON.stringify(summary.routing.toJSON(), null, 2)}\n`);
+  if (flags.stats) await writeTextFileAtomically(flags.stats, `${JSON.stringify(summary.routing.toJSON(), null, 2)}\n`);
   if (summary.stoppedBySink) return ExitCode.Ok;
   if (!flags.quiet) reportSummary(summary, outputPath, flags.dryRun);
   return summary.failed + summary.failedBefore > 0 ? ExitCode.PartialFailure : ExitCode.Ok;

@@ -6,8 +6,8 @@ import type { Task } from "../core/expert.js";
 import type { ExpertRegistry } from "../core/registry.js";
 import { selectExperts } from "../engine/expert-selection.js";
 import { createDefaultRegistry, EXPERT_GROUPS, type DefaultRegistryOptions } from "../experts/default-registry.js";
+import { DEFAULT_NEUTRAL_THRESHOLD, DEFAULT_SUMMARY_STATE_MIB, TUTORIAL_MAX_LENGTH, TUTORIAL_MIN_LENGTH } from "../experts/neural/index.js";
 import { UsageError } from "./exit-codes.js";
-import { DEFAULT_SUMMARY_STATE_MIB } from "../experts/neural/neural-summarizer-expert.js";
 import { SUMMARY_BATCHING_MODES, type SummaryBatching } from "../experts/neural/options.js";
 
 /**
@@ -85,9 +85,10 @@ export function addEngineOptions(command: Command, { dryRun = true }: { dryRun?:
         .choices(["chunk", "truncate"])
         .default("chunk"),
     )
-    .option("--neutral-threshold <p>", "neural sentiment is NEUTRAL when its top probability is below this", probability)
-    .option("--max-length <n>", "summary length limit in tokens (default 300, as the tutorial)", positiveInteger("--max-length"))
-    .option("--min-length <n>", "summary minimum in tokens (default 30, as the tutorial)", positiveInteger("--min-length"))
+    .option("--neutral-threshold <p>", `neural sentiment is NEUTRAL when its top probability is below this (default ${DEFAULT_NEUTRAL_THRESHOLD})`, probability)
+    // The stated defaults are the experts' own constants: help cannot drift from what the code does.
+    .option("--max-length <n>", `summary length limit in tokens (default ${TUTORIAL_MAX_LENGTH}, as the tutorial)`, positiveInteger("--max-length"))
+    .option("--min-length <n>", `summary minimum in tokens (default ${TUTORIAL_MIN_LENGTH}, as the tutorial)`, positiveInteger("--min-length"))
     .option("--num-beams <n>", "beam width (default: the model's generation config)", positiveInteger("--num-beams"))
     .option(
       "--summary-memory <MiB>",

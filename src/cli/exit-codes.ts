@@ -10,6 +10,11 @@ export const ExitCode = {
   Interrupted: 130,
   /** Not finished yet, try again later (sysexits' EX_TEMPFAIL): `collect` of a run still going. */
   Incomplete: 75,
+  /**
+   * A service the command needs cannot be reached (sysexits' EX_UNAVAILABLE): Redis is down, refuses
+   * the connection, or went away mid-command. The same command may work once it is up.
+   */
+  Unavailable: 69,
 } as const;
 
 export class UsageError extends Error {

@@ -9,6 +9,8 @@ import { RunAbortedError, RunFailedError } from "../engine/run.js";
 import { NothingToResumeError, OutputIsInputError } from "../engine/preflight.js";
 import { JournalExistsError, JournalInputChangedError, JournalInputMismatchError } from "../io/journal.js";
 import { ModelNotAvailableError } from "../models/model-errors.js";
+import { RedisUnavailableError } from "../queue/connection.js";
+import { ExitCode } from "./exit-codes.js";
 import { describeModelNotAvailable } from "./model-messages.js";
 
 const USER_FACING = new Set([
@@ -20,7 +22,15 @@ const USER_FACING = new Set([
   "OutputWriteError",
   "GateFileError",
   "GateDataError",
+  "RedisUrlError",
+  "RedisUnavailableError",
 ]);
+
+/** The exit status of a command that failed with `error` (documented in exit-codes.ts and the README). */
+export function exitCodeFor(error: unknown): number {
+  if (error instanceof RedisUnavailableError) return ExitCode.Unavailable;
+  return ExitCode.Fatal;
+}
 
 /**
  * The message for a fatal error; with NEWS_MOE_DEBUG=1 in the environment, followed by the stack of the

@@ -1,8 +1,8 @@
 import { Command, InvalidArgumentError } from "commander";
-import { writeFile } from "node:fs/promises";
 import { EXPERT_GROUPS } from "../experts/default-registry.js";
 import { GateDataError, readLabelled } from "../gate/dataset.js";
 import { distill, type TeacherRecord } from "../gate/distill.js";
+import { describeDistillShortfall } from "../gate/distill-needs.js";
 import { DEFAULT_FEATURE_SPEC } from "../gate/features.js";
 import { loadGate, serializeGate } from "../gate/gate-file.js";
 import { DEFAULT_TRAIN_OPTIONS } from "../gate/logistic.js";
@@ -11,7 +11,9 @@ import { evaluateGate, trainGate } from "../gate/train.js";
 import type { NewsItem } from "../core/news-item.js";
 import { openInput } from "../io/input-reader.js";
 import { validateItem } from "../io/item-schema.js";
+import { writeTextFileAtomically } from "../io/output-writer.js";
 import { ExitCode } from "./exit-codes.js";
+import { checkOutputPath } from "./output-options.js";
 
 function integer(name: string, min: number) {
   return (value: string) => {
@@ -86,6 +88,7 @@ export function registerGateCommand(program: Command): void {
     .option("--json", "print the held-out report as JSON", false)
     .action(async (data: string, flags: { output: string; field: string[]; dim: number; epochs: number; seed: number; holdOut: number; json: boolean }) => {
       const started = performance.now();
+      await checkOutputPath(flags.output, "the gate");
       const items = await readLabelled(data);
       const features = { ...DEFAULT_FEATURE_SPEC, dim: flags.dim, fields: flags.field };
       const train = { ...DEFAULT_TRAIN_OPTIONS, epochs: flags.epochs, seed: flags.seed };
@@ -98,7 +101,7 @@ export function registerGateCommand(program: Command): void {
         epochs: flags.epochs,
         held_out: result.report ? reportJson(result.report) : null,
       };
-      await writeFile(flags.output, serializeGate(result.gate));
+      await writeTextFileAtomically(flags.output, serializeGate(result.gate));
       const seconds = ((performance.now() - started) / 1000).toFixed(1);
       if (flags.json) process.stdout.write(`${JSON.stringify(result.report ? reportJson(result.report) : null)}\n`);
       else if (result.report) process.stdout.write(`${reportText(result.report, `held-out report (${result.heldOutItems} of ${items.length} items):`)}\n`);
@@ -128,13 +131,12 @@ export function registerGateCommand(program: Command): void {
     .requiredOption("-o, --output <file>", "where to write the labelled items (JSON Lines)")
     .option("--rouge-threshold <p>", "ROUGE-L F1 at or above which the extractive summary agrees", share, 0.3)
     .action(async (teacher: string, flags: { items: string; output: string; rougeThreshold: number }) => {
+      await checkOutputPath(flags.output, "the labelled items");
       const records = await readTeacher(teacher);
       const items = await readItems(flags.items);
       const labelled = distill(items, records, { rougeThreshold: flags.rougeThreshold });
-      if (labelled.length === 0) {
-        throw new GateDataError(`${teacher}: no item has both a cheap and a neural analysis of a task; was it made with --router all?`);
-      }
-      await writeFile(flags.output, labelled.map((item) => JSON.stringify(item)).join("\n") + "\n");
+      if (labelled.length === 0) throw new GateDataError(describeDistillShortfall(teacher, flags.items, items, records));
+      await writeTextFileAtomically(flags.output, labelled.map((item) => JSON.stringify(item)).join("\n") + "\n");
       const counts = new Map<string, number>();
       for (const { route } of labelled) for (const expert of Object.values(route)) counts.set(expert, (counts.get(expert) ?? 0) + 1);
       process.stderr.write(

@@ -9,7 +9,7 @@ import { registerModelsCommand } from "./models-command.js";
 import { registerReportCommand } from "./report-command.js";
 import { registerServeCommand } from "./serve-command.js";
 import { registerQueueCommands } from "./queue-commands.js";
-import { describeFatalError } from "./fatal-error.js";
+import { describeFatalError, exitCodeFor } from "./fatal-error.js";
 
 function packageVersion(): string {
   const manifest = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
@@ -47,6 +47,6 @@ try {
     process.exitCode = error.exitCode === 0 ? ExitCode.Ok : ExitCode.Fatal;
   } else {
     process.stderr.write(`news-moe: ${describeFatalError(error)}\n`);
-    process.exitCode = ExitCode.Fatal;
+    process.exitCode = exitCodeFor(error);
   }
 }

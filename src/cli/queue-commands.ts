@@ -1,5 +1,6 @@
 import { Command, InvalidArgumentError, Option } from "commander";
 import { resolve } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import type { Redis } from "ioredis";
 import { enumerate } from "../engine/pipeline-input.js";
 import { run, type EngineEvent } from "../engine/run.js";
@@ -8,6 +9,9 @@ import {
   collectRecords,
   connectRedis,
   DEFAULT_ATTEMPTS,
+  describeRedisError,
+  openCommandRedis,
+  redactUrl,
   DEFAULT_CHUNK_SIZE,
   DEFAULT_MAX_WAITING,
   DEFAULT_QUEUE,
@@ -20,13 +24,16 @@ import {
   startQueueWorker,
   submit,
   waitForCompletion,
+  type QueueWorker,
   type RunMeta,
+  type StopOutcome,
 } from "../queue/index.js";
 import { FileSink } from "../sinks/file-sink.js";
 import { StreamSink } from "../sinks/stream-sink.js";
 import { addEngineOptions, positiveInteger, prepareEngine, type EngineFlags } from "./engine-options.js";
 import { ExitCode, UsageError } from "./exit-codes.js";
 import { describeUnavailableCause } from "./model-messages.js";
+import { checkOutputPath, recordFormatOption, recordOutputFormat } from "./output-options.js";
 
 interface QueueFlags {
   redis: string;
@@ -39,12 +46,16 @@ function addQueueOptions(command: Command): Command {
     .option("--queue <name>", "queue name; workers serve one queue", DEFAULT_QUEUE);
 }
 
-/** A connection for one command; its errors surface as failed commands, not as stray events. */
+/**
+ * A connection for one command, made before the command starts: an unreachable Redis is one line
+ * at once, and a Redis lost midway one line too (RedisUnavailableError), never a client's stack.
+ */
 async function withRedis<T>(url: string, use: (redis: Redis) => Promise<T>): Promise<T> {
-  const redis = connectRedis(url);
-  redis.on("error", () => {});
+  const { redis, translate } = await openCommandRedis(url);
   try {
     return await use(redis);
+  } catch (error) {
+    throw translate(error);
   } finally {
     redis.disconnect();
   }
@@ -114,6 +125,15 @@ interface WorkerFlags extends QueueFlags, EngineFlags {
   quiet: boolean;
 }
 
+/**
+ * A stopping worker lets its jobs in hand finish for this long (a job of the embedded experts
+ * usually does), then stops them and hands them back, waiting at most the second bound: an aborted
+ * run stops within a batch step, so that one only bounds a stuck job. A few seconds in all.
+ */
+const STOP_GRACE = { finishMs: 2_000, handBackMs: 3_000 };
+/** How long releasing the models may take before the process exits anyway. */
+const DISPOSE_GRACE_MS = 2_000;
+
 function registerWorker(program: Command): void {
   const command = addQueueOptions(program.command("worker"))
     .description("take jobs from a Redis queue and analyse them (the same engine and options as analyze)")
@@ -121,9 +141,15 @@ function registerWorker(program: Command): void {
     .option("--stall-timeout <ms>", "a job whose worker stopped renewing its lock this long is taken over by another", positiveInteger("--stall-timeout"), DEFAULT_STALL_TIMEOUT_MS)
     .option("-q, --quiet", "no messages but errors", false);
   addEngineOptions(command)
-    .addHelpText("after", "\nSIGTERM or Ctrl-C finishes the jobs in hand, then exits 0; a second one exits at once (130).")
+    .addHelpText(
+      "after",
+      `\nSIGTERM or Ctrl-C stops within seconds in any state (loading, connecting, idle, mid-job, Redis lost)\n` +
+        `and exits 0: jobs in hand get ${STOP_GRACE.finishMs / 1000} s to finish, then go back to the queue (without Redis,\n` +
+        "another worker takes them over after --stall-timeout); nothing is lost. A second signal exits at once (130).",
+    )
     .action(async (flags: WorkerFlags) => {
-      process.exitCode = await runWorker(flags);
+      // Exit explicitly: a Redis client that still retries must not keep a stopped worker alive.
+      process.exit(await runWorker(flags));
     });
 }
 
@@ -131,6 +157,24 @@ async function runWorker(flags: WorkerFlags): Promise<number> {
   const log = (message: string) => {
     if (!flags.quiet) process.stderr.write(`news-moe worker ${process.pid}: ${message}\n`);
   };
+  // Listening from the start: a signal while models load or Redis is unreachable must stop the
+  // process too. Before the queue worker exists no job is held, so there is nothing to hand back.
+  let requestStop: (() => void) | undefined;
+  const stopRequested = new Promise<void>((resolveStop) => (requestStop = resolveStop));
+  let worker: QueueWorker | undefined;
+  let signalled = false;
+  const onSignal = () => {
+    if (signalled) process.exit(ExitCode.Interrupted);
+    signalled = true;
+    if (!worker) {
+      log("stopped before taking any job");
+      process.exit(ExitCode.Ok);
+    }
+    requestStop?.();
+  };
+  process.on("SIGTERM", onSignal);
+  process.on("SIGINT", onSignal);
+
   // Models load once, into this registry, and stay loaded from job to job.
   const { registry, plugins, runOptions: engine, notices, tasks } = await prepareEngine(flags);
   for (const message of notices) log(message);
@@ -148,38 +192,39 @@ async function runWorker(flags: WorkerFlags): Promise<number> {
       sayOnce(`${event.expert} is unavailable (${describeUnavailableCause(event.reason, event.error).split("\n")[0]})`);
     }
   };
-  const analyze = sliceAnalyzer((input, firstIndex, sink) =>
-    run({ input: enumerate(input, firstIndex), numbered: true, registry, ...engine, sinks: [sink], onEvent, onNotice: sayOnce }),
+  const analyze = sliceAnalyzer((input, firstIndex, sink, signal) =>
+    run({ input: enumerate(input, firstIndex), numbered: true, registry, ...engine, sinks: [sink], onEvent, onNotice: sayOnce, ...(signal ? { signal } : {}) }),
   );
 
   // An empty run first: it loads the models and refuses bad options (an unknown expert or router)
   // here, with exit 2, instead of failing every job it would take.
   await run({ input: [], registry, ...engine, onEvent, onNotice: sayOnce });
 
-  const redis = connectRedis(flags.redis, { blocking: true });
+  const redis = connectRedis(flags.redis);
   let lastError = "";
   redis.on("error", (error: Error) => {
-    if (error.message !== lastError) log(`redis: ${error.message}`);
+    if (error.message !== lastError) log(`cannot reach Redis at ${redactUrl(flags.redis)}: ${describeRedisError(error)}; retrying`);
     lastError = error.message;
   });
   redis.on("ready", () => (lastError = ""));
-  const worker = startQueueWorker({ redis, queue: flags.queue, analyze, tasks, concurrency: flags.concurrency, stallTimeoutMs: flags.stallTimeout, onLog: log });
+  worker = startQueueWorker({ redis, queue: flags.queue, analyze, tasks, concurrency: flags.concurrency, stallTimeoutMs: flags.stallTimeout, onLog: log });
+  // Not awaited: while Redis is unreachable this never settles, and the worker must still stop.
+  worker.worker.waitUntilReady().then(
+    () => log(`ready on queue ${flags.queue} at ${redactUrl(flags.redis)}`),
+    () => undefined,
+  );
 
-  let stopping: Promise<void> | undefined;
-  const stop = () => {
-    if (stopping) process.exit(ExitCode.Interrupted);
-    log("finishing the jobs in hand, then stopping");
-    stopping = worker.close();
+  await stopRequested;
+  log("stopping: finishing or handing back the jobs in hand");
+  const outcome = await worker.stop(STOP_GRACE);
+  redis.disconnect();
+  await Promise.race([registry.dispose(), sleep(DISPOSE_GRACE_MS)]);
+  const how: Record<StopOutcome, string> = {
+    finished: "stopped",
+    "handed-back": "stopped; the jobs in hand went back to the queue",
+    "left-to-stall": `stopped; any job in hand is taken over by another worker once its lock expires (--stall-timeout ${flags.stallTimeout} ms)`,
   };
-  process.on("SIGTERM", stop);
-  process.on("SIGINT", stop);
-  await worker.worker.waitUntilReady();
-  log(`ready on queue ${flags.queue} at ${flags.redis}`);
-  await new Promise<void>((resolveClosed) => worker.worker.on("closed", () => resolveClosed()));
-  await stopping;
-  await registry.dispose();
-  await redis.quit().catch(() => redis.disconnect());
-  log("stopped");
+  log(how[outcome]);
   return ExitCode.Ok;
 }
 
@@ -204,7 +249,13 @@ function registerStatus(program: Command): void {
         return;
       }
       const rate = status.rate === null ? "no rate yet" : `${status.rate.toFixed(1)} items/s`;
-      const eta = status.complete ? "complete" : status.etaSeconds === null ? "ETA unknown" : `ETA ${formatSeconds(status.etaSeconds)}`;
+      const eta = status.complete
+        ? "complete"
+        : status.workers === 0
+          ? "no ETA: no worker is on the queue"
+          : status.etaSeconds === null
+            ? "ETA unknown"
+            : `ETA ${formatSeconds(status.etaSeconds)}`;
       process.stdout.write(
         `run ${status.run} (${status.input}) on queue ${status.queue}: ${status.done}/${status.total} done, ` +
           `${status.failed} failed, ${status.missing} to go; ${status.workers} workers on the queue; ${rate}; ${eta}\n`,
@@ -225,7 +276,7 @@ function registerCollect(program: Command): void {
     .description("write a run's records in input order, one per item, as analyze writes them")
     .argument("<run>", "the run id submit printed")
     .requiredOption("-o, --output <path>", "where to write; - streams JSON Lines to stdout")
-    .addOption(new Option("--format <format>", "output format (default: json, or jsonl for -o -)").choices(["json", "jsonl"]))
+    .addOption(recordFormatOption())
     .option("--wait", "wait until every item is done, then write", false)
     .option("--delete", "once a complete output is written, delete the run's records from Redis", false)
     .option("-q, --quiet", "no progress output", false)
@@ -240,8 +291,9 @@ function registerCollect(program: Command): void {
 
 async function runCollect(runId: string, flags: CollectFlags): Promise<number> {
   const toStdout = flags.output === "-";
-  const format = flags.format ?? (toStdout ? "jsonl" : "json");
-  if (toStdout && format !== "jsonl") throw new UsageError("-o - streams JSON Lines; --format json needs a file");
+  const format = recordOutputFormat(flags.output, flags.format);
+  // Before connecting, let alone waiting: a run of hours must not end in "cannot write".
+  await checkOutputPath(flags.output);
   const say = (message: string) => {
     if (!flags.quiet) process.stderr.write(`news-moe: ${message}\n`);
   };

@@ -1,9 +1,10 @@
 import type { Command } from "commander";
-import { rename, writeFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { readItemFacts, readReportRows } from "../report/read-results.js";
 import { renderReport } from "../report/render-report.js";
+import { writeTextFileAtomically } from "../io/output-writer.js";
 import { ExitCode } from "./exit-codes.js";
+import { checkOutputPath } from "./output-options.js";
 
 interface ReportFlags {
   output: string;
@@ -22,13 +23,13 @@ export function registerReportCommand(program: Command): void {
     .option("--title <text>", "the report's title")
     .option("-q, --quiet", "no summary line", false)
     .action(async (results: string, flags: ReportFlags) => {
+      await checkOutputPath(flags.output, "the report");
       const facts = flags.items ? await readItemFacts(flags.items) : undefined;
       const rows = await readReportRows(results, facts);
       const html = renderReport(rows, { ...(flags.title ? { title: flags.title } : {}), source: results });
       const output = resolve(flags.output);
       // Written beside and renamed, so a reader never sees half a report.
-      await writeFile(`${output}.tmp`, html);
-      await rename(`${output}.tmp`, output);
+      await writeTextFileAtomically(output, html);
       if (!flags.quiet) {
         const bytes = Buffer.byteLength(html);
         const perRecord = rows.length ? ` (${Math.round(bytes / rows.length)} bytes per record)` : "";

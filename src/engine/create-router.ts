@@ -16,6 +16,12 @@ export interface LearnedRouterSetup {
   gate?: string | GateModel;
   /** Most share of items each task's costliest (neural) expert may get, 0..1. */
   budget?: number;
+  /**
+   * The experts the run selected (default: every registered one). A gate must route each task the
+   * run does among these: one trained for others (neural experts, run with --experts embedded) is
+   * refused, not left to give every item to an expert that is not there.
+   */
+  experts?: readonly string[];
 }
 
 /** The "rules" router was asked for without rules. */
@@ -66,6 +72,29 @@ export async function createRouter(
   return new RulesRouter(config, kind);
 }
 
+/**
+ * The tasks the selected experts do must be ones the gate routes, each among selected experts
+ * only (a task the run does not do at all is left alone: `--experts sentiment` with a gate for
+ * both tasks routes sentiment).
+ */
+function checkGateAgainstSelection(source: string, gate: GateModel, registry: ExpertRegistry, selected: readonly string[]): void {
+  const chosen = new Set(selected);
+  const tasks = new Set(selected.map((name) => registry.get(name).task));
+  const shared = Object.keys(gate.tasks).filter((task) => tasks.has(task));
+  if (shared.length === 0) {
+    throw new GateFileError(
+      `${source}: routes ${Object.keys(gate.tasks).join(", ")}, and this run's experts (${selected.join(", ")}) do none of these tasks`,
+    );
+  }
+  const missing = shared.flatMap((task) => (gate.tasks[task]?.classes ?? []).filter((c): c is string => c !== null && !chosen.has(c)));
+  if (missing.length > 0) {
+    throw new GateFileError(
+      `${source}: was trained for experts this run does not have: ${missing.join(", ")} ` +
+        `(this run's experts: ${selected.join(", ")}); select them with --experts, or train a gate for these`,
+    );
+  }
+}
+
 /** The learned router over a gate whose experts this registry has; costliest = the neural group. */
 async function createLearnedRouter(registry: ExpertRegistry, setup: LearnedRouterSetup): Promise<Router> {
   if (setup.gate === undefined) throw new GateFileError("the learned router needs a trained gate: --gate GATE.json (made by news-moe gate train)");
@@ -75,6 +104,7 @@ async function createLearnedRouter(registry: ExpertRegistry, setup: LearnedRoute
   if (unknown.length > 0) {
     throw new GateFileError(`${source}: was trained for experts this run does not have: ${unknown.join(", ")} (registered: ${registry.names().join(", ")})`);
   }
+  checkGateAgainstSelection(source, gate, registry, setup.experts ?? registry.names());
   const budget = setup.budget;
   if (budget !== undefined && !(budget >= 0 && budget <= 1)) throw new GateFileError(`budget must be between 0 and 1, got ${budget}`);
   return new LearnedRouter(gate, { costly: new Set(EXPERT_GROUPS["neural"] ?? []), ...(budget !== undefined ? { budget } : {}) });

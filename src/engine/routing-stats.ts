@@ -19,8 +19,19 @@ export interface RoutingStatsJson {
   /** Tasks deliberately not run, per task. */
   skipped: Record<string, number>;
   fallbacks: number;
+  /** Per expert that could not run: the items whose routing fell back around it (what each fallback stood in for). */
+  unavailable: Record<string, number>;
   /** Items the gate gave to an expert but a budget sent elsewhere (learned router). */
   budget_redirects: number;
+}
+
+/**
+ * The experts a choice's reason says were unavailable: `fallback: A is unavailable (...); B is
+ * unavailable (...); <the gate's reason>`, as routing/fallback.ts writes it.
+ */
+function unavailableIn(reason: string): string[] {
+  if (!reason.startsWith("fallback: ")) return [];
+  return [...reason.matchAll(/(?:^fallback: |; )([\w.-]+) is unavailable \(/g)].map((m) => m[1] as string);
 }
 
 /** Routing statistics of a run, whatever the router, from the records' routing decisions. */
@@ -30,6 +41,7 @@ export class RoutingStats {
   private readonly experts = new Map<string, { activations: number; weight: number; fallbacks: number }>();
   private readonly skipped = new Map<string, number>();
   private fallbacks = 0;
+  private readonly unavailable = new Map<string, number>();
   private budgetRedirects = 0;
 
   add(record: AnalysisRecord): void {
@@ -49,6 +61,9 @@ export class RoutingStats {
       this.experts.set(choice.expert, s);
     }
     for (const { task } of routing.skipped ?? []) this.skipped.set(task, (this.skipped.get(task) ?? 0) + 1);
+    const missing = new Set<string>();
+    for (const choice of routing.experts) for (const expert of unavailableIn(choice.reason)) missing.add(expert);
+    for (const expert of missing) this.unavailable.set(expert, (this.unavailable.get(expert) ?? 0) + 1);
   }
 
   toJSON(): RoutingStatsJson {
@@ -68,6 +83,7 @@ export class RoutingStats {
       experts,
       skipped: Object.fromEntries([...this.skipped].sort(([a], [b]) => (a < b ? -1 : 1))),
       fallbacks: this.fallbacks,
+      unavailable: Object.fromEntries([...this.unavailable].sort(([a], [b]) => (a < b ? -1 : 1))),
       budget_redirects: this.budgetRedirects,
     };
   }
@@ -83,6 +99,9 @@ export class RoutingStats {
       `routing (${s.router ?? "none"}, ${s.routed} items): ${experts.join(", ") || "no expert"}` +
       (skipped.length ? `; skipped ${skipped.join(", ")}` : "") +
       `; ${s.fallbacks} fallbacks` +
+      (Object.keys(s.unavailable).length
+        ? ` (${Object.entries(s.unavailable).map(([expert, n]) => `${expert} unavailable for ${n} items`).join(", ")})`
+        : "") +
       (s.budget_redirects ? `; ${s.budget_redirects} sent elsewhere by the budget` : "")
     );
   }

@@ -160,8 +160,8 @@ export async function run(options: RunOptions): Promise<RunSummary> {
   const registry = options.registry ?? createDefaultRegistry(options);
   // Models loaded into a caller's registry stay loaded for the caller's next run; ours are released.
   const ownsRegistry = options.registry === undefined;
-  const router = await resolveRouter(options, registry);
   const experts = selectExperts(registry, options.experts, EXPERT_GROUPS);
+  const router = await resolveRouter(options, registry, experts);
   const signal = options.signal;
   // Stopped before it started: the same error as a run stopped midway, so callers handle one kind.
   if (signal?.aborted) throw new RunAbortedError(undefined, { cause: signal.reason });
@@ -337,7 +337,7 @@ async function* fingerprinted(
   }
 }
 
-async function resolveRouter(options: RunOptions, registry: ExpertRegistry): Promise<Router> {
+async function resolveRouter(options: RunOptions, registry: ExpertRegistry, experts: readonly string[]): Promise<Router> {
   const choice = options.router ?? (options.gate ? "learned" : options.rules ? "rules" : "auto");
   if (typeof choice !== "string") return choice;
   const registered = options.routers?.get(choice);
@@ -345,5 +345,6 @@ async function resolveRouter(options: RunOptions, registry: ExpertRegistry): Pro
   return createRouter(choice, registry, options.rules, options.routers ? [...options.routers.keys()] : [], {
     ...(options.gate !== undefined ? { gate: options.gate } : {}),
     ...(options.budget !== undefined ? { budget: options.budget } : {}),
+    experts,
   });
 }

@@ -18,17 +18,24 @@ export class OutputWriteError extends Error {
 }
 
 /**
- * Checks, before any work, that `targetPath` can become the output: not a directory, in a folder
- * that exists. (Whether the folder is writable is known once the temporary file is created, which
- * also happens before any work.) Throws {@link OutputWriteError} saying what is wrong.
+ * Checks, before any work, that `targetPath` can become an output file: not a directory, in a
+ * folder that exists and that this process may write to (the temporary file and the rename happen
+ * there; a read-only file system counts). Every command that writes a file calls it before it
+ * starts, so a run of hours never ends in "cannot write". Throws {@link OutputWriteError} saying
+ * what is wrong; `what` names the content in the message (default "the results").
  */
-export async function checkOutputTarget(targetPath: string): Promise<void> {
+export async function checkOutputTarget(targetPath: string, what = "the results"): Promise<void> {
   const target = await fs.promises.stat(targetPath).catch(() => undefined);
-  if (target?.isDirectory()) throw new OutputWriteError(targetPath, "is a directory; name a file to write the results to");
+  if (target?.isDirectory()) throw new OutputWriteError(targetPath, `is a directory; name a file to write ${what} to`);
   const folder = path.dirname(path.resolve(targetPath));
   const parent = await fs.promises.stat(folder).catch(() => undefined);
   if (!parent) throw new OutputWriteError(targetPath, `cannot write here: the folder ${folder} does not exist`);
   if (!parent.isDirectory()) throw new OutputWriteError(targetPath, `cannot write here: ${folder} is not a folder`);
+  try {
+    await fs.promises.access(folder, fs.constants.W_OK);
+  } catch (error) {
+    throw new OutputWriteError(targetPath, `cannot write ${what} here: ${reasonOf(error)} on ${folder}`, { cause: error });
+  }
 }
 
 /** Strings are gathered up to this size before each write(2): fewer syscalls, bounded memory. */
@@ -209,6 +216,22 @@ export async function openRecordFile(targetPath: string, format: OutputFormat): 
   };
 }
 
+/**
+ * Writes a whole text file atomically (a report, a gate, the routing statistics): readers see the
+ * old file or the complete new one, and a failure (a full disk, a read-only folder) is an
+ * {@link OutputWriteError} naming the file, with the target left as it was.
+ */
+export async function writeTextFileAtomically(targetPath: string, text: string): Promise<void> {
+  const writer = await AtomicFileWriter.open(targetPath);
+  try {
+    await writer.write(text);
+  } catch (error) {
+    await writer.abort();
+    throw error;
+  }
+  await writer.commit();
+}
+
 async function writeAtomically(targetPath: string, records: AsyncIterable<AnalysisRecord>, format: OutputFormat): Promise<number> {
   const file = await openRecordFile(targetPath, format);
   try {
@@ -331,5 +354,7 @@ function reasonOf(error: unknown): string {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   if (code === "EACCES" || code === "EPERM") return `permission denied (${code})`;
   if (code === "EROFS") return "read-only file system (EROFS)";
+  if (code === "ENOSPC") return "no space left on the device (ENOSPC)";
+  if (code === "EDQUOT") return "disk quota exceeded (EDQUOT)";
   return error instanceof Error ? error.message : String(error);
 }

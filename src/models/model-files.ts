@@ -20,6 +20,11 @@ export interface ModelFilePlan {
   required: readonly string[];
   /** Used when present (and downloaded when the repo has them); their absence is never an error. */
   optional: readonly string[];
+  /**
+   * Files a model directory (local, or in the cache) may hold instead of a required one; never
+   * downloaded. The split decoder pair that several exporters write instead of the merged decoder.
+   */
+  alternatives: Readonly<Record<string, readonly string[]>>;
 }
 
 const COMMON_REQUIRED = ["config.json", "tokenizer.json", "tokenizer_config.json"] as const;
@@ -31,19 +36,22 @@ export function onnxFile(baseName: string, dtype: ModelDtype): string {
 /**
  * The one place that decides which files a model of `kind` needs in `dtype`: what `models pull`
  * and a first-use download fetch, what a local directory or the cache must hold, and what the
- * runtime opens. A seq2seq model runs on its encoder and its merged decoder (one graph with and
- * without the past, decoder weights resident once); the split decoder pair the hub also publishes
- * is never opened, so it is never fetched (about 1.2 GB of fp32 graphs for distilbart-cnn-6-6).
+ * runtime opens. A seq2seq model runs on its encoder and one decoder graph, which the runtime
+ * compiles for beam search: the merged decoder (with and without the past in one graph) or, in a
+ * directory that has it instead, `decoder_model.onnx` of the split pair (with its
+ * `decoder_with_past_model.onnx`, which the published-graph fallback runs). Downloads fetch the
+ * merged graph only: the split pair would be about 1.2 GB more of fp32 graphs for distilbart-cnn-6-6.
  */
 export function modelFilePlan(kind: ModelKind, dtype: ModelDtype): ModelFilePlan {
   if (kind === "classifier") {
-    return { kind, dtype, required: [...COMMON_REQUIRED, onnxFile("model", dtype)], optional: ["special_tokens_map.json"] };
+    return { kind, dtype, required: [...COMMON_REQUIRED, onnxFile("model", dtype)], optional: ["special_tokens_map.json"], alternatives: {} };
   }
   return {
     kind,
     dtype,
     required: [...COMMON_REQUIRED, onnxFile("encoder_model", dtype), onnxFile("decoder_model_merged", dtype)],
     optional: ["generation_config.json", "special_tokens_map.json"],
+    alternatives: { [onnxFile("decoder_model_merged", dtype)]: [onnxFile("decoder_model", dtype), onnxFile("decoder_with_past_model", dtype)] },
   };
 }
 
@@ -52,9 +60,26 @@ export function planPaths(plan: ModelFilePlan): string[] {
   return [...plan.required, ...plan.optional];
 }
 
-/** What is missing for `present` to satisfy `plan`. */
+/** Every path worth looking for in a model directory: the plan's, and the alternatives to its required files. */
+function inspectedPaths(plan: ModelFilePlan): string[] {
+  return [...new Set([...planPaths(plan), ...Object.values(plan.alternatives).flat()])];
+}
+
+/** Whether `present` has `path` or every file of its alternative. */
+function satisfied(plan: ModelFilePlan, path: string, present: ReadonlySet<string>): boolean {
+  if (present.has(path)) return true;
+  const instead = plan.alternatives[path];
+  return instead !== undefined && instead.every((alternative) => present.has(alternative));
+}
+
+/** What is missing for `present` to satisfy `plan`, in words: `onnx/x.onnx (or onnx/y.onnx with onnx/z.onnx)`. */
 export function missingFromPlan(plan: ModelFilePlan, present: ReadonlySet<string>): string[] {
-  return plan.required.filter((path) => !present.has(path));
+  return plan.required
+    .filter((path) => !satisfied(plan, path, present))
+    .map((path) => {
+      const instead = plan.alternatives[path];
+      return instead ? `${path} (or ${instead.join(" with ")})` : path;
+    });
 }
 
 interface CommonModelFiles {
@@ -77,8 +102,10 @@ export interface ClassifierModelFiles extends CommonModelFiles {
 export interface Seq2SeqModelFiles extends CommonModelFiles {
   kind: "seq2seq";
   encoder: string;
-  /** The merged decoder (with and without past in one graph), the only decoder the runtime opens. */
-  decoderMerged: string;
+  /** The merged decoder (with and without past in one graph), when the directory has it. */
+  decoderMerged?: string;
+  /** Otherwise the split pair: the runtime compiles `decoder`; the published-graph fallback runs both. */
+  splitDecoder?: { decoder: string; decoderWithPast: string };
 }
 
 /** The absolute paths of a usable model's files. */
@@ -108,7 +135,7 @@ export async function inspectModelDir(dir: string, plan: ModelFilePlan): Promise
   const absoluteDir = resolve(dir);
   const present = new Set<string>();
   await Promise.all(
-    planPaths(plan).map(async (path) => {
+    inspectedPaths(plan).map(async (path) => {
       if (await isFile(join(absoluteDir, ...path.split("/")))) present.add(path);
     }),
   );
@@ -133,11 +160,14 @@ function buildModelFiles(dir: string, plan: ModelFilePlan, present: ReadonlySet<
   if (plan.kind === "classifier") {
     return { ...common, kind: "classifier", model: at(onnxFile("model", plan.dtype)) };
   }
+  const merged = onnxFile("decoder_model_merged", plan.dtype);
   return {
     ...common,
     kind: "seq2seq",
     encoder: at(onnxFile("encoder_model", plan.dtype)),
-    decoderMerged: at(onnxFile("decoder_model_merged", plan.dtype)),
+    ...(present.has(merged)
+      ? { decoderMerged: at(merged) }
+      : { splitDecoder: { decoder: at(onnxFile("decoder_model", plan.dtype)), decoderWithPast: at(onnxFile("decoder_with_past_model", plan.dtype)) } }),
   };
 }
 

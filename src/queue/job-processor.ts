@@ -7,18 +7,53 @@ import type { ChunkJobData } from "./job-data.js";
 import { RecordCollector } from "./record-collector.js";
 import type { RunStore, StoredRecord } from "./run-store.js";
 
-/** Runs raw items, the first at `firstIndex`, through the engine; returns their records. */
-export type AnalyzeSlice = (items: unknown[], firstIndex: number) => Promise<StoredRecord[]>;
+/**
+ * Runs raw items, the first at `firstIndex`, through the engine; returns their records. `signal`
+ * stops it (the worker is stopping): it then throws instead of returning partial records.
+ */
+export type AnalyzeSlice = (items: unknown[], firstIndex: number, signal?: AbortSignal) => Promise<StoredRecord[]>;
 
 /** Makes an {@link AnalyzeSlice} from a `run()` call that takes a sink (the worker binds its options). */
 export function sliceAnalyzer(
-  runWithSink: (input: unknown[], firstIndex: number, sink: RecordCollector) => Promise<unknown>,
+  runWithSink: (input: unknown[], firstIndex: number, sink: RecordCollector, signal?: AbortSignal) => Promise<unknown>,
 ): AnalyzeSlice {
-  return async (items, firstIndex) => {
+  return async (items, firstIndex, signal) => {
     const collector = new RecordCollector();
-    await runWithSink(items, firstIndex, collector);
+    await runWithSink(items, firstIndex, collector, signal);
     return collector.records;
   };
+}
+
+/**
+ * A job was stopped because its worker is stopping (SIGTERM), not because it crashed or failed:
+ * its try was taken back, so the job goes back to the queue as if never started (what is stored
+ * stays stored), and no attempt is spent on it.
+ */
+export class JobHandedBackError extends Error {
+  constructor() {
+    super("handed back: the worker is stopping");
+    this.name = "JobHandedBackError";
+  }
+}
+
+/**
+ * Runs `analyze` for the try counted under `tryKey`; when `signal` stopped it, takes that try back
+ * (a stop asked for is not a crash: it must not bring an item closer to being given up) and throws
+ * {@link JobHandedBackError}. A run that finished despite the signal keeps its records.
+ */
+async function analyzeOrHandBack(
+  store: RunStore,
+  tryKey: string,
+  run: () => Promise<StoredRecord[]>,
+  signal: AbortSignal | undefined,
+): Promise<StoredRecord[]> {
+  try {
+    return await run();
+  } catch (error) {
+    if (!signal?.aborted) throw error;
+    await store.uncountTry(tryKey);
+    throw new JobHandedBackError();
+  }
 }
 
 /**
@@ -52,12 +87,14 @@ export async function processChunk(
   analyze: AnalyzeSlice,
   /** The tasks the worker's run has experts for: a given-up item's record gets their keys. */
   tasks: ReadonlySet<Task>,
+  /** Aborted when the worker stops: the job is handed back ({@link JobHandedBackError}). */
+  signal?: AbortSignal,
 ): Promise<void> {
   const { start, items, attempts } = job.data;
   await store.markStarted();
   const chunkTries = await store.countTry(`c${start}`);
   if (chunkTries === 1) {
-    await store.store(await analyze(items, start), start);
+    await store.store(await analyzeOrHandBack(store, `c${start}`, () => analyze(items, start, signal), signal), start);
     return;
   }
   const positions = items.map((_, i) => start + i);
@@ -71,7 +108,7 @@ export async function processChunk(
       await store.store([{ position, record: givenUpRecord(value, position, why, tasks) }]);
       continue;
     }
-    await store.store(await analyze([value], position));
+    await store.store(await analyzeOrHandBack(store, `i${position}`, () => analyze([value], position, signal), signal));
   }
   await store.store([], start);
 }

@@ -121,6 +121,12 @@ export class RunStore {
     return this.redis.hincrby(this.keys.tries, what, 1);
   }
 
+  /** Takes back a start counted by {@link countTry} that ended because the worker was asked to stop, not by a crash. */
+  async uncountTry(what: string): Promise<void> {
+    // The job is ours (its lock): no other worker counts it meanwhile, so the two steps need no transaction.
+    if ((await this.redis.hincrby(this.keys.tries, what, -1)) <= 0) await this.redis.hdel(this.keys.tries, what);
+  }
+
   async counts(): Promise<{ done: number; failed: number }> {
     const [done, failed] = await Promise.all([this.redis.hlen(this.keys.records), this.redis.scard(this.keys.failed)]);
     return { done, failed };

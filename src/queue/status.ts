@@ -16,7 +16,7 @@ export interface RunStatus {
   workers: number;
   /** Items per second since a worker first took a job of this run (until the last record when complete); null before any. */
   rate: number | null;
-  /** Seconds left at that rate; null when unknown, 0 when complete. */
+  /** Seconds left at that rate; 0 when complete; null when unknown, and when no worker is on the queue (nothing moves). */
   etaSeconds: number | null;
 }
 
@@ -46,6 +46,7 @@ export async function runStatus(redis: Redis, store: RunStore, meta: RunMeta, no
     complete,
     workers,
     rate,
-    etaSeconds: complete ? 0 : rate ? missing / rate : null,
+    // A rate measured while workers ran says nothing once none is left: no ETA, rather than a wrong one.
+    etaSeconds: complete ? 0 : rate && workers > 0 ? missing / rate : null,
   };
 }

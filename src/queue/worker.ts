@@ -1,12 +1,13 @@
-import { Worker, type Job } from "bullmq";
+import { WaitingError, Worker, type Job } from "bullmq";
+import { setTimeout as sleep } from "node:timers/promises";
 import type { Redis } from "ioredis";
 import type { Task } from "../core/expert.js";
 import type { ChunkJobData } from "./job-data.js";
-import { failRemaining, processChunk, type AnalyzeSlice } from "./job-processor.js";
+import { failRemaining, JobHandedBackError, processChunk, type AnalyzeSlice } from "./job-processor.js";
 import { RunStore } from "./run-store.js";
 
 export interface QueueWorkerOptions {
-  /** A connection that retries forever (connectRedis(url, { blocking: true })): a Redis restart pauses the worker. */
+  /** A connection that retries forever (connectRedis(url)): a Redis restart pauses the worker. */
   redis: Redis;
   queue: string;
   analyze: AnalyzeSlice;
@@ -33,17 +34,45 @@ export const DEFAULT_STALL_TIMEOUT_MS = 30_000;
 const STALLS_ALLOWED = 1_000_000;
 
 /**
- * A queue worker: takes chunk jobs, analyses them with `analyze` (the engine, with models loaded
- * once by the caller) and stores their records. `close()` finishes the jobs in hand, then stops.
+ * How a stop ended: `finished` when the jobs in hand (if any) finished and were stored in time;
+ * `handed-back` when they were stopped and put back on the queue as never started; `left-to-stall`
+ * when Redis could not be reached or a job did not stop in time, so the jobs in hand keep their
+ * locks, which expire, and another worker redoes them (as after a crash: nothing is lost).
  */
-export function startQueueWorker(options: QueueWorkerOptions): { worker: Worker<ChunkJobData>; close(): Promise<void> } {
+export type StopOutcome = "finished" | "handed-back" | "left-to-stall";
+
+/** How long a stop waits for the jobs in hand to finish, and then for the stopped ones to be handed back. */
+export interface StopGrace {
+  finishMs: number;
+  handBackMs: number;
+}
+
+export interface QueueWorker {
+  worker: Worker<ChunkJobData>;
+  /**
+   * Stops taking jobs; lets the jobs in hand finish for `finishMs`, then stops them and hands them
+   * back to the queue, waiting `handBackMs` more at most. A Redis that does not answer is not waited for.
+   */
+  stop(grace: StopGrace): Promise<StopOutcome>;
+}
+
+/**
+ * A queue worker: takes chunk jobs, analyses them with `analyze` (the engine, with models loaded
+ * once by the caller) and stores their records. `stop()` ends it within a bounded time, losing nothing.
+ */
+export function startQueueWorker(options: QueueWorkerOptions): QueueWorker {
   const stall = options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS;
   const log = options.onLog ?? (() => {});
-  const processor = async (job: Job<ChunkJobData>) => {
+  const processor = async (job: Job<ChunkJobData>, token?: string, signal?: AbortSignal) => {
     const store = new RunStore(options.redis, options.queue, job.data.run);
     try {
-      await processChunk(job, store, options.analyze, options.tasks);
+      await processChunk(job, store, options.analyze, options.tasks, signal);
     } catch (error) {
+      if (error instanceof JobHandedBackError) {
+        // Back to waiting without spending an attempt: BullMQ reads WaitingError as "moved, not failed".
+        await job.moveToWait(token);
+        throw new WaitingError();
+      }
       const final = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
       if (!final) throw error;
       log(`job ${job.id}: giving its remaining items error records after ${job.opts.attempts} tries: ${(error as Error).message}`);
@@ -59,8 +88,20 @@ export function startQueueWorker(options: QueueWorkerOptions): { worker: Worker<
   });
   worker.on("failed", (job, error) => log(`job ${job?.id ?? "?"} failed, to be retried: ${error.message}`));
   worker.on("error", (error) => log(`queue: ${error.message}`));
-  return {
-    worker,
-    close: () => worker.close(),
+  const stop = async ({ finishMs, handBackMs }: StopGrace): Promise<StopOutcome> => {
+    // Without Redis nothing can be stored, handed back or waited for: the locks will expire instead.
+    if (options.redis.status !== "ready") {
+      void worker.close(true).catch(() => undefined);
+      return "left-to-stall";
+    }
+    // Stops taking jobs; resolves once the jobs in hand have ended, stored or handed back.
+    const closed = worker.close().then(
+      () => true,
+      () => true,
+    );
+    if (await Promise.race([closed, sleep(finishMs, false)])) return "finished";
+    worker.cancelAllJobs("the worker is stopping");
+    return (await Promise.race([closed, sleep(handBackMs, false)])) ? "handed-back" : "left-to-stall";
   };
+  return { worker, stop };
 }

@@ -5,7 +5,8 @@ import type { ExpertProfile, RouteChoice, RouteContext } from "../core/router.js
 /**
  * Availability-aware gating. The gate first runs as if every expert could load; any chosen expert
  * that cannot is then replaced by re-running the gate for its task without the unavailable ones, so
- * the task goes to the next expert by score (and, on equal scores, by registration order). A task
+ * the task goes to the next expert by score (and, on equal scores, by registration order); each
+ * expert it then goes to has a reason starting `fallback: X is unavailable (...)`. A task
  * with no available expert keeps its original choice, which the orchestrator turns into an explicit
  * per-item error rather than silently dropping the task.
  */
@@ -43,10 +44,10 @@ export function gateWithFallback(
       // First line only: the full reason (where we looked, how to fix it) is printed once on stderr.
       .map((choice) => `${choice.expert} is unavailable (${(profile.get(choice.expert)?.unavailableReason ?? "failed to load").split("\n")[0]})`)
       .join("; ");
-    for (const choice of replacement) {
-      const wasIntended = original.some((o) => o.expert === choice.expert);
-      result.push(wasIntended ? choice : { ...choice, reason: `fallback: ${standIns}; ${choice.reason}` });
-    }
+    // Every expert the task now runs says so, also one the gate had chosen anyway (router 'all',
+    // a mixture): it runs without the missing one, at a weight the gate did not give it, and the
+    // run's statistics count a fallback for it.
+    for (const choice of replacement) result.push({ ...choice, reason: `fallback: ${standIns}; ${choice.reason}` });
   }
   return result;
 }

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { expect } from "vitest";
 
 export const REPO_ROOT = resolve(new URL("../..", import.meta.url).pathname);
 export const CLI = join(REPO_ROOT, "dist/cli/main.js");
@@ -32,14 +33,29 @@ export function isolatedEnv(home: string, extra: Record<string, string> = {}): N
   };
 }
 
-export function startCli(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; stdin?: string } = {}): {
+export interface CliOptions {
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  stdin?: string;
+  /** Run as this user (the tests of file permissions, when the tests run as root; see helpers/fs-faults.ts). */
+  user?: { uid: number; gid: number };
+  /** RLIMIT_FSIZE in 1 KiB blocks (`ulimit -f`): a write past it fails with EFBIG, as on a full disk. */
+  fileSizeLimitKiB?: number;
+}
+
+export function startCli(args: string[], options: CliOptions = {}): {
   child: ChildProcess;
   done: Promise<CliResult>;
 } {
-  const child = spawn(process.execPath, [CLI, ...args], {
+  const [command, commandArgs] =
+    options.fileSizeLimitKiB === undefined
+      ? [process.execPath, [CLI, ...args]]
+      : ["/bin/sh", ["-c", `ulimit -f ${options.fileSizeLimitKiB} && exec "$0" "$@"`, process.execPath, CLI, ...args]];
+  const child = spawn(command, commandArgs, {
     cwd: options.cwd ?? REPO_ROOT,
     env: options.env ?? process.env,
     stdio: ["pipe", "pipe", "pipe"],
+    ...(options.user ?? {}),
   });
   let stdout = "";
   let stderr = "";
@@ -53,6 +69,20 @@ export function startCli(args: string[], options: { cwd?: string; env?: NodeJS.P
   return { child, done };
 }
 
-export function runCli(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; stdin?: string } = {}): Promise<CliResult> {
+export function runCli(args: string[], options: CliOptions = {}): Promise<CliResult> {
   return startCli(args, options).done;
+}
+
+/**
+ * A failure the user caused or met (bad input, an unreachable Redis, an output path that cannot be
+ * written, a stop signal): the documented exit status and a clear message naming the problem, never
+ * `internal error` (the CLI's words for a bug in news-moe) nor a stack trace. Every test of such a
+ * failure goes through this, so `grep -rn expectUserFailure test/` lists them.
+ */
+export function expectUserFailure(result: CliResult, code: number, message: string | RegExp): void {
+  expect(result.code, result.stderr).toBe(code);
+  expect(result.stderr).not.toMatch(/internal error/);
+  expect(result.stderr, "a stack trace").not.toMatch(/^\s+at .+[:(]/m);
+  if (typeof message === "string") expect(result.stderr).toContain(message);
+  else expect(result.stderr).toMatch(message);
 }

@@ -74,9 +74,10 @@ export async function loadSeq2SeqModel(
     {
       files: {
         // The model store's plan (models/model-files.ts) chose the dtype's files: the encoder and
-        // the merged decoder, the one decoder graph the runtime opens or compiles.
+        // the merged decoder, or in a directory without it the split pair (its decoder_model compiles).
         encoder: files.encoder,
-        decoderMerged: files.decoderMerged,
+        ...(files.decoderMerged ? { decoderMerged: files.decoderMerged } : {}),
+        ...(files.splitDecoder ? { splitDecoder: files.splitDecoder } : {}),
         config,
         ...(generationConfig ? { generationConfig } : {}),
       },
