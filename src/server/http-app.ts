@@ -56,6 +56,9 @@ export function createHttpApp(options: HttpAppOptions): Hono {
   app.use("*", async (c, next) => {
     const started = performance.now();
     await next();
+    // While draining, every answer ends its connection, so that no keep-alive connection outlives
+    // the server and a client sends its next request where it will be taken.
+    if (engine.draining) c.res.headers.set("Connection", "close");
     const route = c.req.routePath === "/*" ? "other" : c.req.routePath;
     metrics.requests.inc({ route, status: String(c.res.status) });
     metrics.requestSeconds.observe({ route }, (performance.now() - started) / 1000);
