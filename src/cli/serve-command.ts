@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import { selectExperts } from "../engine/expert-selection.js";
 import { EXPERT_GROUPS } from "../experts/default-registry.js";
 import { ReportCollector } from "../report/report-collector.js";
-import { renderReport } from "../report/render-report.js";
+import { renderReport, reportPolicy } from "../report/render-report.js";
 import { observeBatches } from "../server/batch-observer.js";
 import { createHttpApp } from "../server/http-app.js";
 import { isLoopback, listen, ListenError } from "../server/http-server.js";
@@ -144,7 +144,7 @@ async function runServe(flags: ServeFlags): Promise<number> {
       );
     },
     page: () => tryPage({ tokenRequired: token !== undefined }),
-    report: () => renderReport(report.rows(), { title: "news-moe serve: items analysed so far" }),
+    report: () => ({ html: renderReport(report.rows(), { title: "news-moe serve: items analysed so far" }), policy: reportPolicy("header") }),
   });
   const server = await listen(app, flags.host, flags.port).catch((error: unknown) => {
     throw error instanceof ListenError ? new UsageError(describeListenError(error)) : error;

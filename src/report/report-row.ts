@@ -1,6 +1,10 @@
 import type { AnalysisRecord } from "../core/analysis-record.js";
 import type { Task } from "../core/expert.js";
 import { isSkippedTask, TUTORIAL_TASK_KEYS } from "../core/task-results.js";
+import { labelText } from "./untrusted-text.js";
+
+/** Longest topic kept: a label on a chart axis, not an article. */
+const MAX_LABEL_CHARS = 120;
 
 /** What the report needs of an input item that the record does not carry. */
 export interface ItemFacts {
@@ -40,7 +44,7 @@ export function itemFacts(value: unknown): ItemFacts {
   const topics = Array.isArray(value.topics) ? value.topics.filter((t): t is string => typeof t === "string" && t.trim() !== "") : [];
   const dated = [value.publication_date, value.timestamp].find((d): d is string => typeof d === "string" && /^\d{4}-\d{2}-\d{2}/.test(d));
   return {
-    topic: topics[0]?.trim() ?? null,
+    topic: topics[0] === undefined ? null : labelText(topics[0].trim(), MAX_LABEL_CHARS),
     date: dated ? dated.slice(0, 10) : null,
     articleChars: typeof value.content === "string" ? value.content.length : null,
   };

@@ -99,7 +99,8 @@ export const REPORT_SCRIPT = String.raw`
       var r = rows[index];
       var tr = document.createElement("tr");
       var head = document.createElement("td");
-      if (r[1]) {
+      // The report only ever holds http(s) URLs here (linkableUrl); checked again, as it is a link.
+      if (r[1] && /^https?:\/\//i.test(r[1])) {
         var link = document.createElement("a");
         link.href = r[1];
         link.rel = "noreferrer";

@@ -1,4 +1,5 @@
 import type { ReportRow } from "./report-row.js";
+import { labelText } from "./untrusted-text.js";
 
 export const SENTIMENTS = ["POSITIVE", "NEUTRAL", "NEGATIVE", "none"] as const;
 
@@ -49,14 +50,14 @@ function bySentiment(rows: ReportRow[], keys: string[], keyOf: (row: ReportRow) 
 
 /** Shortens a routing reason to its gist for the chart (the table shows it whole). */
 function reasonGist(reason: string): string {
-  return reason.length > 70 ? `${reason.slice(0, 67)}...` : reason;
+  return labelText(reason, 70);
 }
 
 function errorKind(error: string): string {
   const expert = /^([A-Za-z0-9_.-]+): /.exec(error);
   if (expert && !/^item \d/.test(error)) return `${expert[1]} failed`;
   if (/^item \d/.test(error)) return "invalid item";
-  return error.split(":")[0] ?? "error";
+  return labelText(error.split(":")[0] ?? "error", 70);
 }
 
 export function summarize(rows: ReportRow[]): ReportSummary {
