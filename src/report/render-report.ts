@@ -2,7 +2,7 @@ import { chartJsBundle, escapeHtml, jsonForScript, scriptSafe } from "./inline-a
 import { contentSecurityPolicy } from "./content-policy.js";
 import { REPORT_SCRIPT } from "./report-script.js";
 import type { ReportRow } from "./report-row.js";
-import { summarize } from "./report-summary.js";
+import { summarize, type ReportSummary } from "./report-summary.js";
 import { displayText, linkableUrl } from "./untrusted-text.js";
 
 export interface RenderOptions {
@@ -19,6 +19,7 @@ h1 { margin: 0 0 .2rem; font-size: 1.5rem; }
 .charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(26rem, 1fr)); gap: 1rem; }
 .chart { margin: 0; border: 1px solid #ddd; border-radius: 6px; padding: .6rem; }
 .chart figcaption { font-weight: 600; margin-bottom: .4rem; }
+.chart figcaption .hint { font-weight: normal; color: #666; font-size: .9em; }
 .plot { position: relative; height: 17rem; }
 .empty { color: #888; font-style: italic; }
 .controls { margin: 1.5rem 0 .5rem; display: flex; gap: .8rem; align-items: center; flex-wrap: wrap; }
@@ -29,7 +30,8 @@ th { cursor: pointer; user-select: none; background: #f6f6f6; position: sticky; 
 th[aria-sort="ascending"]::after { content: " ▲"; }
 th[aria-sort="descending"]::after { content: " ▼"; }
 td.summary { font-size: .92em; }
-.POSITIVE { color: #17803d; } .NEGATIVE { color: #b3261e; } .NEUTRAL { color: #666; }
+.POSITIVE { color: #17803d; } .NEGATIVE { color: #b3261e; } .NEUTRAL { color: #666; } .skipped { color: #777; font-style: italic; }
+.note { color: #17803d; margin: 1rem 0; }
 col.c0 { width: 16%; } col.c1 { width: 28%; } col.c2 { width: 8%; } col.c3 { width: 11%; } col.c4 { width: 17%; } col.c5 { width: 7%; } col.c6 { width: 6%; } col.c7 { width: 7%; }
 `;
 
@@ -48,6 +50,9 @@ function reportScript(): string {
 /** Columns of the table, in the order each row's array holds them (see tableRow). */
 export const TABLE_COLUMNS = ["Headline", "Summary", "Sentiment", "Experts", "Routing reason", "Topic", "Date", "Errors"] as const;
 
+/** What a table cell says for a task the gate skipped (the reason is among the routing reasons). */
+const SKIPPED = "skipped";
+
 /**
  * A row as the page's table holds it: plain strings and one number, compact and linear in size.
  * Every scraped field goes through displayText, and the url only if it may be a link.
@@ -56,20 +61,26 @@ function tableRow(row: ReportRow): Array<string | number | null> {
   return [
     displayText(row.headline || row.id || ""),
     linkableUrl(row.url),
-    displayText(row.summary),
-    row.sentiment,
+    row.summary === "" && row.skipped.includes("summarization") ? SKIPPED : displayText(row.summary),
+    row.sentiment || (row.skipped.includes("sentiment") ? SKIPPED : ""),
     row.score === null ? null : Math.round(row.score * 1000) / 1000,
     displayText(row.experts.join(", ")),
     displayText(row.reasons.join("; ")),
-    displayText(row.topic ?? ""),
+    displayText(row.topics.join(", ")),
     row.date ?? "",
     displayText(row.errors.join("; ")),
   ];
 }
 
-const CHARTS: Array<{ id: string; title: string; needsFacts?: string }> = [
+const CHARTS: Array<{ id: string; title: string; needsFacts?: string; hint?: (summary: ReportSummary) => string }> = [
   { id: "sentiment", title: "Sentiment" },
-  { id: "topics", title: "Sentiment by topic", needsFacts: "topics" },
+  {
+    id: "topics",
+    title: "Sentiment by topic",
+    needsFacts: "topics",
+    hint: ({ byTopic }) =>
+      `an article counts under each of its topics${byTopic.total > byTopic.labels.length ? `; the ${byTopic.labels.length} most frequent of ${byTopic.total} topics` : ""}`,
+  },
   { id: "time", title: "Sentiment over publication date", needsFacts: "publication dates" },
   { id: "experts", title: "Expert activations and fallbacks" },
   { id: "reasons", title: "Routing reasons" },
@@ -86,7 +97,9 @@ export function renderReport(rows: ReportRow[], options: RenderOptions = {}): st
   const summary = summarize(rows);
   const generated = (options.generatedAt ?? new Date()).toISOString();
   const charts = CHARTS.map(
-    (chart) => `<figure class="chart"><figcaption>${escapeHtml(chart.title)}</figcaption><div class="plot" data-chart="${chart.id}"${
+    (chart) => `<figure class="chart"><figcaption>${escapeHtml(chart.title)}${
+      chart.hint && summary.byTopic.labels.length > 0 ? ` <span class="hint">(${escapeHtml(chart.hint(summary))})</span>` : ""
+    }</figcaption><div class="plot" data-chart="${chart.id}"${
       chart.needsFacts ? ` data-needs="${escapeHtml(chart.needsFacts)}"` : ""
     }></div></figure>`,
   ).join("\n");
