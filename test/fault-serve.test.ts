@@ -72,7 +72,7 @@ describe(`news-moe serve under faults: SIGTERM and SIGKILL at ${RUNS} seeded ran
       const run = `seed ${seed}: ${signal} ${delay} ms into ${clients} clients x ${itemsPerRequest} items`;
 
       const served = await serve(port);
-      const load = new ServeLoad(served.url, { clients, itemsPerRequest, items, after503: "stop" });
+      const load = new ServeLoad(served.url, { clients, itemsPerRequest, items });
       await new Promise((r) => setTimeout(r, delay));
       served.kill(signal);
       const exit = await exited(served);

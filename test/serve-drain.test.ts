@@ -66,7 +66,7 @@ describe("news-moe serve: SIGTERM under load", () => {
   it("32 clients posting 20 items each, SIGTERM 0.5 s in: no reset, every answer a complete 200 or a 503 with Retry-After; /readyz 503 until the listener closes; exit 0", async () => {
     const items = await generated(400, 21);
     const server = await startServer(["--experts", "embedded"]);
-    const load = new ServeLoad(server.url, { clients: 32, itemsPerRequest: 20, items, after503: "stop" });
+    const load = new ServeLoad(server.url, { clients: 32, itemsPerRequest: 20, items });
     await new Promise((r) => setTimeout(r, 500));
     server.child.kill("SIGTERM");
 

@@ -83,6 +83,8 @@ describe("news-moe serve: HTTP details (real server, embedded experts)", () => {
       expect(JSON.parse(answer.text).error).toBe(`${method} is not allowed on ${path}; allowed: ${allow}`);
     }
     expect((await raw(`${server.url}/healthz`, "HEAD", {})).status).toBe(200);
+    const options = await raw(`${server.url}/v1/analyze`, "OPTIONS", auth);
+    expect([options.status, options.headers.allow]).toEqual([204, "POST"]);
     expect((await raw(`${server.url}/nowhere`, "GET", auth)).status).toBe(404);
   });
 

@@ -79,7 +79,9 @@ const CHARTS: Array<{ id: string; title: string; needsFacts?: string; hint?: (su
     title: "Sentiment by topic",
     needsFacts: "topics",
     hint: ({ byTopic }) =>
-      `an article counts under each of its topics${byTopic.total > byTopic.labels.length ? `; the ${byTopic.labels.length} most frequent of ${byTopic.total} topics` : ""}`,
+      byTopic.labels.length === 0
+        ? ""
+        : `an article counts under each of its topics${byTopic.total > byTopic.labels.length ? `; the ${byTopic.labels.length} most frequent of ${byTopic.total} topics` : ""}`,
   },
   { id: "time", title: "Sentiment over publication date", needsFacts: "publication dates" },
   { id: "experts", title: "Expert activations and fallbacks" },
@@ -96,13 +98,12 @@ export function renderReport(rows: ReportRow[], options: RenderOptions = {}): st
   const title = options.title ?? "news-moe report";
   const summary = summarize(rows);
   const generated = (options.generatedAt ?? new Date()).toISOString();
-  const charts = CHARTS.map(
-    (chart) => `<figure class="chart"><figcaption>${escapeHtml(chart.title)}${
-      chart.hint && summary.byTopic.labels.length > 0 ? ` <span class="hint">(${escapeHtml(chart.hint(summary))})</span>` : ""
-    }</figcaption><div class="plot" data-chart="${chart.id}"${
+  const charts = CHARTS.map((chart) => {
+    const hint = chart.hint?.(summary) ?? "";
+    return `<figure class="chart"><figcaption>${escapeHtml(chart.title)}${hint ? ` <span class="hint">(${escapeHtml(hint)})</span>` : ""}</figcaption><div class="plot" data-chart="${chart.id}"${
       chart.needsFacts ? ` data-needs="${escapeHtml(chart.needsFacts)}"` : ""
-    }></div></figure>`,
-  ).join("\n");
+    }></div></figure>`;
+  }).join("\n");
   return `<!doctype html>
 <html lang="en">
 <head>

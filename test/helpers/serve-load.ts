@@ -1,5 +1,8 @@
 import { Agent, request } from "node:http";
 
+// The project's seeded generator (mulberry32), so a failing fault run can be replayed by its seed.
+export { seededRandom } from "../../src/gate/logistic.js";
+
 /** How one request of a load ended, as the client saw it. */
 export type Outcome =
   | { kind: "answer"; status: number; headers: Record<string, string | string[] | undefined>; body: string; sent: string[] }
@@ -14,13 +17,6 @@ export interface LoadOptions {
   itemsPerRequest: number;
   /** The item pool the clients take slices from (round robin). */
   items: Array<{ id: string }>;
-  /**
-   * What a client does after a 503: stop (a well-behaved client that honours Retry-After beyond the
-   * server's life) or retry at once (a hostile one, to press on the listener as it closes).
-   */
-  after503: "stop" | "retry";
-  /** A client stops once it has made this many requests. */
-  maxRequestsPerClient?: number;
 }
 
 /**
@@ -41,7 +37,7 @@ export class ServeLoad {
     this.done = Promise.all(clients).then(() => undefined);
   }
 
-  /** Resolves when every client has stopped (after a 503, a refusal or a broken connection). */
+  /** Resolves when every client has stopped (after an answer other than 200, a refusal or a broken connection). */
   async finished(): Promise<Outcome[]> {
     await this.done;
     for (const agent of this.agents) agent.destroy();
@@ -51,15 +47,15 @@ export class ServeLoad {
   private async client(client: number): Promise<void> {
     const agent = new Agent({ keepAlive: true, maxSockets: 1 });
     this.agents.push(agent);
-    const { items, itemsPerRequest, maxRequestsPerClient = Infinity } = this.options;
-    for (let n = 0; n < maxRequestsPerClient; n++) {
-      const start = ((client * 7919 + n * itemsPerRequest) % items.length + items.length) % items.length;
+    const { items, itemsPerRequest } = this.options;
+    // Until the server stops taking work: a client honours a 503's Retry-After, which here outlasts the server.
+    for (let n = 0; ; n++) {
+      // Each client walks the pool from its own place, so concurrent requests hold different items.
+      const start = (client * 7919 + n * itemsPerRequest) % items.length;
       const batch = Array.from({ length: itemsPerRequest }, (_, i) => items[(start + i) % items.length] as { id: string });
       const outcome = await post(this.url, agent, batch);
       this.outcomes.push(outcome);
-      if (outcome.kind !== "answer") return;
-      if (outcome.status === 503 && this.options.after503 === "stop") return;
-      if (outcome.status === 503) await new Promise((r) => setTimeout(r, 20));
+      if (outcome.kind !== "answer" || outcome.status !== 200) return;
     }
   }
 }
@@ -82,16 +78,4 @@ function post(url: string, agent: Agent, batch: Array<{ id: string }>): Promise<
     });
     req.end(body);
   });
-}
-
-/** A small seeded generator (mulberry32), so a failing fault run can be replayed by its seed. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
