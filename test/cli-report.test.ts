@@ -18,12 +18,26 @@ describe("news-moe report (real process)", () => {
     const result = await runCli(["report", "results.jsonl", "-o", "r.html"], { cwd: dir, env: isolatedEnv(dir) });
     expect(result.code).toBe(0);
     const html = await readFile(join(dir, "r.html"), "utf8");
-    expect(result.stderr).toBe(`news-moe: wrote ${join(dir, "r.html")}: 16 records, ${Buffer.byteLength(html)} bytes (${Math.round(Buffer.byteLength(html) / 16)} bytes per record)\n`);
+    // The page and Chart.js are what a report of no record weighs; each record adds the rest.
+    const emptyDir = await tempDir();
+    await writeFile(join(emptyDir, "results.jsonl"), "");
+    expect((await runCli(["report", "results.jsonl", "-o", "r.html"], { cwd: emptyDir, env: isolatedEnv(emptyDir) })).code).toBe(0);
+    const fixed = (await readFile(join(emptyDir, "r.html"))).length;
+    const bytes = Buffer.byteLength(html);
+    expect(result.stderr).toBe(
+      `news-moe: wrote ${join(dir, "r.html")}: 16 records, ${bytes} bytes (${fixed} bytes of page and Chart.js, ${Math.round((bytes - fixed) / 16)} bytes per record)\n`,
+    );
+    // A small report is mostly page: the size per record is far below the size over the records.
+    expect(Math.round((bytes - fixed) / 16)).toBeLessThan(bytes / 16 / 10);
     const rows = JSON.parse(/<script type="application\/json" id="rows-data">(.*?)<\/script>/s.exec(html)?.[1] ?? "null") as unknown[][];
-    const records = (await readFile(join(dir, "results.jsonl"), "utf8")).split("\n").filter(Boolean).map((l) => JSON.parse(l) as { id: string; headline: string | null; analyses: Record<string, { sentiment_label?: string }> });
+    const records = (await readFile(join(dir, "results.jsonl"), "utf8")).split("\n").filter(Boolean).map((l) => JSON.parse(l) as { id: string; headline: string | null; analyses: Record<string, { sentiment_label?: string; skipped?: boolean }> });
     // An item without a headline is listed by its id.
     expect(rows.map((r) => r[0])).toEqual(records.map((r) => r.headline ?? r.id));
-    expect(rows.map((r) => r[3])).toEqual(records.map((r) => Object.values(r.analyses).find((a) => a.sentiment_label)?.sentiment_label ?? ""));
+    // A sentiment the gate skipped (the Spanish item) says so.
+    const sentimentOf = (r: (typeof records)[number]) =>
+      Object.values(r.analyses).find((a) => a.sentiment_label)?.sentiment_label ?? (r.analyses.SentimentAnalysisLLMExpert?.skipped ? "skipped" : "");
+    expect(rows.map((r) => r[3])).toEqual(records.map(sentimentOf));
+    expect(rows.filter((r) => r[3] === "skipped")).toHaveLength(1);
     // No external script or stylesheet: everything the page runs is in the file.
     expect(html).not.toMatch(/<script[^>]+src=|<link[^>]+rel="stylesheet"/);
   });

@@ -26,13 +26,17 @@ export function registerReportCommand(program: Command): void {
       await checkOutputPath(flags.output, "the report");
       const facts = flags.items ? await readItemFacts(flags.items) : undefined;
       const rows = await readReportRows(results, facts);
-      const html = renderReport(rows, { ...(flags.title ? { title: flags.title } : {}), source: results });
+      const options = { ...(flags.title ? { title: flags.title } : {}), source: results, generatedAt: new Date() };
+      const html = renderReport(rows, options);
       const output = resolve(flags.output);
       // Written beside and renamed, so a reader never sees half a report.
       await writeTextFileAtomically(output, html);
       if (!flags.quiet) {
         const bytes = Buffer.byteLength(html);
-        const perRecord = rows.length ? ` (${Math.round(bytes / rows.length)} bytes per record)` : "";
+        // The page and Chart.js weigh the same whatever the records (the report of none): a small
+        // report is mostly that, so the size per record is what the records add beyond it.
+        const fixed = Buffer.byteLength(renderReport([], options));
+        const perRecord = rows.length ? ` (${fixed} bytes of page and Chart.js, ${Math.round((bytes - fixed) / rows.length)} bytes per record)` : "";
         process.stderr.write(`news-moe: wrote ${output}: ${rows.length} records, ${bytes} bytes${perRecord}\n`);
       }
       process.exitCode = ExitCode.Ok;

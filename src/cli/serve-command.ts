@@ -2,10 +2,10 @@ import type { Command } from "commander";
 import { selectExperts } from "../engine/expert-selection.js";
 import { EXPERT_GROUPS } from "../experts/default-registry.js";
 import { ReportCollector } from "../report/report-collector.js";
-import { renderReport } from "../report/render-report.js";
+import { renderReport, reportPolicy } from "../report/render-report.js";
 import { observeBatches } from "../server/batch-observer.js";
 import { createHttpApp } from "../server/http-app.js";
-import { isLoopback, listen } from "../server/http-server.js";
+import { isLoopback, listen, ListenError } from "../server/http-server.js";
 import { ServerMetrics } from "../server/metrics.js";
 import { ServingEngine } from "../server/serving-engine.js";
 import { tryPage } from "../server/try-page.js";
@@ -72,6 +72,24 @@ SIGTERM or Ctrl-C stops accepting, answers every accepted request, then exits 0.
     });
 }
 
+/** One line for an address the server cannot bind, naming the address and what to do. */
+function describeListenError(error: ListenError): string {
+  const address = `${error.host.includes(":") ? `[${error.host}]` : error.host}:${error.port}`;
+  switch (error.code) {
+    case "EADDRINUSE":
+      return `port ${address} is already in use (stop what holds it, or choose another with --port; --port 0 takes any free one)`;
+    case "EACCES":
+      return `port ${address} needs privileges this user lacks (choose one above 1023 with --port)`;
+    case "EADDRNOTAVAIL":
+      return `--host ${error.host} is not an address of this machine`;
+    case "ENOTFOUND":
+    case "EAI_AGAIN":
+      return `--host ${error.host}: no such host name`;
+    default:
+      return error.message;
+  }
+}
+
 async function runServe(flags: ServeFlags): Promise<number> {
   const token = flags.token ?? process.env[TOKEN_VARIABLE] ?? undefined;
   if (token !== undefined && token.length < 8) throw new UsageError("the token must be at least 8 characters");
@@ -126,9 +144,11 @@ async function runServe(flags: ServeFlags): Promise<number> {
       );
     },
     page: () => tryPage({ tokenRequired: token !== undefined }),
-    report: () => renderReport(report.rows(), { title: "news-moe serve: items analysed so far" }),
+    report: () => ({ html: renderReport(report.rows(), { title: "news-moe serve: items analysed so far" }), policy: reportPolicy("header") }),
   });
-  const server = await listen(app, flags.host, flags.port);
+  const server = await listen(app, flags.host, flags.port).catch((error: unknown) => {
+    throw error instanceof ListenError ? new UsageError(describeListenError(error)) : error;
+  });
   const url = `http://${server.host.includes(":") ? `[${server.host}]` : server.host}:${server.port}`;
   // One machine-readable line first, so scripts (and tests) can find a port chosen with --port 0.
   process.stderr.write(`news-moe: listening on ${url}\n`);
@@ -141,9 +161,11 @@ async function runServe(flags: ServeFlags): Promise<number> {
     }
     say("stopping: no new requests; finishing the accepted ones");
     stopping = (async () => {
-      const closed = server.close();
+      // The listener stays open until the accepted work is done, so that every connection that
+      // reaches the server meanwhile gets an answer (503 and Retry-After for new work, /readyz
+      // 503) instead of a refusal or, worse, a reset as the listener closes under it.
       await engine.drain();
-      await closed;
+      await server.close();
     })();
   };
   process.on("SIGTERM", stop);

@@ -1,10 +1,15 @@
 import type { AnalysisRecord } from "../core/analysis-record.js";
 import type { Task } from "../core/expert.js";
 import { isSkippedTask, TUTORIAL_TASK_KEYS } from "../core/task-results.js";
+import { labelText } from "./untrusted-text.js";
+
+/** Longest topic kept: a label on a chart axis, not an article. */
+const MAX_LABEL_CHARS = 120;
 
 /** What the report needs of an input item that the record does not carry. */
 export interface ItemFacts {
-  topic: string | null;
+  /** Every topic of the item, each once, in the item's order. */
+  topics: string[];
   /** Publication day, YYYY-MM-DD. */
   date: string | null;
   articleChars: number | null;
@@ -19,12 +24,14 @@ export interface ReportRow {
   /** POSITIVE, NEGATIVE, NEUTRAL, or "" when the item has no sentiment. */
   sentiment: string;
   score: number | null;
+  /** Tasks the gate deliberately did not run for the item (a rule's skip, a language no expert reads). */
+  skipped: Task[];
   experts: string[];
   reasons: string[];
   /** Experts that stood in for one that could not load. */
   fallbacks: string[];
   errors: string[];
-  topic: string | null;
+  topics: string[];
   date: string | null;
   articleChars: number | null;
   summaryChars: number | null;
@@ -36,11 +43,11 @@ function isObject(value: unknown): value is Record<string, unknown> {
 
 /** The facts of a raw input item (whatever its validity), by the scraper's field names. */
 export function itemFacts(value: unknown): ItemFacts {
-  if (!isObject(value)) return { topic: null, date: null, articleChars: null };
+  if (!isObject(value)) return { topics: [], date: null, articleChars: null };
   const topics = Array.isArray(value.topics) ? value.topics.filter((t): t is string => typeof t === "string" && t.trim() !== "") : [];
   const dated = [value.publication_date, value.timestamp].find((d): d is string => typeof d === "string" && /^\d{4}-\d{2}-\d{2}/.test(d));
   return {
-    topic: topics[0]?.trim() ?? null,
+    topics: [...new Set(topics.map((t) => labelText(t.trim(), MAX_LABEL_CHARS)))],
     date: dated ? dated.slice(0, 10) : null,
     articleChars: typeof value.content === "string" ? value.content.length : null,
   };
@@ -96,7 +103,8 @@ export function toReportRow(record: AnalysisRecord, facts: ItemFacts | undefined
     reasons: [...choices.map((c) => c.reason), ...(record.routing?.skipped ?? []).map((s) => `${s.task} skipped: ${s.reason}`)],
     fallbacks: choices.filter((c) => c.reason.startsWith("fallback: ")).map((c) => c.expert),
     errors,
-    topic: facts?.topic ?? null,
+    skipped: (record.routing?.skipped ?? []).map((s) => s.task),
+    topics: facts?.topics ?? [],
     date: facts?.date ?? null,
     articleChars: facts?.articleChars ?? null,
     summaryChars: summarised ? summary.length : null,

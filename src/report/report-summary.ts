@@ -1,6 +1,8 @@
 import type { ReportRow } from "./report-row.js";
+import { labelText } from "./untrusted-text.js";
 
-export const SENTIMENTS = ["POSITIVE", "NEUTRAL", "NEGATIVE", "none"] as const;
+/** The donut's slices: the three labels, a task the gate skipped, and no sentiment (failed, invalid, none run). */
+export const SENTIMENTS = ["POSITIVE", "NEUTRAL", "NEGATIVE", "skipped", "none"] as const;
 
 type Counts = Record<string, number>;
 
@@ -8,7 +10,8 @@ type Counts = Record<string, number>;
 export interface ReportSummary {
   records: number;
   sentiment: Counts;
-  byTopic: { labels: string[]; counts: Record<string, number[]> };
+  /** The most frequent topics (an article counts under each of its topics); `total`: how many topics there are. */
+  byTopic: { labels: string[]; counts: Record<string, number[]>; total: number };
   overTime: { unit: "day" | "month"; labels: string[]; counts: Record<string, number[]> };
   activations: { labels: string[]; activations: number[]; fallbacks: number[] };
   reasons: { labels: string[]; counts: number[] };
@@ -30,33 +33,35 @@ function top(counts: Map<string, number>, n: number): Array<[string, number]> {
 }
 
 function sentimentOf(row: ReportRow): string {
-  return row.sentiment === "" ? "none" : row.sentiment;
+  if (row.sentiment !== "") return row.sentiment;
+  return row.skipped.includes("sentiment") ? "skipped" : "none";
 }
 
-/** Counts per sentiment for each key, keys in the given order. */
-function bySentiment(rows: ReportRow[], keys: string[], keyOf: (row: ReportRow) => string | null): Record<string, number[]> {
+/** Counts per sentiment for each key, keys in the given order; a row counts once under each of its keys. */
+function bySentiment(rows: ReportRow[], keys: string[], keysOf: (row: ReportRow) => string[]): Record<string, number[]> {
   const position = new Map(keys.map((k, i) => [k, i]));
   const counts: Record<string, number[]> = Object.fromEntries(SENTIMENTS.map((s) => [s, keys.map(() => 0)]));
   for (const row of rows) {
-    const key = keyOf(row);
-    const at = key === null ? undefined : position.get(key);
-    if (at === undefined) continue;
-    const series = counts[sentimentOf(row)];
-    if (series) series[at] = (series[at] ?? 0) + 1;
+    for (const key of keysOf(row)) {
+      const at = position.get(key);
+      if (at === undefined) continue;
+      const series = counts[sentimentOf(row)];
+      if (series) series[at] = (series[at] ?? 0) + 1;
+    }
   }
   return counts;
 }
 
 /** Shortens a routing reason to its gist for the chart (the table shows it whole). */
 function reasonGist(reason: string): string {
-  return reason.length > 70 ? `${reason.slice(0, 67)}...` : reason;
+  return labelText(reason, 70);
 }
 
 function errorKind(error: string): string {
   const expert = /^([A-Za-z0-9_.-]+): /.exec(error);
   if (expert && !/^item \d/.test(error)) return `${expert[1]} failed`;
   if (/^item \d/.test(error)) return "invalid item";
-  return error.split(":")[0] ?? "error";
+  return labelText(error.split(":")[0] ?? "error", 70);
 }
 
 export function summarize(rows: ReportRow[]): ReportSummary {
@@ -70,7 +75,7 @@ export function summarize(rows: ReportRow[]): ReportSummary {
   const lengths: Array<[number, number]> = [];
   for (const row of rows) {
     sentiment[sentimentOf(row)] = (sentiment[sentimentOf(row)] ?? 0) + 1;
-    if (row.topic) bump(topics, row.topic);
+    for (const topic of row.topics) bump(topics, topic);
     if (row.date) days.add(row.date);
     for (const expert of row.experts) bump(activations, expert);
     for (const expert of row.fallbacks) bump(fallbacks, expert);
@@ -84,7 +89,7 @@ export function summarize(rows: ReportRow[]): ReportSummary {
   const last = sortedDays[sortedDays.length - 1];
   const spanDays = first && last ? (Date.parse(last) - Date.parse(first)) / 86_400_000 : 0;
   const unit = spanDays > 120 ? "month" : "day";
-  const bucket = (row: ReportRow) => (row.date ? (unit === "month" ? row.date.slice(0, 7) : row.date) : null);
+  const bucket = (row: ReportRow) => (row.date ? [unit === "month" ? row.date.slice(0, 7) : row.date] : []);
   const timeLabels = [...new Set(sortedDays.map((d) => (unit === "month" ? d.slice(0, 7) : d)))];
   const expertLabels = [...activations.keys()].sort();
   const stride = Math.max(1, Math.ceil(lengths.length / MAX_POINTS));
@@ -96,7 +101,7 @@ export function summarize(rows: ReportRow[]): ReportSummary {
   return {
     records: rows.length,
     sentiment,
-    byTopic: { labels: topicLabels, counts: bySentiment(rows, topicLabels, (r) => r.topic) },
+    byTopic: { labels: topicLabels, counts: bySentiment(rows, topicLabels, (r) => r.topics), total: topics.size },
     overTime: { unit, labels: timeLabels, counts: bySentiment(rows, timeLabels, bucket) },
     activations: {
       labels: expertLabels,
@@ -106,6 +111,6 @@ export function summarize(rows: ReportRow[]): ReportSummary {
     reasons: { labels: topReasons.map(([r]) => r), counts: topReasons.map(([, n]) => n) },
     errors: { labels: topErrors.map(([e]) => e), counts: topErrors.map(([, n]) => n) },
     lengths: lengths.filter((_, i) => i % stride === 0),
-    withFacts: rows.some((r) => r.articleChars !== null || r.topic !== null || r.date !== null),
+    withFacts: rows.some((r) => r.articleChars !== null || r.topics.length > 0 || r.date !== null),
   };
 }

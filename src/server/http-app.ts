@@ -5,7 +5,11 @@ import { stream } from "hono/streaming";
 import type { AnalysisRecord } from "../core/analysis-record.js";
 import { recordToJsonLine } from "../io/output-record.js";
 import type { ServerMetrics } from "./metrics.js";
-import { isNdjsonType, parseBody } from "./request-body.js";
+import { isJsonType, isNdjsonType, parseBody } from "./request-body.js";
+import { NO_CONTENT_POLICY } from "../report/content-policy.js";
+import { createHmac, timingSafeEqual } from "node:crypto";
+import { getCookie, setCookie } from "hono/cookie";
+import type { HtmlPage } from "./try-page.js";
 import { DrainingError, QueueFullError, type ServingEngine, type Submission } from "./serving-engine.js";
 
 export interface ServerLimits {
@@ -26,9 +30,9 @@ export interface HttpAppOptions {
   /** The experts this server routes between, for `GET /v1/experts`. */
   experts: () => Promise<unknown[]>;
   /** The page at `/` (try an article by hand). */
-  page: () => string;
+  page: () => HtmlPage;
   /** The report of what the server has analysed so far. */
-  report: () => string;
+  report: () => HtmlPage;
 }
 
 const NDJSON = "application/x-ndjson; charset=utf-8";
@@ -56,13 +60,29 @@ export function createHttpApp(options: HttpAppOptions): Hono {
   app.use("*", async (c, next) => {
     const started = performance.now();
     await next();
+    // While draining, every answer ends its connection, so that no keep-alive connection outlives
+    // the server and a client sends its next request where it will be taken.
+    if (engine.draining) c.res.headers.set("Connection", "close");
+    // Answers that are not pages may run nothing and load nothing, and are never sniffed into HTML
+    // (an error message can echo what a client sent).
+    if (!c.res.headers.has("Content-Security-Policy")) c.res.headers.set("Content-Security-Policy", NO_CONTENT_POLICY);
+    c.res.headers.set("X-Content-Type-Options", "nosniff");
+    c.res.headers.set("Referrer-Policy", "no-referrer");
     const route = c.req.routePath === "/*" ? "other" : c.req.routePath;
     metrics.requests.inc({ route, status: String(c.res.status) });
     metrics.requestSeconds.observe({ route }, (performance.now() - started) / 1000);
   });
   if (options.token !== undefined) {
     const auth = bearerAuth({ token: options.token });
-    for (const path of ["/v1/*", "/metrics", "/report"]) app.use(path, auth);
+    for (const path of ["/v1/*", "/metrics"]) app.use(path, auth);
+    // A browser following the page's link cannot send the header: the cookie /v1/session sets
+    // stands for the token there, and only there.
+    const cookie = reportCookie(options.token);
+    app.use("/report", async (c, next) => (sameSecret(getCookie(c, REPORT_COOKIE) ?? "", cookie) ? next() : auth(c, next)));
+    app.post("/v1/session", (c) => {
+      setCookie(c, REPORT_COOKIE, cookie, { path: "/", httpOnly: true, sameSite: "Strict" });
+      return c.body(null, 204);
+    });
   }
 
   app.get("/healthz", (c) => c.json({ status: "ok" }));
@@ -73,8 +93,9 @@ export function createHttpApp(options: HttpAppOptions): Hono {
   });
   app.get("/metrics", async (c) => c.body(await metrics.text(), 200, { "Content-Type": metrics.contentType }));
   app.get("/v1/experts", async (c) => c.json(await options.experts()));
-  app.get("/", (c) => c.html(options.page()));
-  app.get("/report", (c) => c.html(options.report()));
+  const page = (c: Context, { html, policy }: HtmlPage) => c.html(html, 200, { "Content-Security-Policy": policy });
+  app.get("/", (c) => page(c, options.page()));
+  app.get("/report", (c) => page(c, options.report()));
 
   app.post(
     "/v1/analyze",
@@ -84,6 +105,11 @@ export function createHttpApp(options: HttpAppOptions): Hono {
     }),
     async (c) => {
       const contentType = c.req.header("content-type");
+      // Only JSON by its type: a form or text/plain post is what a foreign page can send without
+      // the browser asking this server first, and curl -d sends a form unless told otherwise.
+      if (!isJsonType(contentType) && !isNdjsonType(contentType)) {
+        return c.json({ error: `Content-Type ${contentType ? `"${contentType}"` : "missing"}: send application/json (one item or an array) or application/x-ndjson` }, 415);
+      }
       const parsed = parseBody(await c.req.text(), contentType);
       if (!parsed.ok) return c.json({ error: parsed.problem }, 400);
       if (parsed.values.length > limits.maxItems) {
@@ -127,12 +153,47 @@ export function createHttpApp(options: HttpAppOptions): Hono {
     },
   );
 
+  // A known path asked with another method: 405 and what it takes (HEAD goes with GET).
+  for (const [path, methods] of routeMethods(app)) {
+    const allow = methods.join(", ");
+    app.all(path, (c) => {
+      if (c.req.method === "OPTIONS") return c.body(null, 204, { Allow: allow });
+      return c.json({ error: `${c.req.method} is not allowed on ${path}; allowed: ${allow}` }, 405, { Allow: allow });
+    });
+  }
+
   app.onError((error, c) => {
     // bearerAuth answers 401 through an HTTPException carrying its own response.
     if ("getResponse" in error && typeof error.getResponse === "function") return error.getResponse() as Response;
     return c.json({ error: error.message }, 500);
   });
   return app;
+}
+
+/** The cookie that opens /report in a browser when the server has a token. */
+const REPORT_COOKIE = "news_moe_report";
+
+/** The cookie's value: derived from the token (not the token itself), so it opens /report and nothing else. */
+function reportCookie(token: string): string {
+  return createHmac("sha256", token).update("news-moe report access").digest("base64url");
+}
+
+function sameSecret(given: string, expected: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/** Each path the app routes, with the methods it answers (GET brings HEAD), from its route table. */
+function routeMethods(app: Hono): Map<string, string[]> {
+  const methods = new Map<string, string[]>();
+  for (const route of app.routes) {
+    if (route.method === "ALL" || route.path.includes("*")) continue;
+    const known = methods.get(route.path) ?? [];
+    for (const method of route.method === "GET" ? ["GET", "HEAD"] : [route.method]) if (!known.includes(method)) known.push(method);
+    methods.set(route.path, known);
+  }
+  return methods;
 }
 
 function linesOf(records: AnalysisRecord[]): string {

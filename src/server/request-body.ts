@@ -14,6 +14,12 @@ export function isNdjsonType(contentType: string | undefined): boolean {
   return NDJSON_TYPES.includes(type);
 }
 
+/** application/json, or a JSON-based type (`application/*+json`). */
+export function isJsonType(contentType: string | undefined): boolean {
+  const type = (contentType ?? "").split(";")[0]?.trim().toLowerCase() ?? "";
+  return type === "application/json" || /^application\/[\w.+-]+\+json$/.test(type);
+}
+
 export function parseBody(text: string, contentType: string | undefined): ParsedBody {
   const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   if (isNdjsonType(contentType)) return parseLines(body);

@@ -43,9 +43,17 @@ interface CanvasLike {
   getContext(kind: "2d"): { getImageData(x: number, y: number, w: number, h: number): { data: ArrayLike<number> } } | null;
 }
 
-/** Waits until the element's text is exactly `text`. */
-export async function waitForText(page: Page, selector: string, text: string, timeout = 20_000): Promise<void> {
-  await page.waitForFunction(`document.querySelector(${JSON.stringify(selector)})?.textContent === ${JSON.stringify(text)}`, undefined, { timeout });
+/**
+ * Waits until the element's text is exactly `text` (or matches it). Polls from the test's side:
+ * waitForFunction evaluates its predicate as a string in the page, which the pages' CSP forbids.
+ */
+export async function waitForText(page: Page, selector: string, text: string | RegExp, timeout = 20_000): Promise<void> {
+  let seen: string | null = null;
+  for (const giveUp = Date.now() + timeout; Date.now() < giveUp; await new Promise((r) => setTimeout(r, 25))) {
+    seen = await page.textContent(selector);
+    if (typeof text === "string" ? seen === text : text.test(seen ?? "")) return;
+  }
+  throw new Error(`${selector} still reads ${JSON.stringify(seen)}, not ${String(text)}, after ${timeout} ms`);
 }
 
 /** How many pixels of the canvas are not transparent: a drawn chart has thousands. */
