@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { EXAMPLES, isolatedEnv, runCli, tempDir } from "./helpers/cli.js";
 import { writeRuleItems } from "./helpers/gate-rules.js";
+import { GateFileError, parseGate } from "../src/gate/gate-file.js";
 
 let dir: string;
 let gate: Record<string, unknown>;
@@ -29,12 +30,10 @@ describe("gate file validation", () => {
     expect(result.stderr).toMatch(/v3\.json: gate file version 3 is not supported \(this news-moe reads version 2\); retrain/);
     // A gate from before the trees: what it was, and how to get a new one.
     const old = { format: "news-moe-gate", version: 1, features: { dim: 65536, fields: [], charPrefix: 300 }, tasks: { sentiment: { classes: ["LexiconSentimentExpert"], bias: [0], weights: [] } } };
-    const v1 = await analyzeWith("v1.json", JSON.stringify(old));
+    await writeFile(join(dir, "v1.json"), JSON.stringify(old));
+    const v1 = await runCli(["gate", "eval", EXAMPLES, "--gate", join(dir, "v1.json")], { cwd: dir });
     expect(v1.code).toBe(2);
     expect(v1.stderr).toMatch(/v1\.json: gate file version 1 \(a linear gate over hashed features, from an older news-moe\) cannot be read by this news-moe, which reads version 2; retrain it from the same labelled items with "news-moe gate train"/);
-    const evaluated = await runCli(["gate", "eval", EXAMPLES, "--gate", join(dir, "v1.json")], { cwd: dir });
-    expect(evaluated.code).toBe(2);
-    expect(evaluated.stderr).toMatch(/v1\.json: gate file version 1 /);
   });
 
   it("refuses files that are not gates, not JSON, or inconsistent", async () => {
@@ -48,19 +47,23 @@ describe("gate file validation", () => {
     const badBase = { ...gate, tasks: { ...tasks, sentiment: { ...tasks["sentiment"], base: [1, 2] } } };
     const inconsistent = await analyzeWith("base.json", JSON.stringify(badBase));
     expect(inconsistent.code).toBe(2);
-    expect(inconsistent.stderr).toMatch(/base\.json: tasks\.sentiment\.base: expected 1 finite numbers \(one per output of 2 classes\)/);
+    expect(inconsistent.stderr).toMatch(/base\.json: tasks\.sentiment\.base: expected 1 finite number \(for 2 classes\)/);
     expect(inconsistent.stderr).not.toMatch(/internal error/);
-    // A node naming a feature the task does not list, and one pointing back (a cycle) are refused too.
+  });
+
+  it("refuses trees that read a feature the task does not list or loop back", () => {
+    // The same checks as on load, called directly: a CLI run per broken tree would add nothing.
+    const tasks = gate["tasks"] as Record<string, { features: unknown[] }>;
     const sentiment = tasks["sentiment"]!;
     const features = sentiment.features.length;
-    const badFeature = { ...gate, tasks: { ...tasks, sentiment: { ...sentiment, trees: [[[[features, 0.5, 1, 2, 0], [0], [0]]]] } } };
-    const unknownFeature = await analyzeWith("feature.json", JSON.stringify(badFeature));
-    expect(unknownFeature.code).toBe(2);
-    expect(unknownFeature.stderr).toMatch(new RegExp(`tasks\\.sentiment\\.trees\\[0\\]\\[0\\]\\[0\\]: feature ${features} is not one of the task's ${features} features`));
-    const cycle = { ...gate, tasks: { ...tasks, sentiment: { ...sentiment, trees: [[[[0, 0.5, 0, 1, 0], [0]]]] } } };
-    const cyclic = await analyzeWith("cycle.json", JSON.stringify(cycle));
-    expect(cyclic.code).toBe(2);
-    expect(cyclic.stderr).toMatch(/tasks\.sentiment\.trees\[0\]\[0\]\[0\]: child 0 is not a later node of this tree/);
+    const withTrees = (trees: unknown) => ({ ...gate, tasks: { ...tasks, sentiment: { ...sentiment, trees } } });
+    expect(() => parseGate(withTrees([[[[features, 0.5, 1, 2, 0], [0], [0]]]]), "g.json")).toThrow(
+      new GateFileError(`g.json: tasks.sentiment.trees[0][0][0]: feature ${features} is not one of the task's ${features} features`),
+    );
+    expect(() => parseGate(withTrees([[[[0, 0.5, 0, 1, 0], [0]]]]), "g.json")).toThrow(/g\.json: tasks\.sentiment\.trees\[0\]\[0\]\[0\]: child 0 is not a later node of this tree/);
+    expect(() => parseGate(withTrees([[], []]), "g.json")).toThrow(/tasks\.sentiment\.trees: expected 1 list of trees \(for 2 classes\)/);
+    // And the file as trained reads back.
+    expect(Object.keys(parseGate(gate).tasks).sort()).toEqual(["sentiment", "summarization"]);
   });
 
   it("refuses a gate trained for experts this run does not have", async () => {

@@ -97,8 +97,14 @@ function parseTask(t: unknown, at: string, source: string): TaskGate {
     fail(source, `${at}.features: expected [{ "kind": "count" | "number" | "date" | "term", "name": "..." }, ...]`);
   }
   const features = t.features as unknown as GateFeature[];
-  if (!Array.isArray(t.base) || t.base.length !== outputs || !t.base.every(finite)) fail(source, `${at}.base: expected ${outputs} finite numbers (one per output of ${K} classes)`);
-  if (!Array.isArray(t.trees) || t.trees.length !== outputs || !t.trees.every(Array.isArray)) fail(source, `${at}.trees: expected ${outputs} lists of trees (one per output of ${K} classes)`);
+  // Two classes have one output (the second's log-odds), more have one per class, one class none.
+  const perOutput = `${outputs === 1 ? "" : "one per output "}for ${K} class${K === 1 ? "" : "es"}`;
+  if (!Array.isArray(t.base) || t.base.length !== outputs || !t.base.every(finite)) {
+    fail(source, `${at}.base: expected ${outputs} finite number${outputs === 1 ? "" : "s"} (${perOutput})`);
+  }
+  if (!Array.isArray(t.trees) || t.trees.length !== outputs || !t.trees.every(Array.isArray)) {
+    fail(source, `${at}.trees: expected ${outputs} list${outputs === 1 ? "" : "s"} of trees (${perOutput})`);
+  }
   const forests = (t.trees as unknown[][]).map((trees, o) => trees.map((tree, r) => parseTree(tree, features.length, `${at}.trees[${o}][${r}]`, source)));
   return { classes: classes as Array<string | null>, features, temperature: t.temperature, model: { outputs, base: t.base as number[], forests } };
 }
