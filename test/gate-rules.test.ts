@@ -111,14 +111,31 @@ describe("gate train and eval on every rule family", () => {
     process.stdout.write(`gate on ${TRAIN_ITEMS} generated items (seed 31), tested on ${TEST_ITEMS} others (seed 32); trained in ${trainSeconds.toFixed(1)} s:\n  ${rows.join("\n  ")}\n`);
   });
 
-  it("learns a threshold rule as one split on the feature the rule reads", async () => {
-    const parsed = JSON.parse(await readFile(gateFile, "utf8")) as { format: string; version: number; tasks: Record<string, { classes: unknown[]; features: Array<{ kind: string; name: string }> }> };
+  it("learns a threshold rule as a split on the feature the rule reads, at the rule's value", async () => {
+    type Node = [number, number, number, number, number] | [number];
+    const parsed = JSON.parse(await readFile(gateFile, "utf8")) as {
+      format: string;
+      version: number;
+      tasks: Record<string, { classes: unknown[]; features: Array<{ kind: string; name: string }>; trees: Node[][][] }>;
+    };
     expect(parsed).toMatchObject({ format: "news-moe-gate", version: 2 });
     expect(parsed.tasks["topic"]?.classes).toEqual(["LexiconSentimentExpert", "SentimentAnalysisLLMExpert", null]);
-    expect(parsed.tasks["summarization"]?.features).toEqual([{ kind: "count", name: "words" }]);
-    expect(parsed.tasks["characters"]?.features).toEqual([{ kind: "count", name: "characters" }]);
-    expect(parsed.tasks["images"]?.features).toEqual([{ kind: "count", name: "images count" }]);
-    expect(parsed.tasks["published"]?.features).toEqual([{ kind: "date", name: "publication_date" }]);
+    // The first tree's first split is the rule. (Later trees may also split elsewhere: the labels
+    // were computed on the content as scraped, the gate reads it cleaned, as analyze routes it.)
+    const firstSplit = (task: string) => {
+      const t = parsed.tasks[task]!;
+      const [feature, threshold] = t.trees[0]![0]![0] as unknown as [number, number];
+      return { ...t.features[feature]!, threshold };
+    };
+    const near = (task: string, kind: string, name: string, value: number, slack: number) => {
+      const split = firstSplit(task);
+      expect({ kind: split.kind, name: split.name }, task).toEqual({ kind, name });
+      expect(Math.abs(split.threshold - value), `${task} split at ${split.threshold}`).toBeLessThanOrEqual(slack);
+    };
+    near("summarization", "count", "words", 399.5, 5);
+    near("characters", "count", "characters", 2499.5, 20);
+    near("images", "count", "images count", 1.5, 0.5);
+    near("published", "date", "publication_date", Date.parse("2024-10-01T00:00:00Z"), 2 * 86_400_000);
   });
 
   it("writes the same bytes on every run", async () => {
