@@ -43,6 +43,8 @@ function describeSide(gate: TaskGate, feature: number, above: boolean, threshold
   const { kind, name } = gate.features[feature] as GateFeature;
   if (kind === "term") return above ? name : `no ${name}`;
   if (Number.isNaN(value)) return `no ${name}`;
+  // A split that only tells items with the measurement from those without it.
+  if (threshold <= -Number.MAX_VALUE) return `${name}=${formatNumeric(kind, value)} (has one)`;
   if (kind === "count") return `${name}=${formatNumeric(kind, value)} ${above ? `above ${Math.floor(threshold)}` : `below ${Math.ceil(threshold)}`}`;
   const words = kind === "date" ? (above ? "after" : "before") : above ? "above" : "below";
   return `${name}=${formatNumeric(kind, value)} ${words} ${formatNumeric(kind, threshold)}`;
