@@ -63,11 +63,11 @@ export type { Condition } from "./routing/conditions.js";
 export { computeFeatures } from "./routing/features.js";
 export { LearnedRouter, type LearnedRouterOptions } from "./gate/learned-router.js";
 export { loadGate, parseGate, serializeGate, GateFileError, GATE_VERSION, type GateModel, type TaskGate } from "./gate/gate-file.js";
-export { trainGate, evaluateGate, type TrainGateOptions } from "./gate/train.js";
+export { trainGate, evaluateGate, DEFAULT_TRAIN_OPTIONS, type TrainGateOptions } from "./gate/train.js";
 export { readLabelled, GateDataError, type LabelledItem } from "./gate/dataset.js";
 export { distill, rougeL, type DistillOptions, type TeacherRecord } from "./gate/distill.js";
-export { DEFAULT_FEATURE_SPEC, extractFeatures, type FeatureSpec } from "./gate/features.js";
-export { DEFAULT_TRAIN_OPTIONS, type TrainOptions } from "./gate/logistic.js";
+export { DEFAULT_FEATURE_SPEC, extractFeatures, type FeatureSpec, type GateItemFeatures } from "./gate/features.js";
+export { DEFAULT_BOOST_OPTIONS, type BoostOptions } from "./gate/trees.js";
 export type { GateReport, TaskReport } from "./gate/report.js";
 export { RoutingStats, type RoutingStatsJson } from "./engine/routing-stats.js";
 export type {

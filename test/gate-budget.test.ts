@@ -3,8 +3,8 @@ import { describe, expect, it } from "vitest";
 import type { ExpertProfile, RouteRequest, RoutingDecision } from "../src/core/router.js";
 import { DEFAULT_FEATURE_SPEC } from "../src/gate/features.js";
 import { LearnedRouter } from "../src/gate/learned-router.js";
-import { DEFAULT_TRAIN_OPTIONS, seededRandom } from "../src/gate/logistic.js";
-import { trainGate } from "../src/gate/train.js";
+import { seededRandom } from "../src/gate/random.js";
+import { DEFAULT_TRAIN_OPTIONS, trainGate } from "../src/gate/train.js";
 import { computeFeatures } from "../src/routing/features.js";
 
 const NEURAL = "SentimentAnalysisLLMExpert";
@@ -26,7 +26,7 @@ function items(count: number, seed: number) {
 
 const gate = trainGate(
   items(400, 1).map(({ item, crises }) => ({ item, route: { sentiment: crises > 0 ? NEURAL : CHEAP } })),
-  { features: DEFAULT_FEATURE_SPEC, train: DEFAULT_TRAIN_OPTIONS, holdOut: 0 },
+  { ...DEFAULT_TRAIN_OPTIONS, features: DEFAULT_FEATURE_SPEC, holdOut: 0 },
 ).gate;
 
 const requests = (batch: ReturnType<typeof items>): RouteRequest[] => batch.map(({ item }) => ({ item, features: computeFeatures(item) }));

@@ -3,14 +3,15 @@ import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { EXAMPLES, isolatedEnv, runCli, tempDir } from "./helpers/cli.js";
-import { writeLabelledNews } from "./helpers/gate-data.js";
+import { writeRuleItems } from "./helpers/gate-rules.js";
+import { GateFileError, parseGate } from "../src/gate/gate-file.js";
 
 let dir: string;
 let gate: Record<string, unknown>;
 
 beforeAll(async () => {
   dir = await tempDir("news-moe-gate-file-");
-  const data = await writeLabelledNews(dir, "small", 60, 5);
+  const { path: data } = await writeRuleItems(dir, "small.jsonl", 60, 5, ["summarization", "sentiment"]);
   const result = await runCli(["gate", "train", data, "-o", join(dir, "gate.json")], { cwd: dir });
   expect(result.code).toBe(0);
   gate = JSON.parse(await readFile(join(dir, "gate.json"), "utf8")) as Record<string, unknown>;
@@ -24,9 +25,15 @@ async function analyzeWith(name: string, content: string, extra: string[] = []) 
 
 describe("gate file validation", () => {
   it("refuses another version, naming what to do", async () => {
-    const result = await analyzeWith("v2.json", JSON.stringify({ ...gate, version: 2 }));
+    const result = await analyzeWith("v3.json", JSON.stringify({ ...gate, version: 3 }));
     expect(result.code).toBe(2);
-    expect(result.stderr).toMatch(/v2\.json: gate file version 2 is not supported \(this news-moe reads version 1\); retrain/);
+    expect(result.stderr).toMatch(/v3\.json: gate file version 3 is not supported \(this news-moe reads version 2\); retrain/);
+    // A gate from before the trees: what it was, and how to get a new one.
+    const old = { format: "news-moe-gate", version: 1, features: { dim: 65536, fields: [], charPrefix: 300 }, tasks: { sentiment: { classes: ["LexiconSentimentExpert"], bias: [0], weights: [] } } };
+    await writeFile(join(dir, "v1.json"), JSON.stringify(old));
+    const v1 = await runCli(["gate", "eval", EXAMPLES, "--gate", join(dir, "v1.json")], { cwd: dir });
+    expect(v1.code).toBe(2);
+    expect(v1.stderr).toMatch(/v1\.json: gate file version 1 \(a linear gate over hashed features, from an older news-moe\) cannot be read by this news-moe, which reads version 2; retrain it from the same labelled items with "news-moe gate train"/);
   });
 
   it("refuses files that are not gates, not JSON, or inconsistent", async () => {
@@ -36,12 +43,27 @@ describe("gate file validation", () => {
     const broken = await analyzeWith("broken.json", "{ nope");
     expect(broken.code).toBe(2);
     expect(broken.stderr).toMatch(/broken\.json: not valid JSON/);
-    const tasks = gate["tasks"] as Record<string, { bias: number[] }>;
-    const badBias = { ...gate, tasks: { ...tasks, sentiment: { ...tasks["sentiment"], bias: [1] } } };
-    const inconsistent = await analyzeWith("bias.json", JSON.stringify(badBias));
+    const tasks = gate["tasks"] as Record<string, { base: number[]; trees: unknown[][][]; features: unknown[] }>;
+    const badBase = { ...gate, tasks: { ...tasks, sentiment: { ...tasks["sentiment"], base: [1, 2] } } };
+    const inconsistent = await analyzeWith("base.json", JSON.stringify(badBase));
     expect(inconsistent.code).toBe(2);
-    expect(inconsistent.stderr).toMatch(/tasks\.sentiment\.bias: expected 2 finite numbers/);
+    expect(inconsistent.stderr).toMatch(/base\.json: tasks\.sentiment\.base: expected 1 finite number \(for 2 classes\)/);
     expect(inconsistent.stderr).not.toMatch(/internal error/);
+  });
+
+  it("refuses trees that read a feature the task does not list or loop back", () => {
+    // The same checks as on load, called directly: a CLI run per broken tree would add nothing.
+    const tasks = gate["tasks"] as Record<string, { features: unknown[] }>;
+    const sentiment = tasks["sentiment"]!;
+    const features = sentiment.features.length;
+    const withTrees = (trees: unknown) => ({ ...gate, tasks: { ...tasks, sentiment: { ...sentiment, trees } } });
+    expect(() => parseGate(withTrees([[[[features, 0.5, 1, 2, 0], [0], [0]]]]), "g.json")).toThrow(
+      new GateFileError(`g.json: tasks.sentiment.trees[0][0][0]: feature ${features} is not one of the task's ${features} features`),
+    );
+    expect(() => parseGate(withTrees([[[[0, 0.5, 0, 1, 0], [0]]]]), "g.json")).toThrow(/g\.json: tasks\.sentiment\.trees\[0\]\[0\]\[0\]: child 0 is not a later node of this tree/);
+    expect(() => parseGate(withTrees([[], []]), "g.json")).toThrow(/tasks\.sentiment\.trees: expected 1 list of trees \(for 2 classes\)/);
+    // And the file as trained reads back.
+    expect(Object.keys(parseGate(gate).tasks).sort()).toEqual(["sentiment", "summarization"]);
   });
 
   it("refuses a gate trained for experts this run does not have", async () => {
@@ -61,12 +83,19 @@ describe("gate file validation", () => {
     expect(budget.stderr).toMatch(/--budget needs the learned router/);
   });
 
-  it("names the line of bad training data", async () => {
+  it("names the line of bad training data, or its place in a JSON array", async () => {
+    const good = { id: "a", content: "text", route: { sentiment: null } };
+    const bad = { id: "b", content: "text" };
     const data = join(dir, "bad.jsonl");
-    await writeFile(data, `${JSON.stringify({ id: "a", content: "text", route: { sentiment: null } })}\n${JSON.stringify({ id: "b", content: "text" })}\n`);
+    await writeFile(data, `${JSON.stringify(good)}\n${JSON.stringify(bad)}\n`);
     const result = await runCli(["gate", "train", data, "-o", join(dir, "never.json")], { cwd: dir });
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/bad\.jsonl:2: expected "route"/);
+    const array = join(dir, "bad.json");
+    await writeFile(array, JSON.stringify([good, bad], null, 2));
+    const fromArray = await runCli(["gate", "train", array, "-o", join(dir, "never.json")], { cwd: dir });
+    expect(fromArray.code).toBe(2);
+    expect(fromArray.stderr).toMatch(/bad\.json: item 2: expected "route"/);
     const evaluated = await runCli(["gate", "eval", data, "--gate", join(dir, "missing.json")], { cwd: dir });
     expect(evaluated.code).toBe(2);
     expect(evaluated.stderr).toMatch(/missing\.json: cannot read the gate file \(ENOENT\)/);

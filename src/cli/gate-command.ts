@@ -1,13 +1,12 @@
 import { Command, InvalidArgumentError } from "commander";
 import { EXPERT_GROUPS } from "../experts/default-registry.js";
-import { GateDataError, readLabelled } from "../gate/dataset.js";
+import { GateDataError, readLabelled, type LabelledItem } from "../gate/dataset.js";
 import { distill, type TeacherRecord } from "../gate/distill.js";
 import { describeDistillShortfall } from "../gate/distill-needs.js";
 import { DEFAULT_FEATURE_SPEC } from "../gate/features.js";
 import { loadGate, serializeGate } from "../gate/gate-file.js";
-import { DEFAULT_TRAIN_OPTIONS } from "../gate/logistic.js";
 import { costSummary, formatReport, type GateReport } from "../gate/report.js";
-import { evaluateGate, trainGate } from "../gate/train.js";
+import { DEFAULT_TRAIN_OPTIONS, evaluateGate, trainGate } from "../gate/train.js";
 import type { NewsItem } from "../core/news-item.js";
 import { openInput } from "../io/input-reader.js";
 import { validateItem } from "../io/item-schema.js";
@@ -77,28 +76,30 @@ export function registerGateCommand(program: Command): void {
 
   gate
     .command("train")
-    .description("train a gate from JSON Lines of news items with their wanted \"route\"; reports on a held-out split")
-    .argument("<data>", 'JSON Lines: news items, each with "route": {"<task>": "<expert>" or null}')
+    .description("train a gate from news items with their wanted \"route\"; calibrates and reports on a held-out split")
+    .argument("<data>", 'JSON array or JSON Lines: news items, each with "route": {"<task>": "<expert>" or null}')
     .requiredOption("-o, --output <file>", "where to write the gate (JSON)")
-    .option("--field <path>", "a metadata field whose values become features (repeatable)", (v: string, p: string[]) => [...p, v], [])
-    .option("--dim <n>", "hashed feature space size", integer("--dim", 16), DEFAULT_FEATURE_SPEC.dim)
-    .option("--epochs <n>", "passes over the training items", integer("--epochs", 1), DEFAULT_TRAIN_OPTIONS.epochs)
-    .option("--seed <n>", "seed of the split and the shuffles", integer("--seed", 0), DEFAULT_TRAIN_OPTIONS.seed)
-    .option("--hold-out <p>", "share of items held out for the report", share, 0.2)
+    .option("--field <path>", "a metadata field whose values become features: numbers, dates, array lengths, categories (repeatable)", (v: string, p: string[]) => [...p, v], [])
+    .option("--rounds <n>", "boosting rounds (trees per class score)", integer("--rounds", 1), DEFAULT_TRAIN_OPTIONS.boost.rounds)
+    .option("--depth <n>", "most splits from a tree's root to a leaf", integer("--depth", 1), DEFAULT_TRAIN_OPTIONS.boost.depth)
+    .option("--seed <n>", "seed of the held-out split", integer("--seed", 0), DEFAULT_TRAIN_OPTIONS.seed)
+    .option("--hold-out <p>", "share of items held out for calibration and the report", share, DEFAULT_TRAIN_OPTIONS.holdOut)
+    .option("--no-clean", "learn from the content as scraped (for gates used with analyze --no-clean)")
     .option("--json", "print the held-out report as JSON", false)
-    .action(async (data: string, flags: { output: string; field: string[]; dim: number; epochs: number; seed: number; holdOut: number; json: boolean }) => {
+    .action(async (data: string, flags: { output: string; field: string[]; rounds: number; depth: number; seed: number; holdOut: number; clean: boolean; json: boolean }) => {
       const started = performance.now();
       await checkOutputPath(flags.output, "the gate");
-      const items = await readLabelled(data);
-      const features = { ...DEFAULT_FEATURE_SPEC, dim: flags.dim, fields: flags.field };
-      const train = { ...DEFAULT_TRAIN_OPTIONS, epochs: flags.epochs, seed: flags.seed };
-      const result = trainGate(items, { features, train, holdOut: flags.holdOut });
+      const items = await readLabelled(data, { clean: flags.clean });
+      const boost = { ...DEFAULT_TRAIN_OPTIONS.boost, rounds: flags.rounds, depth: flags.depth };
+      const result = trainGate(items, { ...DEFAULT_TRAIN_OPTIONS, features: { ...DEFAULT_FEATURE_SPEC, fields: flags.field }, boost, seed: flags.seed, holdOut: flags.holdOut });
       result.gate.training = {
         items: items.length,
         train_items: result.trainItems,
         held_out_items: result.heldOutItems,
         seed: flags.seed,
-        epochs: flags.epochs,
+        rounds: flags.rounds,
+        depth: flags.depth,
+        cleaned: flags.clean,
         held_out: result.report ? reportJson(result.report) : null,
       };
       await writeTextFileAtomically(flags.output, serializeGate(result.gate));
@@ -112,13 +113,22 @@ export function registerGateCommand(program: Command): void {
   gate
     .command("eval")
     .description("score a gate on labelled items (the same report as training's held-out one)")
-    .argument("<data>", 'JSON Lines: news items, each with "route"')
+    .argument("<data>", 'JSON array or JSON Lines: news items, each with "route"')
     .requiredOption("--gate <file>", "the gate to score")
     .option("--json", "print the report as JSON", false)
-    .action(async (data: string, flags: { gate: string; json: boolean }) => {
+    .option("--predictions <file>", "also write each item's routes as JSON Lines: per task the wanted class, the routed one and its probability")
+    .option("--no-clean", "read the content as scraped (for gates used with analyze --no-clean)")
+    .action(async (data: string, flags: { gate: string; json: boolean; predictions?: string; clean: boolean }) => {
+      if (flags.predictions !== undefined) await checkOutputPath(flags.predictions, "the predictions");
       const model = await loadGate(flags.gate);
-      const items = await readLabelled(data);
-      const report = evaluateGate(model, items);
+      const items = await readLabelled(data, { clean: flags.clean });
+      const perItem = items.map(() => ({} as Record<string, { wanted: string | null; routed: string | null; probability: number }>));
+      const report = evaluateGate(model, items, undefined, ({ item, task, wanted, routed, probability }) => {
+        (perItem[item] as Record<string, unknown>)[task] = { wanted, routed, probability: Number(probability.toFixed(4)) };
+      });
+      if (flags.predictions !== undefined) {
+        await writeTextFileAtomically(flags.predictions, perItem.map((routes, i) => JSON.stringify({ id: (items[i] as LabelledItem).item.id, routes })).join("\n") + "\n");
+      }
       process.stdout.write(flags.json ? `${JSON.stringify(reportJson(report))}\n` : `${reportText(report, `${data} (${items.length} items):`)}\n`);
       process.exitCode = ExitCode.Ok;
     });

@@ -1,6 +1,7 @@
-import { readFile } from "node:fs/promises";
 import type { NewsItem } from "../core/news-item.js";
+import { openInput } from "../io/input-reader.js";
 import { validateItem } from "../io/item-schema.js";
+import { cleanItem } from "../text/index.js";
 
 /** A news item with its wanted route: an expert name per task, `null` meaning "skip the task". */
 export interface LabelledItem {
@@ -32,26 +33,17 @@ export function parseLabelled(value: unknown, where: string): LabelledItem {
   return { item: checked.item, route: route as Record<string, string | null> };
 }
 
-/** Reads JSON Lines of labelled items (blank lines ignored). */
-export async function readLabelled(path: string): Promise<LabelledItem[]> {
-  let text: string;
-  try {
-    text = await readFile(path, "utf8");
-  } catch (error) {
-    throw new GateDataError(`${path}: cannot read (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
-  }
+/**
+ * Reads labelled items from a JSON array or JSON Lines (as `analyze` reads its input: by extension,
+ * else by the first byte). A bad item is named by its line in JSON Lines, its position in an array.
+ * With `clean` (the default), each item's content is cleaned as `analyze` cleans it before routing,
+ * so the gate learns from the text it will route on ("Advertisement" left in by a scrape is no word).
+ */
+export async function readLabelled(path: string, options: { clean?: boolean } = {}): Promise<LabelledItem[]> {
   const out: LabelledItem[] = [];
-  const lines = text.split("\n");
-  for (let i = 0; i < lines.length; i++) {
-    const line = (lines[i] as string).trim();
-    if (line === "") continue;
-    let value: unknown;
-    try {
-      value = JSON.parse(line);
-    } catch (error) {
-      throw new GateDataError(`${path}:${i + 1}: not valid JSON (${(error as Error).message})`);
-    }
-    out.push(parseLabelled(value, `${path}:${i + 1}`));
+  for await (const { value, index, line } of openInput(path)) {
+    const labelled = parseLabelled(value, line !== undefined ? `${path}:${line}` : `${path}: item ${index + 1}`);
+    out.push(options.clean === false ? labelled : { ...labelled, item: cleanItem(labelled.item).item });
   }
   if (out.length === 0) throw new GateDataError(`${path}: no labelled items`);
   return out;

@@ -7,49 +7,74 @@ import { detectLanguage } from "../text/index.js";
  */
 const GATE_LANGUAGES = ["eng", "fra", "deu", "spa", "ita", "por", "nld", "swe", "pol", "tur", "rus", "ukr", "arb", "hin", "jpn", "cmn", "kor", "ind", "vie"];
 const LANGUAGE_SAMPLE = 200;
+/** Longer metadata strings are prose, not categories: they give no term. */
+const MAX_CATEGORY_CHARS = 200;
 
-/** How a gate turns an item into features; stored in the gate file so routing uses the training's. */
+/** How a gate reads an item; stored in the gate file so routing reads items as training did. */
 export interface FeatureSpec {
-  /** Size of the hashed feature space. */
-  dim: number;
-  /** Metadata fields (dotted paths) whose values become features, e.g. "author", "keyword". */
+  /** Metadata fields (dotted paths) that become features, e.g. "author", "images", "publication_date". */
   fields: string[];
-  /** Characters of the content that feed character n-grams (the headline always does). */
-  charPrefix: number;
 }
 
-export const DEFAULT_FEATURE_SPEC: FeatureSpec = { dim: 1 << 16, fields: [], charPrefix: 300 };
+export const DEFAULT_FEATURE_SPEC: FeatureSpec = { fields: [] };
 
-/** One item as a sparse vector: hashed indices with values, and each one's readable name. */
-export interface SparseFeatures {
-  indices: Int32Array;
-  values: Float32Array;
-  /** For explanations: what each index stands for in this item ("words=812", "topic:opinion"). */
-  names: string[];
+/**
+ * What a numeric feature counts, for reading its values back: `count` is a whole number (words,
+ * an array's length), `number` any number, `date` milliseconds since 1970 shown as an ISO date.
+ */
+export type NumericKind = "count" | "number" | "date";
+
+/**
+ * One item as the gate sees it. `numeric` holds measurements (the lengths always; metadata fields
+ * when the item has them), each keyed by its name; `terms` the binary features the item has:
+ * content words `"wrist"` and word pairs `"wrist injury"`, headline words `headline:"wrist"`,
+ * `topic:tennis`, `language:eng` and metadata values `author=bbc`. A term is present however long
+ * the article is, so one decisive phrase weighs the same in 50 words as in 5,000.
+ */
+export interface GateItemFeatures {
+  numeric: Map<string, { kind: NumericKind; value: number }>;
+  terms: Set<string>;
 }
 
-const FNV_OFFSET = 0x811c9dc5;
-
-/** FNV-1a, 32 bits, continuing from `h`: stable across runs and platforms, and no string to build. */
-function fnv(h: number, text: string, from = 0, to = text.length): number {
-  for (let i = from; i < to; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h;
-}
+/** The lengths every item has; a missing headline counts 0 words. */
+export const LENGTH_FEATURES = ["words", "characters", "sentences", "headline words"] as const;
 
 const WORD = /[\p{L}\p{N}]+/gu;
+/** A sentence ends at ., ! or ? (repeats and closing quotes included) followed by space or the end. */
+const SENTENCE_END = /[.!?]+["'”’)\]]*(?=\s|$)/gu;
+/** ISO 8601 dates, with or without a time: "2024-10-01", "2024-10-01T08:30:00Z". */
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/;
+const NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?$/i;
 
-function words(text: string): string[] {
-  return text.toLowerCase().match(WORD) ?? [];
+/** Words as people count them (what `wc -w` says): runs of non-space characters. */
+export function countWords(text: string): number {
+  let n = 0;
+  let inWord = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    const space = c === 32 || (c >= 9 && c <= 13) || c === 0xa0 || (c >= 0x2000 && c <= 0x200a) || c === 0x3000;
+    if (!space && !inWord) n++;
+    inWord = !space;
+  }
+  return n;
 }
 
-/** Power-of-two bucket: 0, 1, 2-3, 4-7, ...; the gate learns per bucket, the reason shows the count. */
-function bucket(n: number): string {
-  if (n <= 0) return "0";
-  const low = 2 ** Math.floor(Math.log2(n));
-  return `${low}-${low * 2 - 1}`;
+/** Characters as people count them: code points, so an emoji is one. */
+function countCharacters(text: string): number {
+  let n = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0xdc00 || c > 0xdfff) n++;
+  }
+  return n;
+}
+
+function countSentences(text: string): number {
+  const trimmed = text.trim();
+  if (trimmed === "") return 0;
+  const ends = trimmed.match(SENTENCE_END)?.length ?? 0;
+  // Text after the last full stop is a sentence too ("Advertisement" closing an article).
+  return /[.!?]+["'”’)\]]*$/u.test(trimmed) ? ends : ends + 1;
 }
 
 function fieldValue(item: NewsItem, path: string): unknown {
@@ -62,76 +87,105 @@ function fieldValue(item: NewsItem, path: string): unknown {
 }
 
 /**
- * Features from the item alone: word unigrams and bigrams of headline and content, character
- * trigrams of the headline and the content's beginning (each group L2-normalised), length buckets,
- * language, topics and the named metadata fields (value 1 each). Hash collisions add up.
+ * A metadata field's features: a number (or a numeric string) is a measurement named after the
+ * field; an ISO date one too, in milliseconds; an array gives its length (`images count`) and a
+ * term per short scalar element; other short scalars give a term `field=value` (lower-cased).
  */
-export function extractFeatures(item: NewsItem, spec: FeatureSpec, options: { names?: boolean } = {}): SparseFeatures {
-  const withNames = options.names ?? true;
-  const values = new Map<number, number>();
-  const names = new Map<number, string>();
-  const slot = (h: number) => (h >>> 0) % spec.dim;
-  const add = (key: string, value: number, name: string) => {
-    const index = slot(fnv(FNV_OFFSET, key));
-    values.set(index, (values.get(index) ?? 0) + value);
-    if (withNames && !names.has(index)) names.set(index, name);
-  };
-  /** A group of counted terms, L2-normalised so that long texts do not outweigh short ones. */
-  const group = (counts: Map<number, number>) => {
-    let norm = 0;
-    for (const c of counts.values()) norm += c * c;
-    norm = Math.sqrt(norm);
-    for (const [index, c] of counts) values.set(index, (values.get(index) ?? 0) + c / norm);
-  };
-  const count = (counts: Map<number, number>, index: number, name: () => string) => {
-    counts.set(index, (counts.get(index) ?? 0) + 1);
-    if (withNames && !names.has(index)) names.set(index, name());
-  };
-
-  const headline = typeof item.headline === "string" ? item.headline : "";
-  const content = typeof item.content === "string" ? item.content : "";
-  const headWords = words(headline);
-  const bodyWords = words(content);
-  const head = new Map<number, number>();
-  const hPrefix = fnv(FNV_OFFSET, "h:");
-  for (const t of headWords) count(head, slot(fnv(hPrefix, t)), () => `headline:"${t}"`);
-  group(head);
-  const body = new Map<number, number>();
-  const wPrefix = fnv(FNV_OFFSET, "w:");
-  for (const t of bodyWords) count(body, slot(fnv(wPrefix, t)), () => `"${t}"`);
-  group(body);
-  const pairs = new Map<number, number>();
-  const bPrefix = fnv(FNV_OFFSET, "b:");
-  for (let i = 1; i < bodyWords.length; i++) {
-    const a = bodyWords[i - 1] as string;
-    const b = bodyWords[i] as string;
-    count(pairs, slot(fnv(fnv(fnv(bPrefix, a), " "), b)), () => `"${a} ${b}"`);
+function addField(out: GateItemFeatures, path: string, value: unknown): void {
+  if (value === undefined || value === null) return;
+  if (Array.isArray(value)) {
+    out.numeric.set(`${path} count`, { kind: "count", value: value.length });
+    for (const element of value) addCategory(out, path, element);
+    return;
   }
-  group(pairs);
-  const chars = ` ${headline.toLowerCase()} | ${content.slice(0, spec.charPrefix).toLowerCase()} `;
-  const trigrams = new Map<number, number>();
-  const cPrefix = fnv(FNV_OFFSET, "c:");
-  for (let i = 0; i + 3 <= chars.length; i++) count(trigrams, slot(fnv(cPrefix, chars, i, i + 3)), () => `chars:"${chars.slice(i, i + 3)}"`);
-  group(trigrams);
-
-  const language = detectLanguage(content.slice(0, LANGUAGE_SAMPLE), { only: GATE_LANGUAGES }).language;
-  add(`len:words:${bucket(bodyWords.length)}`, 1, `words=${bodyWords.length}`);
-  add(`len:headline:${bucket(headWords.length)}`, 1, `headline words=${headWords.length}`);
-  add(`lang:${language}`, 1, `language:${language}`);
-  const topics = Array.isArray(item.topics) ? item.topics.filter((t): t is string => typeof t === "string") : [];
-  for (const topic of topics) add(`topic:${topic.toLowerCase()}`, 1, `topic:${topic.toLowerCase()}`);
-  for (const path of spec.fields) {
-    const value = fieldValue(item, path);
-    for (const v of Array.isArray(value) ? value : [value]) {
-      if (v === undefined || v === null || typeof v === "object") continue;
-      add(`field:${path}=${String(v).toLowerCase()}`, 1, `${path}=${String(v)}`);
+  if (typeof value === "number" && Number.isFinite(value)) {
+    out.numeric.set(path, { kind: "number", value });
+  } else if (typeof value === "string") {
+    const text = value.trim();
+    if (NUMBER.test(text)) out.numeric.set(path, { kind: "number", value: Number(text) });
+    else if (ISO_DATE.test(text) && Number.isFinite(Date.parse(text))) {
+      // A date is a measurement, not a category: every item has a different one.
+      out.numeric.set(path, { kind: "date", value: Date.parse(text) });
+      return;
     }
   }
+  addCategory(out, path, value);
+}
 
-  const indices = Int32Array.from([...values.keys()].sort((a, b) => a - b));
-  return {
-    indices,
-    values: Float32Array.from(indices, (index) => values.get(index) as number),
-    names: withNames ? Array.from(indices, (index) => names.get(index) ?? "") : [],
-  };
+function addCategory(out: GateItemFeatures, path: string, value: unknown): void {
+  if (typeof value !== "string" && typeof value !== "number" && typeof value !== "boolean") return;
+  const text = String(value).trim().toLowerCase();
+  if (text !== "" && text.length <= MAX_CATEGORY_CHARS) out.terms.add(`${path}=${text}`);
+}
+
+/** The measurements of an item: its lengths, and the numeric metadata fields it has. */
+function measure(headline: string, content: string, out: GateItemFeatures): void {
+  out.numeric.set("words", { kind: "count", value: countWords(content) });
+  out.numeric.set("characters", { kind: "count", value: countCharacters(content) });
+  out.numeric.set("sentences", { kind: "count", value: countSentences(content) });
+  out.numeric.set("headline words", { kind: "count", value: countWords(headline) });
+}
+
+/**
+ * Receives an item's terms as they are found (repeats included). Words and word pairs come apart
+ * so that training can number them without building a string per pair.
+ */
+export interface TermVisitor {
+  /** A content word: the term `"word"`. */
+  word(word: string): void;
+  /** Two neighbouring content words: the term `"first second"`. */
+  pair(first: string, second: string): void;
+  /** Any other term, named in full: `headline:"word"`, `topic:tennis`, `language:eng`, `author=bbc`. */
+  other(term: string): void;
+}
+
+export const wordTerm = (word: string) => `"${word}"`;
+export const pairTerm = (first: string, second: string) => `"${first} ${second}"`;
+
+/**
+ * The item's features: measurements into `numeric` (returned), terms to `visit`. The one place that
+ * says what the features are, for training (which numbers terms) and routing (which names them).
+ */
+export function readItem(item: NewsItem, spec: FeatureSpec, visit: TermVisitor): GateItemFeatures {
+  const headline = typeof item.headline === "string" ? item.headline : "";
+  const content = typeof item.content === "string" ? item.content : "";
+  const out: GateItemFeatures = { numeric: new Map(), terms: new Set() };
+  measure(headline, content, out);
+  let previous: string | undefined;
+  for (const word of content.toLowerCase().match(WORD) ?? []) {
+    visit.word(word);
+    if (previous !== undefined) visit.pair(previous, word);
+    previous = word;
+  }
+  for (const word of headline.toLowerCase().match(WORD) ?? []) visit.other(`headline:"${word}"`);
+  visit.other(`language:${detectLanguage(content.slice(0, LANGUAGE_SAMPLE), { only: GATE_LANGUAGES }).language}`);
+  const topics = Array.isArray(item.topics) ? item.topics.filter((t): t is string => typeof t === "string") : [];
+  for (const topic of topics) visit.other(`topic:${topic.trim().toLowerCase()}`);
+  for (const path of spec.fields) addField(out, path, fieldValue(item, path));
+  // Metadata categories were collected as terms by addField: pass them on like the others.
+  for (const term of out.terms) visit.other(term);
+  out.terms.clear();
+  return out;
+}
+
+/** The item's features with every term named; the same item and spec always give the same features. */
+export function extractFeatures(item: NewsItem, spec: FeatureSpec): GateItemFeatures {
+  const terms = new Set<string>();
+  const out = readItem(item, spec, {
+    word: (w) => terms.add(wordTerm(w)),
+    pair: (a, b) => terms.add(pairTerm(a, b)),
+    other: (t) => terms.add(t),
+  });
+  out.terms = terms;
+  return out;
+}
+
+/** A numeric value as a reason shows it: counts whole, dates as ISO dates, numbers in 4 digits. */
+export function formatNumeric(kind: NumericKind, value: number): string {
+  if (kind === "date") {
+    const iso = new Date(value).toISOString();
+    return iso.endsWith("T00:00:00.000Z") ? iso.slice(0, 10) : iso.slice(0, 16);
+  }
+  if (kind === "count") return String(Math.round(value));
+  return String(Number(value.toPrecision(4)));
 }

@@ -2,10 +2,9 @@ import type { Task } from "../core/expert.js";
 import type { ExpertProfile, RouteContext, RouteRequest, RoutingDecision, Router } from "../core/router.js";
 import { gateWithFallback } from "../routing/fallback.js";
 import type { GateCandidate } from "../routing/gate.js";
-import { extractFeatures, type SparseFeatures } from "./features.js";
-import type { GateModel, TaskGate } from "./gate-file.js";
-import { predictProbabilities } from "./logistic.js";
-import { classLabel } from "./report.js";
+import { extractFeatures, type GateItemFeatures } from "./features.js";
+import type { GateModel } from "./gate-file.js";
+import { classProbabilities, explain, featureVector, mostProbable } from "./task-gate.js";
 
 export interface LearnedRouterOptions {
   /** Most share of items (0..1) any task's costliest expert may get; default: no cap. */
@@ -19,30 +18,6 @@ export interface LearnedRouterOptions {
 /** Below any probability a trained gate gives a class: experts the gate never saw, kept for fallback. */
 const UNSEEN_SCORE = Math.log(1e-9);
 
-function signed(x: number): string {
-  return `${x >= 0 ? "+" : ""}${x.toFixed(1)}`;
-}
-
-/**
- * The features that pushed class `k` up the most, against the other classes' average:
- * value * (w_k - mean_j w_j), largest first ("words=812 +1.3, topic:opinion +0.9").
- */
-export function explain(gate: TaskGate, x: SparseFeatures, k: number, top: number): string {
-  const K = gate.model.classes;
-  const w = gate.model.weights;
-  const parts: Array<{ name: string; c: number }> = [];
-  for (let n = 0; n < x.indices.length; n++) {
-    const base = (x.indices[n] as number) * K;
-    let mean = 0;
-    for (let j = 0; j < K; j++) mean += w[base + j] as number;
-    mean /= K;
-    const c = (x.values[n] as number) * ((w[base + k] as number) - mean);
-    if (c > 0.05) parts.push({ name: x.names[n] as string, c });
-  }
-  parts.sort((a, b) => b.c - a.c || (a.name < b.name ? -1 : 1));
-  return parts.length === 0 ? "no feature stood out" : parts.slice(0, top).map((p) => `${p.name} ${signed(p.c)}`).join(", ");
-}
-
 interface Pending {
   candidates: GateCandidate[];
   skipped?: string;
@@ -52,8 +27,8 @@ interface Pending {
 }
 
 /**
- * The trained gating network: a multinomial logistic model per task scores each class (an expert
- * or "skip"); the log-probabilities go through the same softmax/top-k gate as the rules, so the
+ * The trained gating network: boosted trees per task score each class (an expert or "skip"), and
+ * the calibrated log-probabilities go through the same softmax/top-k gate as the rules, so the
  * weights are the model's probabilities renormalised over the available experts. With a budget,
  * each task's costliest expert gets at most that share of the items seen so far (a running count
  * across batches), the items with the highest need first; the rest go to the next expert.
@@ -102,16 +77,16 @@ export class LearnedRouter implements Router {
     });
   }
 
-  private score(task: Task, profiles: readonly ExpertProfile[], x: SparseFeatures, top: number): Pending {
+  private score(task: Task, profiles: readonly ExpertProfile[], x: GateItemFeatures, top: number): Pending {
     const taskGate = this.gate.tasks[task];
     if (!taskGate) {
       // A task the gate was not trained for: its first expert, as registered.
       return { candidates: profiles.map((p) => ({ expert: p.name, task, score: 0, reason: `learned gate: no model for task "${task}"; first registered expert` })) };
     }
-    const p = predictProbabilities(taskGate.model, x);
-    let best = 0;
-    for (let k = 1; k < p.length; k++) if ((p[k] as number) > (p[best] as number)) best = k;
-    const why = (k: number) => `learned gate: P(${taskGate.classes[k] ?? "skip"})=${(p[k] as number).toFixed(2)}; top features: ${explain(taskGate, x, k, top)}`;
+    const vector = featureVector(taskGate, x);
+    const p = classProbabilities(taskGate, vector);
+    const best = mostProbable(p);
+    const why = (k: number) => `learned gate: P(${taskGate.classes[k] ?? "skip"})=${(p[k] as number).toFixed(2)}; top features: ${explain(taskGate, vector, k, top, k !== best)}`;
     if (taskGate.classes[best] === null) return { candidates: [], skipped: why(best) };
     const candidates = profiles.map((profile) => {
       const k = taskGate.classes.indexOf(profile.name);

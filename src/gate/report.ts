@@ -1,4 +1,10 @@
-/** How well a gate's choices match the wanted routes: per task accuracy, macro-F1 and confusion. */
+import { calibrationReport, type ReliabilityBin } from "./calibration.js";
+
+/**
+ * How well a gate's choices match the wanted routes, per task: accuracy, macro-F1, the confusion,
+ * and how well its probabilities are calibrated (expected calibration error and the reliability
+ * table it comes from).
+ */
 export interface TaskReport {
   items: number;
   accuracy: number;
@@ -7,6 +13,16 @@ export interface TaskReport {
   labels: string[];
   /** confusion[wanted][predicted], in `labels` order. */
   confusion: number[][];
+  /** Expected calibration error of the top probability (ten bins). */
+  ece: number;
+  reliability: ReliabilityBin[];
+}
+
+/** One item's outcome: class indices into the task's classes, and the top probability. */
+export interface Outcome {
+  wanted: number;
+  predicted: number;
+  confidence: number;
 }
 
 export interface GateReport {
@@ -21,12 +37,11 @@ function round4(x: number): number {
   return Math.round(x * 10000) / 10000;
 }
 
-/** `pairs` are [wanted, predicted] class indices into `classes`. */
-export function taskReport(classes: ReadonlyArray<string | null>, pairs: ReadonlyArray<[number, number]>): TaskReport {
+export function taskReport(classes: ReadonlyArray<string | null>, outcomes: readonly Outcome[]): TaskReport {
   const K = classes.length;
   const confusion = Array.from({ length: K }, () => new Array<number>(K).fill(0));
   let correct = 0;
-  for (const [wanted, predicted] of pairs) {
+  for (const { wanted, predicted } of outcomes) {
     (confusion[wanted] as number[])[predicted]! += 1;
     if (wanted === predicted) correct++;
   }
@@ -42,24 +57,32 @@ export function taskReport(classes: ReadonlyArray<string | null>, pairs: Readonl
     f1s.push(precision + recall === 0 ? 0 : (2 * precision * recall) / (precision + recall));
   }
   return {
-    items: pairs.length,
-    accuracy: pairs.length === 0 ? 0 : round4(correct / pairs.length),
+    items: outcomes.length,
+    accuracy: outcomes.length === 0 ? 0 : round4(correct / outcomes.length),
     macro_f1: f1s.length === 0 ? 0 : round4(f1s.reduce((a, b) => a + b, 0) / f1s.length),
     labels: classes.map(classLabel),
     confusion,
+    ...calibrationReport(outcomes.map((o) => ({ confidence: o.confidence, correct: o.wanted === o.predicted }))),
   };
 }
 
-/** The report as text: one block per task, a confusion table with wanted rows and predicted columns. */
+/**
+ * The report as text: one block per task, a confusion table with wanted rows and predicted columns,
+ * then the reliability table (per band of top probability: items, mean probability, accuracy).
+ */
 export function formatReport(report: GateReport, title: string): string {
   const lines = [title];
   for (const [task, r] of Object.entries(report.tasks)) {
-    lines.push(`  ${task}: ${r.items} items, accuracy ${(r.accuracy * 100).toFixed(1)}%, macro-F1 ${r.macro_f1.toFixed(3)}`);
+    lines.push(`  ${task}: ${r.items} items, accuracy ${(r.accuracy * 100).toFixed(1)}%, macro-F1 ${r.macro_f1.toFixed(3)}, calibration error ${r.ece.toFixed(3)}`);
     const width = Math.max(8, ...r.labels.map((l) => l.length));
     lines.push(`    ${"wanted \\ routed".padEnd(width)}  ${r.labels.map((l) => l.padStart(width)).join("  ")}`);
     r.confusion.forEach((row, i) => {
       lines.push(`    ${(r.labels[i] as string).padEnd(width)}  ${row.map((n) => String(n).padStart(width)).join("  ")}`);
     });
+    lines.push("    probability   items  mean prob  accuracy");
+    for (const bin of r.reliability) {
+      lines.push(`    ${bin.low.toFixed(1)}-${bin.high.toFixed(1)}    ${String(bin.items).padStart(7)}  ${bin.confidence.toFixed(3).padStart(9)}  ${bin.accuracy.toFixed(3).padStart(8)}`);
+    }
   }
   return lines.join("\n");
 }
