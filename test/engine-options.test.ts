@@ -26,10 +26,10 @@ describe("engine flags -> registry options", () => {
 
   it("--batching picks the summariser's decoder batching; the expert defaults to continuous and refuses other words", () => {
     expect(registryOptions(flags("--batching", "static")).summarizer).toMatchObject({ batching: "static" });
-    expect(registryOptions(flags()).summarizer).not.toHaveProperty("batching");
-    expect(() => flags("--batching", "dynamic")).toThrow(/static, continuous/);
+    expect(registryOptions(flags()).summarizer).toMatchObject({ batching: "continuous" });
+    expect(() => flags("--batching", "dynamic")).toThrow(/continuous, static/);
     expect(resolveSummarizerOptions({}).batching).toBe("continuous");
     expect(resolveSummarizerOptions({ batching: "static" }).batching).toBe("static");
-    expect(() => resolveSummarizerOptions({ batching: "dynamic" as never })).toThrow(/batching must be static or continuous, got dynamic/);
+    expect(() => resolveSummarizerOptions({ batching: "dynamic" as never })).toThrow(/batching must be continuous or static, got dynamic/);
   });
 });
