@@ -75,6 +75,11 @@ export class WeightedBuilder extends GraphBuilder {
     return this.node("Mul", [this.node("Mul", [x, half]), this.node("Add", [this.node("Erf", [this.node("Div", [x, sqrt2])]), one])]);
   }
 
+  /** layerNorm(x + skip) as one com.microsoft kernel: what ORT fuses the pair into when it can. */
+  skipLayerNorm(x: string, skip: string, norm: LayerNorm, epsilon: number): string {
+    return this.node("SkipLayerNormalization", [x, skip, this.weight(norm.scale), this.weight(norm.bias)], { epsilon: { float: epsilon } }, "com.microsoft");
+  }
+
   layerNorm(x: string, norm: LayerNorm, epsilon: number): string {
     return this.node("LayerNormalization", [x, this.weight(norm.scale), this.weight(norm.bias)], { axis: -1, epsilon: { float: epsilon } });
   }
