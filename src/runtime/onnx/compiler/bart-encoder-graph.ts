@@ -53,12 +53,7 @@ export function buildEncoderGraph(weights: BartEncoderWeights, shape: BartEncode
   let h = g.layerNorm(g.node("Add", [tokens, positions]), weights.embeddingNorm, eps);
 
   for (const layer of weights.layers) {
-    const attended = g.node(
-      "MultiHeadAttention",
-      [g.linear(h, layer.selfQ), g.linear(h, layer.selfK), g.linear(h, layer.selfV)],
-      { num_heads: heads, scale: { float: (dModel / heads) ** -0.5 } },
-      "com.microsoft",
-    );
+    const attended = g.selfAttention(h, { q: layer.selfQ, k: layer.selfK, v: layer.selfV }, heads, dModel);
     h = g.layerNorm(g.node("Add", [h, g.linear(attended, layer.selfOut)]), layer.selfNorm, eps);
     const ffn = g.linear(g.gelu(g.linear(h, layer.fc1)), layer.fc2);
     // ORT fuses this residual and norm into SkipLayerNormalization in the published int8 graph (its shapes

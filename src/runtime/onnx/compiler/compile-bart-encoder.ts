@@ -17,9 +17,9 @@
 
 import { dirname, relative, resolve } from "node:path";
 import { buildEncoderGraph, type BartEncoderShape } from "./bart-encoder-graph.js";
-import { findBartEncoderWeights, type BartEncoderWeights } from "./bart-weights.js";
+import { findBartEncoderWeights } from "./bart-weights.js";
 import { BartCompileError, bartEncoderShapeFromConfig } from "./compile-bart.js";
-import { CompileFolderError, compileCached, CompileRefusal } from "./compile-cache.js";
+import { CompileFolderError, compileCached, CompileRefusal, findOrRefuse } from "./compile-cache.js";
 import type { TokenTableLocation } from "./token-table-location.js";
 import { loadOnnxModel, OnnxFormatError, serializeModel, type WeightSource } from "./onnx-proto.js";
 
@@ -68,14 +68,7 @@ export async function compileBartEncoder(
 }
 
 function buildEncoder(source: string, shape: BartEncoderShape, locate: (weight: WeightSource) => string) {
-  let weights: BartEncoderWeights;
-  try {
-    weights = findBartEncoderWeights(loadOnnxModel(source), shape.layers);
-  } catch (error) {
-    // A graph in another layout stays in that layout: remembered, so the next load does not parse it again.
-    if (error instanceof OnnxFormatError) throw new CompileRefusal(error.message, { cause: error });
-    throw error;
-  }
+  const weights = findOrRefuse(() => findBartEncoderWeights(loadOnnxModel(source), shape.layers));
   const graphs = { encoder: serializeModel(buildEncoderGraph(weights, shape, locate)) };
   // A quantized table stays in the graph, looked up there as in the published one (bart-encoder-graph.ts).
   if (weights.embedTokens.kind !== "float") return { graphs, details: { table: null } };

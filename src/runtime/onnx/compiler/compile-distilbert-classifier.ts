@@ -12,9 +12,9 @@
 
 import { resolve } from "node:path";
 import { buildDistilBertClassifierGraph, type DistilBertShape } from "./distilbert-classifier-graph.js";
-import { findDistilBertClassifierWeights, type DistilBertClassifierWeights } from "./distilbert-weights.js";
-import { compileCached, CompileRefusal } from "./compile-cache.js";
-import { loadOnnxModel, OnnxFormatError, serializeModel, type WeightSource } from "./onnx-proto.js";
+import { findDistilBertClassifierWeights } from "./distilbert-weights.js";
+import { compileCached, CompileRefusal, findOrRefuse } from "./compile-cache.js";
+import { loadOnnxModel, serializeModel, type WeightSource } from "./onnx-proto.js";
 
 /** Bump whenever the emitted graph changes: old compilations are then ignored and rebuilt. */
 export const DISTILBERT_CLASSIFIER_COMPILER_VERSION = 1;
@@ -61,14 +61,7 @@ export async function compileDistilBertClassifier(
 }
 
 function buildClassifier(source: string, shape: DistilBertShape, locate: (weight: WeightSource) => string) {
-  let weights: DistilBertClassifierWeights;
-  try {
-    weights = findDistilBertClassifierWeights(loadOnnxModel(source), shape.layers);
-  } catch (error) {
-    // A graph in another layout stays in that layout: remembered, so the next load does not parse it again.
-    if (error instanceof OnnxFormatError) throw new CompileRefusal(error.message, { cause: error });
-    throw error;
-  }
+  const weights = findOrRefuse(() => findDistilBertClassifierWeights(loadOnnxModel(source), shape.layers));
   if (weights.layers.some((layer) => layer.ffnIn.matrix.kind !== "int8")) throw new CompileRefusal(`${source}: the matrices are not int8`);
   return { graphs: { model: serializeModel(buildDistilBertClassifierGraph(weights, shape, locate)) }, details: null };
 }

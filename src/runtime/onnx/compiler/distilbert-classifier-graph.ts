@@ -38,12 +38,7 @@ export function buildDistilBertClassifierGraph(weights: DistilBertClassifierWeig
   let h = g.layerNorm(g.node("Add", [words, positions]), weights.embeddingNorm, eps);
 
   for (const layer of weights.layers) {
-    const attended = g.node(
-      "MultiHeadAttention",
-      [g.linear(h, layer.q), g.linear(h, layer.k), g.linear(h, layer.v)],
-      { num_heads: heads, scale: { float: (dim / heads) ** -0.5 } },
-      "com.microsoft",
-    );
+    const attended = g.selfAttention(h, layer, heads, dim);
     h = g.layerNorm(g.node("Add", [g.linear(attended, layer.out), h]), layer.attentionNorm, eps);
     const ffn = g.linear(g.gelu(g.linear(h, layer.ffnIn)), layer.ffnOut);
     h = layer.ffnOut.matrix.kind === "int8" ? g.skipLayerNorm(ffn, h, layer.outputNorm, eps) : g.layerNorm(g.node("Add", [ffn, h]), layer.outputNorm, eps);

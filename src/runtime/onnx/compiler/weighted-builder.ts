@@ -67,6 +67,15 @@ export class WeightedBuilder extends GraphBuilder {
     return this.node("DequantizeLinear", [this.weight(table.weight), this.weight(table.scale), this.weight(table.zeroPoint)]);
   }
 
+  /**
+   * Self-attention of x [B, S, width] over its own positions, without a mask: one
+   * com.microsoft.MultiHeadAttention, which ONNX Runtime runs as flash attention (no [heads, S, S] scores).
+   */
+  selfAttention(x: string, projections: { readonly q: Linear; readonly k: Linear; readonly v: Linear }, heads: number, width: number): string {
+    const { q, k, v } = projections;
+    return this.node("MultiHeadAttention", [this.linear(x, q), this.linear(x, k), this.linear(x, v)], { num_heads: heads, scale: { float: (width / heads) ** -0.5 } }, "com.microsoft");
+  }
+
   private geluConstants: [string, string, string] | null = null;
 
   /** erf GELU as torch computes it, x * 0.5 * (1 + erf(x / sqrt 2)): ORT fuses the pattern into one kernel. */
