@@ -17,7 +17,9 @@
  * path, which never holds an article's [heads, S, S] scores. The published graph keeps several such
  * tensors per layer (30 MB each at 680 tokens, 67 MB at 1,024) and, once freed, the C allocator kept them
  * for the rest of the process. The results are not bit-identical to the published graph's (the softmax
- * is accumulated block by block): within float rounding, and token-identical on every reference.
+ * is accumulated block by block): for fp32 within float rounding, and token-identical on every
+ * reference; for int8 the next product's quantization turns that rounding into whole quantization steps
+ * here and there (quantization noise, no further from fp32 than the published int8 graph).
  */
 
 import type { BartEncoderWeights } from "./bart-weights.js";

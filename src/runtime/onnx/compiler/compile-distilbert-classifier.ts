@@ -3,9 +3,11 @@
  * `distilbert-classifier-graph.ts` describes: the same weights (external-data references into the
  * source), fused flash attention, rows fed unpadded.
  *
- * Why: the published int8 graph runs attention as separate products and a softmax over [heads, S, S]
- * scores beside int8 products that are twice as fast as fp32 ones, so attention is a large share of its
- * time. A float classifier is not compiled here: `compile-without-table.ts` keeps its graph bit for bit.
+ * Why: the published int8 graph runs attention as separate products, a mask and a softmax over
+ * [heads, S, S] scores, and quantizes each activation over the whole padded batch (a row's logits move
+ * with its batch-mates). Fused and run a row at a time it does 6-8% less work, peaks a third lower
+ * (full size, `scripts/prefill-timing.mjs`; README), and each row's logits are its own. A float
+ * classifier is not compiled here: `compile-without-table.ts` keeps its graph bit for bit.
  *
  * Files next to the source: SOURCE.news-moe-d<version>.model.onnx and its manifest (compile-cache.ts).
  */
