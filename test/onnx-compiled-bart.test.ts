@@ -28,7 +28,7 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** The model as `openBart` loads it: fp32 with the compiled encoder, int8 with the published quantized one. */
+/** fp32 with the compiled encoder, int8 with the published one (the compiled int8 encoder is tested in onnx-compiled-encoder.test.ts). */
 function compiledModel(source: string, quantized = false, resident = true): Promise<CompiledBartModel> {
   return compiledTinyBart(dir, source, quantized, resident);
 }

@@ -21,7 +21,7 @@ export async function compiledTinyBart(dir: string, source: string, quantized = 
   return loadCompiledBart(
     {
       encoder: encoder?.graph ?? join(dir, "onnx", "encoder_model_quantized.onnx"),
-      ...(encoder ? { encoderTable: encoder.table } : {}),
+      ...(encoder?.table ? { encoderTable: encoder.table } : {}),
       ...compiled,
       config,
       generationConfig: tinyGenerationConfig,

@@ -65,8 +65,8 @@ export async function compileBart(
 }
 
 /**
- * The encoder compiled without its token table and with fused attention, or null when it does not
- * compile (the published encoder then runs as it is: more memory, the same summaries).
+ * The encoder compiled with fused attention (fp32: also without its token table), or null when it does
+ * not compile (the published encoder then runs as it is: slower, more memory).
  */
 export async function compileEncoder(
   files: Pick<BartSourceFiles, "encoder" | "config">,
@@ -95,7 +95,7 @@ export async function openBart(files: BartSourceFiles, options: OpenBartOptions 
       const model = await loadCompiledBart(
         {
           encoder: encoder?.graph ?? files.encoder,
-          ...(encoder ? { encoderTable: encoder.table } : {}),
+          ...(encoder?.table ? { encoderTable: encoder.table } : {}),
           step: compiled.step,
           crossKv: compiled.crossKv,
           stepTable: compiled.stepTable,

@@ -3,12 +3,16 @@
  * `attention_mask` int64 → `logits` [batch, labels]) on ragged batches of token ids.
  *
  * Rows are right-padded with the pad token and masked, as HF's tokenizer with `padding=True` does,
- * so a row's logits do not depend on its batch-mates beyond float rounding. Graphs exported from
- * BERT proper also take `token_type_ids`; they get zeros (a single segment), as HF gives them.
+ * so a row's logits do not depend on its batch-mates beyond float rounding. A graph without a mask
+ * input (the compiled int8 classifier, whose attention is fused) runs each row alone, unpadded. Graphs
+ * exported from BERT proper also take `token_type_ids`; they get zeros (a single segment), as HF gives them.
  */
+import { readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import * as ort from "onnxruntime-node";
 import { compiledFolderFor } from "./compiler/compile-cache.js";
-import { compileWithoutTokenTable, type TablelessGraph } from "./compiler/compile-without-table.js";
+import { compileDistilBertClassifier } from "./compiler/compile-distilbert-classifier.js";
+import { compileWithoutTokenTable } from "./compiler/compile-without-table.js";
 import { TOKEN_EMBEDDINGS_INPUT, type TokenTableLocation } from "./compiler/token-table-location.js";
 import { OnnxSession } from "./session.js";
 import { TokenTable } from "./token-table.js";
@@ -30,18 +34,44 @@ export interface OpenClassifierOptions extends Omit<SequenceClassifierOptions, "
   onCompile?: (source: string) => void;
 }
 
+/** A classifier graph compiled from the published one: where its input rows come from, if from outside. */
+export interface CompiledClassifier {
+  readonly graph: string;
+  /** Where the token-embedding rows are read from; null when the graph looks them up (input_ids). */
+  readonly table: TokenTableLocation | null;
+  /** True when this call compiled; false when an earlier compilation was reused. */
+  readonly compiled: boolean;
+}
+
 /**
- * The classifier at `modelPath` compiled without its token table (or the earlier compilation of the same
- * bytes), or null when it does not compile: a quantized table, an unfamiliar layout, a folder that cannot
- * be written. The published graph then gives the same results with the table in memory.
+ * The classifier at `modelPath` compiled (or the earlier compilation of the same bytes), or null when it
+ * does not compile (an unfamiliar layout, a folder that cannot be written): the published graph then runs.
+ *   - fp32: the published graph without its token table (`compile-without-table.ts`), logits bit for bit;
+ *   - int8 DistilBERT: rebuilt with fused attention (`compile-distilbert-classifier.ts`), rows unpadded.
  */
 export async function compileClassifier(
   modelPath: string,
   options: { readonly compiledCacheDir?: string; readonly onCompile?: (source: string) => void } = {},
-): Promise<TablelessGraph | null> {
+): Promise<CompiledClassifier | null> {
   const fallbackDir = compiledFolderFor(modelPath, options.compiledCacheDir);
+  // Told once: a first load of an int8 model reads the source twice (the table-less compiler refuses it).
+  let told = false;
+  const tell = options.onCompile;
+  const onCompile = (source: string) => {
+    if (!told) tell?.(source);
+    told = true;
+  };
+  const where = { ...(fallbackDir ? { fallbackDir } : {}), onCompile };
   try {
-    return await compileWithoutTokenTable(modelPath, { ...(fallbackDir ? { fallbackDir } : {}), ...(options.onCompile ? { onCompile: options.onCompile } : {}) });
+    return await compileWithoutTokenTable(modelPath, where);
+  } catch {
+    // A quantized table (or another layout): the int8 compiler's turn.
+  }
+  try {
+    // transformers.js layout: onnx/<graph>.onnx beside config.json's folder.
+    const config = JSON.parse(readFileSync(join(dirname(dirname(modelPath)), "config.json"), "utf8")) as Record<string, unknown>;
+    const compiled = await compileDistilBertClassifier(modelPath, { config, ...where });
+    return { ...compiled, table: null };
   } catch {
     return null;
   }
@@ -58,13 +88,13 @@ export class SequenceClassifierError extends Error {
   }
 }
 
-const REQUIRED_INPUTS = ["input_ids", "attention_mask"] as const;
 
 export class OnnxSequenceClassifier {
   readonly #session: OnnxSession;
   readonly #table: TokenTable | null;
   readonly #padTokenId: number;
   readonly #takesTokenTypes: boolean;
+  readonly #takesMask: boolean;
   readonly #maxInputLength: number | undefined;
 
   private constructor(
@@ -78,19 +108,20 @@ export class OnnxSequenceClassifier {
     this.#table = table;
     this.#padTokenId = padTokenId;
     this.#takesTokenTypes = session.inputNames.includes("token_type_ids");
+    this.#takesMask = session.inputNames.includes("attention_mask");
     this.#maxInputLength = maxInputLength;
   }
 
   /**
-   * Opens the model at `modelPath` the leanest way it allows: compiled without its token-embedding table
-   * (`compiler/compile-without-table.ts`; bit-identical results, the table's 94 MB stay out of the process
-   * for DistilBERT), else the published graph as it is (a quantized table, another layout).
+   * Opens the model at `modelPath` the best way it allows (`compileClassifier`): fp32 compiled without its
+   * token-embedding table (bit-identical results, the table's 94 MB stay out of the process for
+   * DistilBERT), int8 compiled with fused attention, else the published graph as it is.
    */
   static async open(modelPath: string, options: OpenClassifierOptions): Promise<OnnxSequenceClassifier> {
     const { compiledCacheDir, onCompile, ...rest } = options;
     const compiled = await compileClassifier(modelPath, { ...(compiledCacheDir ? { compiledCacheDir } : {}), ...(onCompile ? { onCompile } : {}) });
     return compiled
-      ? OnnxSequenceClassifier.create(compiled.graph, { ...rest, tokenTable: compiled.table })
+      ? OnnxSequenceClassifier.create(compiled.graph, { ...rest, ...(compiled.table ? { tokenTable: compiled.table } : {}) })
       : OnnxSequenceClassifier.create(modelPath, rest);
   }
 
@@ -117,7 +148,8 @@ export class OnnxSequenceClassifier {
         cause: error,
       });
     }
-    const required = options.tokenTable ? [TOKEN_EMBEDDINGS_INPUT, "attention_mask"] : REQUIRED_INPUTS;
+    // The mask is optional: a graph without one (fused attention) gets its rows one at a time, unpadded.
+    const required = [options.tokenTable ? TOKEN_EMBEDDINGS_INPUT : "input_ids"];
     const missing = required.filter((name) => !session.inputNames.includes(name));
     if (missing.length > 0 || !session.outputNames.includes("logits")) {
       await session.release();
@@ -130,17 +162,28 @@ export class OnnxSequenceClassifier {
     return new OnnxSequenceClassifier(modelPath, session, table, options.padTokenId, options.maxInputLength);
   }
 
-  /** Logits of each row (token ids with specials), in order. One session run for the whole batch. */
+  /**
+   * Logits of each row (token ids with specials), in order. One session run for the whole batch, or one
+   * per row for a graph that takes no mask.
+   */
   async logits(rows: readonly (readonly number[])[]): Promise<Float32Array[]> {
-    if (rows.length === 0) return [];
-    let width = 0;
     rows.forEach((row, r) => {
       if (row.length === 0) throw new RangeError(`row ${r} is empty`);
       if (this.#maxInputLength !== undefined && row.length > this.#maxInputLength) {
         throw new RangeError(`row ${r} has ${row.length} tokens; the model takes at most ${this.#maxInputLength}`);
       }
-      width = Math.max(width, row.length);
     });
+    if (rows.length === 0) return [];
+    if (this.#takesMask) return this.#run(rows);
+    // Alone, each row's logits are its own: the int8 graph quantizes each activation over the whole
+    // batch, so a batch-mate (or padding) would move a row's rounding.
+    const out: Float32Array[] = [];
+    for (const row of rows) out.push(...(await this.#run([row])));
+    return out;
+  }
+
+  async #run(rows: readonly (readonly number[])[]): Promise<Float32Array[]> {
+    const width = Math.max(...rows.map((row) => row.length));
     const ids = new Int32Array(rows.length * width).fill(this.#padTokenId);
     const mask = new BigInt64Array(rows.length * width);
     rows.forEach((row, r) => {
@@ -151,7 +194,8 @@ export class OnnxSequenceClassifier {
       }
     });
     const dims = [rows.length, width];
-    const feeds: Record<string, ort.Tensor> = { attention_mask: new ort.Tensor("int64", mask, dims) };
+    const feeds: Record<string, ort.Tensor> = {};
+    if (this.#takesMask) feeds["attention_mask"] = new ort.Tensor("int64", mask, dims);
     if (this.#session.inputNames.includes("input_ids")) feeds["input_ids"] = new ort.Tensor("int64", BigInt64Array.from(ids, BigInt), dims);
     if (this.#table) feeds[TOKEN_EMBEDDINGS_INPUT] = this.#table.lookup(ids, dims);
     if (this.#takesTokenTypes) feeds["token_type_ids"] = new ort.Tensor("int64", new BigInt64Array(rows.length * width), dims);

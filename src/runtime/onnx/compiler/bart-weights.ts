@@ -92,8 +92,8 @@ function weightsWithAliases(model: LoadedOnnxModel, nodes: readonly NodeProto[])
   return weights;
 }
 
-/** Lookups by role over one published graph, shared by the decoder's and the encoder's finders. */
-interface WeightIndex {
+/** Lookups by role over one published graph, shared by the finders of BART (here) and DistilBERT (distilbert-weights.ts). */
+export interface WeightIndex {
   readonly nodes: readonly NodeProto[];
   readonly weights: ReadonlyMap<string, WeightSource>;
   readonly producer: ReadonlyMap<string, NodeProto>;
@@ -107,7 +107,7 @@ interface WeightIndex {
   tableOf(gather: NodeProto): Table | undefined;
 }
 
-function indexWeights(model: LoadedOnnxModel): WeightIndex {
+export function indexWeights(model: LoadedOnnxModel): WeightIndex {
   const graph = model.model.graph!;
   const nodes = allNodes(graph);
   const weights = weightsWithAliases(model, nodes);

@@ -18,7 +18,7 @@
 import { createHash } from "node:crypto";
 import { createReadStream, existsSync, mkdirSync, readFileSync, renameSync, statSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
-import type { WeightSource } from "./onnx-proto.js";
+import { OnnxFormatError, type WeightSource } from "./onnx-proto.js";
 
 /** Where graphs compiled from a read-only `source` go: a folder per source path under the cache root. */
 export function compiledFolderFor(source: string, cacheRoot: string | undefined): string | undefined {
@@ -72,6 +72,20 @@ export class CompileRefusal extends Error {
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = "CompileRefusal";
+  }
+}
+
+/**
+ * Weights found by role in a published graph (`find` parses it), or a CompileRefusal: a graph in
+ * another layout stays in that layout, and the refusal is remembered, so the next load does not parse
+ * it again.
+ */
+export function findOrRefuse<T>(find: () => T): T {
+  try {
+    return find();
+  } catch (error) {
+    if (error instanceof OnnxFormatError) throw new CompileRefusal(error.message, { cause: error });
+    throw error;
   }
 }
 

@@ -67,12 +67,26 @@ export class WeightedBuilder extends GraphBuilder {
     return this.node("DequantizeLinear", [this.weight(table.weight), this.weight(table.scale), this.weight(table.zeroPoint)]);
   }
 
+  /**
+   * Self-attention of x [B, S, width] over its own positions, without a mask: one
+   * com.microsoft.MultiHeadAttention, which ONNX Runtime runs as flash attention (no [heads, S, S] scores).
+   */
+  selfAttention(x: string, projections: { readonly q: Linear; readonly k: Linear; readonly v: Linear }, heads: number, width: number): string {
+    const { q, k, v } = projections;
+    return this.node("MultiHeadAttention", [this.linear(x, q), this.linear(x, k), this.linear(x, v)], { num_heads: heads, scale: { float: (width / heads) ** -0.5 } }, "com.microsoft");
+  }
+
   private geluConstants: [string, string, string] | null = null;
 
   /** erf GELU as torch computes it, x * 0.5 * (1 + erf(x / sqrt 2)): ORT fuses the pattern into one kernel. */
   gelu(x: string): string {
     const [half, one, sqrt2] = (this.geluConstants ??= [this.float([0.5], []), this.float([1], []), this.float([Math.SQRT2], [])]);
     return this.node("Mul", [this.node("Mul", [x, half]), this.node("Add", [this.node("Erf", [this.node("Div", [x, sqrt2])]), one])]);
+  }
+
+  /** layerNorm(x + skip) as one com.microsoft kernel: what ORT fuses the pair into when it can. */
+  skipLayerNorm(x: string, skip: string, norm: LayerNorm, epsilon: number): string {
+    return this.node("SkipLayerNormalization", [x, skip, this.weight(norm.scale), this.weight(norm.bias)], { epsilon: { float: epsilon } }, "com.microsoft");
   }
 
   layerNorm(x: string, norm: LayerNorm, epsilon: number): string {
