@@ -16,10 +16,11 @@ import { existsSync } from "node:fs";
 import { copyFile, mkdir, readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
+import { seededRandom } from "../src/gate/logistic.js";
 import { expectUserFailure, isolatedEnv, REPO_ROOT, runCli, startCli, tempDir, type CliResult } from "./helpers/cli.js";
 import { CAN_MOUNT_TMPFS, CLI_USER, handOver, makeReadOnly, makeWritable, tinyDisk } from "./helpers/fs-faults.js";
-import { HAVE_REDIS, RedisServer } from "./helpers/redis.js";
+import { endAfterEachTest, HAVE_REDIS } from "./helpers/redis.js";
 
 if (!HAVE_REDIS && process.env.NEWS_MOE_REQUIRE_REDIS) throw new Error("redis-server is not on PATH");
 
@@ -30,17 +31,6 @@ const ANALYZE_SEEDS = [11, 12, 13, 14, 15, 16, 17, 18, 19, 20];
 const WORKER_SEEDS = [31, 32, 33, 34, 35, 36];
 const COLLECT_SEEDS = [51, 52, 53, 54];
 
-/** mulberry32: a small seeded PRNG, so every run of the suite injects the same faults. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Fault {
   signal: "SIGTERM" | "SIGKILL";
@@ -50,22 +40,18 @@ interface Fault {
 
 /** A seeded fault: either signal, after up to `maxMs` from the start or up to `maxRecords` records. */
 function faultFor(seed: number, maxRecords: number, maxMs: number): Fault {
-  const next = rng(seed);
+  // The gate trainer's seeded PRNG: every run of the suite injects the same faults.
+  const next = seededRandom(seed);
   const signal = next() < 0.5 ? "SIGTERM" : "SIGKILL";
   const after = next() < 0.4 ? { ms: Math.floor(next() * maxMs) } : { records: Math.floor(next() * maxRecords) };
   return { signal, after };
 }
 
-const children: ChildProcess[] = [];
-const servers: RedisServer[] = [];
-afterEach(async () => {
-  for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
-  for (const server of servers.splice(0)) await server.stop();
-});
+const { redisServer, track } = endAfterEachTest();
 
 function start(args: string[], dir: string, extraEnv: Record<string, string> = {}, options: Parameters<typeof startCli>[1] = {}) {
   const started = startCli(args, { cwd: dir, env: isolatedEnv(dir, extraEnv), ...options });
-  children.push(started.child);
+  track(started.child);
   return started;
 }
 
@@ -176,9 +162,7 @@ describe.skipIf(!HAVE_REDIS)("worker and collect --wait under SIGTERM and SIGKIL
     const expected = await runCli(["analyze", input, "-o", "expected.json", ...engine, "--quiet"], { cwd: dir, env: isolatedEnv(dir, { SLOW_TAGGER_MS: "0" }) });
     expect(expected.code, expected.stderr).toBe(0);
     const expectedText = await readFile(join(dir, "expected.json"), "utf8");
-    const redis = new RedisServer({ dir });
-    servers.push(redis);
-    await redis.start();
+    const redis = await redisServer(dir);
     const db = redis.client();
     const queue = ["--redis", redis.url, "--queue", "faults"];
     const submitted = await runCli(["submit", input, ...queue, "--chunk-size", "12"], { cwd: dir, env: isolatedEnv(dir) });
@@ -249,9 +233,7 @@ describe.skipIf(!HAVE_REDIS)("worker and collect --wait under SIGTERM and SIGKIL
   it("Redis stopped and restarted under a worker and a collect --wait: both carry on, nothing lost", async () => {
     const dir = join(inputDir, "restart");
     await mkdir(dir);
-    const redis = new RedisServer({ dir, appendfsync: "always" });
-    servers.push(redis);
-    await redis.start();
+    const redis = await redisServer(dir, "always");
     const queue = ["--redis", redis.url, "--queue", "restart"];
     const submitted = await runCli(["submit", input, ...queue, "--chunk-size", "12"], { cwd: dir, env: isolatedEnv(dir) });
     expect(submitted.code, submitted.stderr).toBe(0);

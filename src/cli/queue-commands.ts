@@ -34,6 +34,7 @@ import { addEngineOptions, positiveInteger, prepareEngine, type EngineFlags } fr
 import { ExitCode, UsageError } from "./exit-codes.js";
 import { describeUnavailableCause } from "./model-messages.js";
 import { checkOutputPath, recordFormatOption, recordOutputFormat } from "./output-options.js";
+import { listenForStop } from "./stop-signal.js";
 
 interface QueueFlags {
   redis: string;
@@ -299,13 +300,7 @@ async function runCollect(runId: string, flags: CollectFlags): Promise<number> {
   };
   // SIGTERM or Ctrl-C while waiting or writing: the output file is left as it was (written whole
   // or not at all), the run stays in Redis, and a later collect writes it.
-  const controller = new AbortController();
-  const interrupt = () => {
-    if (controller.signal.aborted) process.exit(ExitCode.Interrupted);
-    controller.abort(new Error("interrupted"));
-  };
-  process.on("SIGTERM", interrupt);
-  process.on("SIGINT", interrupt);
+  const stop = listenForStop();
   let result;
   try {
     result = await withRedis(flags.redis, async (redis) => {
@@ -313,7 +308,7 @@ async function runCollect(runId: string, flags: CollectFlags): Promise<number> {
       if (flags.wait) {
         let lastSaid = 0;
         await waitForCompletion(store, meta.total, {
-          signal: controller.signal,
+          signal: stop.signal,
           onWait: (done) => {
             if (Date.now() - lastSaid < 10_000) return;
             lastSaid = Date.now();
@@ -322,19 +317,18 @@ async function runCollect(runId: string, flags: CollectFlags): Promise<number> {
         });
       }
       const sink = toStdout ? new StreamSink(process.stdout) : new FileSink(resolve(flags.output), format);
-      const collected = await collectRecords(store, meta.total, sink, recordHasErrors, controller.signal);
+      const collected = await collectRecords(store, meta.total, sink, recordHasErrors, stop.signal);
       // Only after the output file is complete and renamed into place: nothing is lost if writing fails.
       const deleted = flags.delete && collected.missing === 0;
       if (deleted) await store.delete();
       return { meta, deleted, ...collected };
     });
   } catch (error) {
-    if (!controller.signal.aborted) throw error;
+    if (!stop.signal.aborted) throw error;
     process.stderr.write(`news-moe: interrupted; ${toStdout ? "the records above are only a part of the run" : `${resolve(flags.output)} is left as it was`}; collect again to write the run\n`);
     return ExitCode.Interrupted;
   } finally {
-    process.off("SIGTERM", interrupt);
-    process.off("SIGINT", interrupt);
+    stop.release();
   }
   const where = toStdout ? "stdout" : resolve(flags.output);
   if (result.missing > 0) {
