@@ -7,18 +7,15 @@
 import { existsSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { EXAMPLES, expectUserFailure, isolatedEnv, runCli, startCli, tempDir } from "./helpers/cli.js";
 import { CLI_USER, handOver, makeReadOnly } from "./helpers/fs-faults.js";
 import { writeLabelledNews } from "./helpers/gate-data.js";
-import { freePort, HAVE_REDIS, RedisServer } from "./helpers/redis.js";
+import { endAfterEachTest, freePort, HAVE_REDIS } from "./helpers/redis.js";
 
 if (!HAVE_REDIS && process.env.NEWS_MOE_REQUIRE_REDIS) throw new Error("redis-server is not on PATH");
 
-const servers: RedisServer[] = [];
-afterEach(async () => {
-  for (const server of servers.splice(0)) await server.stop();
-});
+const { redisServer } = endAfterEachTest();
 
 /** A results file for the report (its content does not matter: the output path is refused first). */
 async function results(dir: string): Promise<string> {
@@ -87,9 +84,7 @@ describe.skipIf(!HAVE_REDIS)("one rule for the format of record outputs", () => 
     const dir = await tempDir("news-moe-formats-");
     const env = isolatedEnv(dir);
     expect((await runCli(["analyze", EXAMPLES, "-o", "analyzed.jsonl", "--experts", "embedded", "--quiet"], { cwd: dir, env })).code).toBe(1);
-    const redis = new RedisServer({ dir });
-    servers.push(redis);
-    await redis.start();
+    const redis = await redisServer(dir);
     const queue = ["--redis", redis.url, "--queue", "formats"];
     const submitted = await runCli(["submit", EXAMPLES, ...queue], { cwd: dir, env });
     expect(submitted.code, submitted.stderr).toBe(0);

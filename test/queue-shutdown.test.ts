@@ -8,9 +8,9 @@ import type { ChildProcess } from "node:child_process";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { expectUserFailure, isolatedEnv, REPO_ROOT, runCli, startCli, tempDir, type CliResult } from "./helpers/cli.js";
-import { freePort, HAVE_REDIS, RedisServer } from "./helpers/redis.js";
+import { endAfterEachTest, freePort, HAVE_REDIS } from "./helpers/redis.js";
 
 if (!HAVE_REDIS && process.env.NEWS_MOE_REQUIRE_REDIS) throw new Error("redis-server is not on PATH");
 
@@ -21,19 +21,7 @@ const STOP_BOUND_MS = 7_000;
 /** Slack for process exit and a loaded 2-core machine. */
 const STOP_SLACK_MS = 3_000;
 
-const servers: RedisServer[] = [];
-const children: ChildProcess[] = [];
-afterEach(async () => {
-  for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
-  for (const server of servers.splice(0)) await server.stop();
-});
-
-async function redisServer(dir: string, appendfsync?: "always"): Promise<RedisServer> {
-  const server = new RedisServer({ dir, ...(appendfsync ? { appendfsync } : {}) });
-  servers.push(server);
-  await server.start();
-  return server;
-}
+const { redisServer, track } = endAfterEachTest();
 
 /** A worker process whose stderr the test can wait on while it runs. */
 function startWorker(dir: string, url: string, queue: string, slowMs: number) {
@@ -41,7 +29,7 @@ function startWorker(dir: string, url: string, queue: string, slowMs: number) {
     cwd: dir,
     env: isolatedEnv(dir, { SLOW_TAGGER_MS: String(slowMs) }),
   });
-  children.push(started.child);
+  track(started.child);
   let stderr = "";
   started.child.stderr?.on("data", (chunk: string) => (stderr += chunk));
   return { ...started, stderr: () => stderr };

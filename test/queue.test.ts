@@ -3,15 +3,15 @@
  * of the built CLI, and as the expected output what `news-moe analyze` writes for the same input
  * (so the records' shape is whatever the engine makes, never restated here).
  */
-import { execFileSync, type ChildProcess } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { AnalysisRecord } from "../src/core/analysis-record.js";
 import { isolatedEnv, REPO_ROOT, runCli, startCli, tempDir, type CliResult } from "./helpers/cli.js";
-import { HAVE_REDIS, RedisServer } from "./helpers/redis.js";
+import { endAfterEachTest, HAVE_REDIS, type RedisServer } from "./helpers/redis.js";
 
 const GENERATOR = join(REPO_ROOT, "scripts/generate-news.mjs");
 const POISON_PLUGIN = join(REPO_ROOT, "test/fixtures/plugins/poison-expert.mjs");
@@ -21,19 +21,7 @@ const STALL_MS = "2000";
 // CI installs redis-server (.ci/run) and sets NEWS_MOE_REQUIRE_REDIS, so there these never skip.
 if (!HAVE_REDIS && process.env.NEWS_MOE_REQUIRE_REDIS) throw new Error("redis-server is not on PATH");
 
-const servers: RedisServer[] = [];
-const workers: ChildProcess[] = [];
-afterEach(async () => {
-  for (const worker of workers.splice(0)) if (worker.exitCode === null && worker.signalCode === null) worker.kill("SIGKILL");
-  for (const server of servers.splice(0)) await server.stop();
-});
-
-async function redisServer(dir: string, appendfsync?: "always"): Promise<RedisServer> {
-  const server = new RedisServer({ dir, ...(appendfsync ? { appendfsync } : {}) });
-  servers.push(server);
-  await server.start();
-  return server;
-}
+const { redisServer, track } = endAfterEachTest();
 
 function generate(dir: string, name: string, args: string[]): string {
   const file = join(dir, name);
@@ -47,7 +35,7 @@ function startWorker(dir: string, redis: RedisServer, queue: string, engine = ["
     cwd: dir,
     env: isolatedEnv(dir, env),
   });
-  workers.push(started.child);
+  track(started.child);
   return started;
 }
 

@@ -11,6 +11,7 @@ import { addBatchConcurrencyOption, addEngineOptions, prepareEngine, type Engine
 import { describeFatalError } from "./fatal-error.js";
 import { describeUnavailableCause } from "./model-messages.js";
 import { checkOutputPath, recordFormatOption, recordOutputFormat } from "./output-options.js";
+import { listenForStop } from "./stop-signal.js";
 import { createProgressView } from "./models-command.js";
 import { createProgressReporter } from "./progress.js";
 
@@ -132,13 +133,7 @@ async function runAnalyze(input: string, flags: AnalyzeFlags): Promise<number> {
 
   // Ctrl-C stops the run through its signal: nothing more is admitted or journaled, the journal is
   // kept. A second Ctrl-C does not wait for the experts to notice.
-  const controller = new AbortController();
-  const interrupt = () => {
-    if (controller.signal.aborted) process.exit(ExitCode.Interrupted);
-    controller.abort(new Error("interrupted"));
-  };
-  process.on("SIGINT", interrupt);
-  process.on("SIGTERM", interrupt);
+  const stop = listenForStop();
 
   let summary: RunSummary;
   try {
@@ -150,7 +145,7 @@ async function runAnalyze(input: string, flags: AnalyzeFlags): Promise<number> {
       concurrency: flags.concurrency,
       sinks,
       ...(outputPath ? { journal: journalPathFor(outputPath), resume: flags.resume, overwrite: flags.overwrite } : {}),
-      signal: controller.signal,
+      signal: stop.signal,
       onEvent,
       onInput: (opened) => {
         reader = opened;
@@ -165,8 +160,7 @@ async function runAnalyze(input: string, flags: AnalyzeFlags): Promise<number> {
     }
     throw error;
   } finally {
-    process.off("SIGINT", interrupt);
-    process.off("SIGTERM", interrupt);
+    stop.release();
     // The CLI made the registry, so it releases the models (and their worker threads).
     await registry.dispose();
   }

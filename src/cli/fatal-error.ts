@@ -9,6 +9,7 @@ import { RunAbortedError, RunFailedError } from "../engine/run.js";
 import { NothingToResumeError, OutputIsInputError } from "../engine/preflight.js";
 import { JournalExistsError, JournalInputChangedError, JournalInputMismatchError } from "../io/journal.js";
 import { ModelNotAvailableError } from "../models/model-errors.js";
+import { OutputWriteError } from "../io/output-writer.js";
 import { RedisUnavailableError } from "../queue/connection.js";
 import { ExitCode } from "./exit-codes.js";
 import { describeModelNotAvailable } from "./model-messages.js";
@@ -48,8 +49,9 @@ export function describeFatalError(error: unknown): string {
 
 function describe(error: unknown): string {
   if (error instanceof RunFailedError) {
+    const fix = error.cause instanceof OutputWriteError ? "once the output can be written, rerun with --resume" : "fix the input and rerun with --resume";
     const kept = error.journal && error.journal.records > 0
-      ? `\nnews-moe: ${error.journal.records} finished items are kept in ${error.journal.path}; fix the input and rerun with --resume`
+      ? `\nnews-moe: ${error.journal.records} finished items are kept in ${error.journal.path}; ${fix}`
       : "";
     return describe(error.cause) + kept;
   }

@@ -1,52 +1,17 @@
 #!/usr/bin/env node
-import { Command, CommanderError } from "commander";
-import { readFileSync } from "node:fs";
-import { registerAnalyzeCommand } from "./analyze-command.js";
-import { ExitCode } from "./exit-codes.js";
-import { registerExpertsCommand } from "./experts-command.js";
-import { registerGateCommand } from "./gate-command.js";
-import { registerModelsCommand } from "./models-command.js";
-import { registerReportCommand } from "./report-command.js";
-import { registerServeCommand } from "./serve-command.js";
-import { registerQueueCommands } from "./queue-commands.js";
-import { describeFatalError, exitCodeFor } from "./fatal-error.js";
+/**
+ * The news-moe executable. Loading the commands (and the libraries they use) takes a second or
+ * more on a busy machine; a SIGTERM or Ctrl-C in that time must still end the process with its
+ * documented status and a word, not kill it silently. So the handlers go in first, then the rest
+ * is imported. Once a command has its own handler (analyze, worker, collect...), these stand back.
+ */
+import { stopBeforeStart } from "./early-stop.js";
 
-function packageVersion(): string {
-  const manifest = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
-  return manifest.version;
+for (const signal of ["SIGTERM", "SIGINT"] as const) {
+  process.on(signal, () => {
+    if (process.listenerCount(signal) > 1) return;
+    stopBeforeStart(process.argv.slice(2));
+  });
 }
 
-// A reader that stops early (`news-moe analyze --help | head`) closes the pipe; what we still write is
-// not wanted, and the EPIPE it raises is not a failure. Writers that must know (the `-o -` stream,
-// which stops the run) see the error on their own writes; this only keeps it from crashing the rest.
-process.stdout.on("error", (error: NodeJS.ErrnoException) => {
-  if (error.code !== "EPIPE") throw error;
-});
-
-const program = new Command()
-  .name("news-moe")
-  .description("Mixture-of-Experts analysis of scraped news: summaries, sentiment and routing explanations")
-  .version(packageVersion(), "-V, --version")
-  // One line and a pointer, not the whole help: the error is what the user needs to see.
-  .showHelpAfterError("(add --help for usage)")
-  .exitOverride();
-
-registerAnalyzeCommand(program);
-registerExpertsCommand(program);
-registerModelsCommand(program);
-registerGateCommand(program);
-registerServeCommand(program);
-registerReportCommand(program);
-registerQueueCommands(program);
-
-try {
-  await program.parseAsync(process.argv);
-} catch (error) {
-  if (error instanceof CommanderError) {
-    // --help and --version also arrive here, with exit code 0.
-    process.exitCode = error.exitCode === 0 ? ExitCode.Ok : ExitCode.Fatal;
-  } else {
-    process.stderr.write(`news-moe: ${describeFatalError(error)}\n`);
-    process.exitCode = exitCodeFor(error);
-  }
-}
+await import("./program.js");

@@ -34,6 +34,7 @@ import { addEngineOptions, positiveInteger, prepareEngine, type EngineFlags } fr
 import { ExitCode, UsageError } from "./exit-codes.js";
 import { describeUnavailableCause } from "./model-messages.js";
 import { checkOutputPath, recordFormatOption, recordOutputFormat } from "./output-options.js";
+import { listenForStop } from "./stop-signal.js";
 
 interface QueueFlags {
   redis: string;
@@ -297,25 +298,38 @@ async function runCollect(runId: string, flags: CollectFlags): Promise<number> {
   const say = (message: string) => {
     if (!flags.quiet) process.stderr.write(`news-moe: ${message}\n`);
   };
-  const result = await withRedis(flags.redis, async (redis) => {
-    const { store, meta } = await metaOf(redis, flags, runId);
-    if (flags.wait) {
-      let lastSaid = 0;
-      await waitForCompletion(store, meta.total, {
-        onWait: (done) => {
-          if (Date.now() - lastSaid < 10_000) return;
-          lastSaid = Date.now();
-          say(`waiting: ${done}/${meta.total} done`);
-        },
-      });
-    }
-    const sink = toStdout ? new StreamSink(process.stdout) : new FileSink(resolve(flags.output), format);
-    const collected = await collectRecords(store, meta.total, sink, recordHasErrors);
-    // Only after the output file is complete and renamed into place: nothing is lost if writing fails.
-    const deleted = flags.delete && collected.missing === 0;
-    if (deleted) await store.delete();
-    return { meta, deleted, ...collected };
-  });
+  // SIGTERM or Ctrl-C while waiting or writing: the output file is left as it was (written whole
+  // or not at all), the run stays in Redis, and a later collect writes it.
+  const stop = listenForStop();
+  let result;
+  try {
+    result = await withRedis(flags.redis, async (redis) => {
+      const { store, meta } = await metaOf(redis, flags, runId);
+      if (flags.wait) {
+        let lastSaid = 0;
+        await waitForCompletion(store, meta.total, {
+          signal: stop.signal,
+          onWait: (done) => {
+            if (Date.now() - lastSaid < 10_000) return;
+            lastSaid = Date.now();
+            say(`waiting: ${done}/${meta.total} done`);
+          },
+        });
+      }
+      const sink = toStdout ? new StreamSink(process.stdout) : new FileSink(resolve(flags.output), format);
+      const collected = await collectRecords(store, meta.total, sink, recordHasErrors, stop.signal);
+      // Only after the output file is complete and renamed into place: nothing is lost if writing fails.
+      const deleted = flags.delete && collected.missing === 0;
+      if (deleted) await store.delete();
+      return { meta, deleted, ...collected };
+    });
+  } catch (error) {
+    if (!stop.signal.aborted) throw error;
+    process.stderr.write(`news-moe: interrupted; ${toStdout ? "the records above are only a part of the run" : `${resolve(flags.output)} is left as it was`}; collect again to write the run\n`);
+    return ExitCode.Interrupted;
+  } finally {
+    stop.release();
+  }
   const where = toStdout ? "stdout" : resolve(flags.output);
   if (result.missing > 0) {
     say(`run ${runId}: wrote ${result.written} of ${result.meta.total} records to ${where}; ${result.missing} items are not done yet${flags.delete ? " (nothing deleted)" : ""}`);

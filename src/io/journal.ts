@@ -226,14 +226,25 @@ export class Journal {
   append(record: AnalysisRecord, index?: number, item?: string): void {
     if (this.fd === undefined) throw new Error(`${this.path}: the journal is closed`);
     const entry = { index: index ?? null, ...(item !== undefined ? { item } : {}), record: inPublishedOrder(record) };
-    writeFully(this.fd, `${JSON.stringify(entry)}\n`);
+    try {
+      // A full disk can leave part of the line: a torn tail, which a resume skips and cuts off.
+      writeFully(this.fd, `${JSON.stringify(entry)}\n`);
+    } catch (error) {
+      throw new OutputWriteError(this.path, `cannot add to the journal: ${describeFsError(error)}`, { cause: error });
+    }
     this.appended += 1;
     this.unsynced += 1;
     if (this.unsynced >= SYNC_EVERY_RECORDS || Date.now() - this.lastSyncAt >= SYNC_INTERVAL_MS) {
       this.sync();
     } else if (this.syncTimer === undefined) {
       // Items can be slow (long summaries); do not leave the last ones unsynced until the next.
-      this.syncTimer = setTimeout(() => this.sync(), SYNC_INTERVAL_MS);
+      this.syncTimer = setTimeout(() => {
+        try {
+          this.sync();
+        } catch {
+          // Still unsynced: the next append or the close syncs again and reports the failure to the run.
+        }
+      }, SYNC_INTERVAL_MS);
       this.syncTimer.unref();
     }
   }
@@ -248,16 +259,24 @@ export class Journal {
   /** Syncs and closes the file. Idempotent. */
   close(): void {
     if (this.fd === undefined) return;
-    this.sync();
-    fs.closeSync(this.fd);
-    this.fd = undefined;
+    const fd = this.fd;
+    try {
+      this.sync();
+    } finally {
+      fs.closeSync(fd);
+      this.fd = undefined;
+    }
   }
 
   private sync(): void {
     if (this.syncTimer !== undefined) clearTimeout(this.syncTimer);
     this.syncTimer = undefined;
     if (this.fd === undefined || this.unsynced === 0) return;
-    fs.fdatasyncSync(this.fd);
+    try {
+      fs.fdatasyncSync(this.fd);
+    } catch (error) {
+      throw new OutputWriteError(this.path, `cannot sync the journal to disk: ${describeFsError(error)}`, { cause: error });
+    }
     this.unsynced = 0;
     this.lastSyncAt = Date.now();
   }
@@ -349,6 +368,8 @@ export function describeFsError(error: unknown): string {
     EISDIR: "is a directory",
     ENOTDIR: "a part of the path is not a folder",
     ENOSPC: "no space left on the device",
+    EDQUOT: "disk quota exceeded",
+    EFBIG: "file too large for this process's file-size limit",
   };
   return code && words[code] ? `${words[code]} (${code})` : (error as Error).message;
 }

@@ -28,8 +28,12 @@ export async function checkOutputTarget(targetPath: string, what = "the results"
   const target = await fs.promises.stat(targetPath).catch(() => undefined);
   if (target?.isDirectory()) throw new OutputWriteError(targetPath, `is a directory; name a file to write ${what} to`);
   const folder = path.dirname(path.resolve(targetPath));
-  const parent = await fs.promises.stat(folder).catch(() => undefined);
-  if (!parent) throw new OutputWriteError(targetPath, `cannot write here: the folder ${folder} does not exist`);
+  const parent = await fs.promises.stat(folder).catch((error: NodeJS.ErrnoException) => error);
+  if (parent instanceof Error) {
+    // Only a folder that is not there is "does not exist"; one this user may not reach says so.
+    if (parent.code === "ENOENT" || parent.code === "ENOTDIR") throw new OutputWriteError(targetPath, `cannot write here: the folder ${folder} does not exist`);
+    throw new OutputWriteError(targetPath, `cannot write ${what} here: ${reasonOf(parent)} on ${folder}`, { cause: parent });
+  }
   if (!parent.isDirectory()) throw new OutputWriteError(targetPath, `cannot write here: ${folder} is not a folder`);
   try {
     await fs.promises.access(folder, fs.constants.W_OK);
@@ -126,7 +130,9 @@ class AtomicFileWriter {
   async abort(): Promise<void> {
     await this.handle?.close().catch(() => {});
     this.handle = undefined;
-    await fs.promises.rm(this.temporaryPath, { force: true });
+    // Best effort: in a folder that became read-only the temporary file stays, and the next run on
+    // this output removes it (removeStaleTemporaries). The error that led here is the one to report.
+    await fs.promises.rm(this.temporaryPath, { force: true }).catch(() => {});
   }
 
   private async flush(): Promise<void> {
@@ -356,5 +362,6 @@ function reasonOf(error: unknown): string {
   if (code === "EROFS") return "read-only file system (EROFS)";
   if (code === "ENOSPC") return "no space left on the device (ENOSPC)";
   if (code === "EDQUOT") return "disk quota exceeded (EDQUOT)";
+  if (code === "EFBIG") return "file too large for this process's file-size limit (EFBIG)";
   return error instanceof Error ? error.message : String(error);
 }

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import type { AnalysisRecord } from "../core/analysis-record.js";
 import type { Sink } from "../core/sink.js";
 import type { RunStore } from "./run-store.js";
@@ -16,11 +17,19 @@ export interface CollectResult {
  * input order, one per position: the store holds one record per position whatever the number of
  * deliveries. Items not done yet are left out and counted.
  */
-export async function collectRecords(store: RunStore, total: number, sink: Sink, isFailed: (r: AnalysisRecord) => boolean): Promise<CollectResult> {
+export async function collectRecords(
+  store: RunStore,
+  total: number,
+  sink: Sink,
+  isFailed: (r: AnalysisRecord) => boolean,
+  signal?: AbortSignal,
+): Promise<CollectResult> {
   const result: CollectResult = { written: 0, missing: 0, failed: 0 };
   try {
-    await sink.open?.({});
+    await sink.open?.(signal ? { signal } : {});
     for await (const { position, line } of store.inOrder(total)) {
+      // Stopped midway: the sink is aborted below, so a file output stays as it was.
+      signal?.throwIfAborted();
       if (line === undefined) {
         result.missing++;
         continue;
@@ -50,6 +59,6 @@ export async function waitForCompletion(
     if (done >= total) return;
     options.onWait?.(done);
     options.signal?.throwIfAborted();
-    await new Promise((resolve) => setTimeout(resolve, pollMs));
+    await sleep(pollMs, undefined, options.signal ? { signal: options.signal } : {});
   }
 }

@@ -1,6 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { createServer } from "node:net";
 import { Redis } from "ioredis";
+import { afterEach } from "vitest";
 
 /** True when a redis-server binary is on PATH (.ci/run installs it; see README "Scaling out with Redis"). */
 export const HAVE_REDIS = spawnSync("redis-server", ["--version"], { stdio: "ignore" }).status === 0;
@@ -94,4 +95,29 @@ export class RedisServer {
     client.on("error", () => {});
     return client;
   }
+}
+
+/**
+ * The redis-servers and processes (workers, collects) a test file starts, ended after each test,
+ * passed or not, so no worker or server outlives its test. Call once at the top of a test file.
+ */
+export function endAfterEachTest(): {
+  redisServer(dir: string, appendfsync?: "always"): Promise<RedisServer>;
+  track(child: ChildProcess): void;
+} {
+  const servers: RedisServer[] = [];
+  const children: ChildProcess[] = [];
+  afterEach(async () => {
+    for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+    for (const server of servers.splice(0)) await server.stop();
+  });
+  return {
+    async redisServer(dir, appendfsync) {
+      const server = new RedisServer({ dir, ...(appendfsync ? { appendfsync } : {}) });
+      servers.push(server);
+      await server.start();
+      return server;
+    },
+    track: (child) => void children.push(child),
+  };
 }
