@@ -64,8 +64,10 @@ export function registerServeCommand(program: Command): void {
       "after",
       `
 Endpoints: POST /v1/analyze (one item, an array, or NDJSON; Accept: application/x-ndjson streams),
-GET /v1/experts, /healthz, /readyz, /metrics, / (try an article), /report.
-SIGTERM or Ctrl-C stops accepting, answers every accepted request, then exits 0.`,
+GET /v1/experts, /healthz, /readyz, /metrics, / (try an article), /report; with a token,
+POST /v1/session sets the cookie that opens /report in a browser.
+SIGTERM or Ctrl-C drains: new work gets 503 + Retry-After, every accepted request is answered,
+then the listener closes and the process exits 0.`,
     )
     .action(async (flags: ServeFlags) => {
       process.exitCode = await runServe(flags);
