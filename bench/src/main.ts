@@ -76,11 +76,13 @@ async function precompile(modelDir: string, classifierDir: string): Promise<void
     await bart.compileBart({ decoderMerged: join(modelDir, "onnx", `decoder_model_merged${suffix}.onnx`), config }, { onCompile });
     await bart.compileEncoder({ encoder: join(modelDir, "onnx", `encoder_model${suffix}.onnx`), config }, { onCompile });
   }
-  // The sentiment classifier without its token table (the quantized one is refused and runs as published).
-  const tableless = (await import(join(ROOT, "dist", "runtime", "onnx", "compiler", "compile-without-table.js"))) as {
-    compileWithoutTokenTable: (source: string, options?: Record<string, unknown>) => Promise<unknown>;
+  // The sentiment classifier, both precisions: fp32 without its token table, int8 rebuilt with fused attention.
+  const classifier = (await import(join(ROOT, "dist", "runtime", "onnx", "sequence-classifier.js"))) as {
+    compileClassifier: (source: string, options?: Record<string, unknown>) => Promise<unknown>;
   };
-  await tableless.compileWithoutTokenTable(join(classifierDir, "onnx", "model.onnx"), { onCompile: (source: string) => log(`compiling ${source}`) });
+  for (const file of ["model.onnx", "model_quantized.onnx"]) {
+    await classifier.compileClassifier(join(classifierDir, "onnx", file), { onCompile: (source: string) => log(`compiling ${source}`) });
+  }
 }
 
 /** Where a workload's models are: HF checkpoints (for the tutorial) and ONNX exports (for news-moe). */
