@@ -31,8 +31,9 @@ Open loop (--neural --arrivals poisson; full-size realistic-length models, one a
   --max-requests N    at most N arrivals per server (default 300)
   --drain S           seconds to wait for answers after the last arrival (default 180)
   --solo N            requests sent one at a time on the idle server, for the solo latency (default 5)
-  --capacity-clients N, --capacity-duration S
-                      the capacity measurement's closed loop (default 16 clients, 60 s)
+  --capacity-clients N, --capacity-warmup S, --capacity-duration S
+                      the capacity measurement's closed loop: 16 clients; answers counted
+                      over 90 s after a 30 s warm-up (defaults)
   --batching LIST     servers to run (default continuous,static; continuous runs first)
   --summarizer-model DIR, --sentiment-model DIR, --dtype fp32|q8
                       (default .cache/models/onnx/distilbart-cnn-6-6-realistic and distilbert-sst2, fp32)
@@ -58,7 +59,7 @@ function parseArgs(argv) {
   const opts = {
     duration: undefined, clients: 16, items: 4, only: undefined,
     neural: false, arrivals: undefined, rate: undefined, rateFraction: undefined, seed: "1", maxRequests: 300, drain: 180, solo: 5,
-    capacityClients: 16, capacityDuration: 60, batching: ["continuous", "static"],
+    capacityClients: 16, capacityWarmup: 30, capacityDuration: 90, batching: ["continuous", "static"],
     summarizerModel: join(ROOT, ".cache/models/onnx/distilbart-cnn-6-6-realistic"), sentimentModel: join(ROOT, ".cache/models/onnx/distilbert-sst2"),
     dtype: "fp32", articles: join(ROOT, "bench/articles-realistic.json"), out: undefined,
   };
@@ -94,6 +95,7 @@ function parseArgs(argv) {
     else if (arg === "--solo") opts.solo = Math.floor(number(1));
     else if (arg === "--capacity-clients") opts.capacityClients = Math.floor(number(1));
     else if (arg === "--capacity-duration") opts.capacityDuration = number(1);
+    else if (arg === "--capacity-warmup") opts.capacityWarmup = number(0);
     else if (arg === "--batching") {
       opts.batching = text().split(",").map((b) => b.trim()).filter(Boolean);
       for (const b of opts.batching) if (b !== "static" && b !== "continuous") fail(`--batching takes static and/or continuous, got ${b}`);
@@ -246,11 +248,16 @@ async function openLoopRun(opts, dir) {
       const soloP50 = interpolatedPercentile(solo, 50);
       const entry = { batching, solo_ms: solo, solo_p50_ms: soloP50 };
       if (rate === undefined) {
-        const capacity = await closedLoopCapacity(server.url, articles, { clients: opts.capacityClients, durationS: opts.capacityDuration, idPrefix: `${batching}-cap` });
+        const capacity = await closedLoopCapacity(server.url, articles, {
+          clients: opts.capacityClients,
+          warmupS: opts.capacityWarmup,
+          durationS: opts.capacityDuration,
+          idPrefix: `${batching}-cap`,
+        });
         rate = capacity.perSecond * opts.rateFraction;
         entry.capacity = capacity;
         process.stdout.write(
-          `capacity (${batching}): ${capacity.perSecond.toFixed(3)} articles/s (${capacity.answered} answered in ${opts.capacityDuration} s, ` +
+          `capacity (${batching}): ${capacity.perSecond.toFixed(3)} articles/s (${capacity.answered} answered in ${opts.capacityDuration} s after a ${opts.capacityWarmup} s warm-up, ` +
             `${opts.capacityClients} clients in a closed loop${capacity.failed ? `, ${capacity.failed} failed` : ""}) -> rate ${rate.toFixed(3)}/s (${opts.rateFraction} of it)\n`,
         );
         if (!(rate > 0)) throw new Error(`no request was answered within the ${opts.capacityDuration} s capacity window: no rate to send at (a longer --capacity-duration?)`);

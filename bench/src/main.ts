@@ -159,6 +159,18 @@ function choosePhases(articlesPath: string, quick: boolean): PhaseSpec[] {
   ];
 }
 
+/**
+ * The articles news-moe's default text cleaning changes (scraper boilerplate such as a lone
+ * "Advertisement", HTML): the tutorial reads every article as it is, so on these the two systems
+ * summarise different text and their tokens cannot be compared. The bench's own articles have none.
+ */
+async function changedByCleaning(articlesPath: string, ids: readonly string[]): Promise<string[]> {
+  const { cleanText } = (await import(join(ROOT, "dist", "text", "clean.js"))) as { cleanText: (text: string) => { text: string } };
+  const wanted = new Set(ids);
+  const articles = JSON.parse(readFileSync(articlesPath, "utf8")) as Array<{ id: string; content: string }>;
+  return articles.filter((a) => wanted.has(a.id) && cleanText(a.content).text !== a.content).map((a) => a.id);
+}
+
 async function runSystem(system: SystemName, spec: Omit<RunnerSpec, "system" | "out" | "summarizerModel" | "sentimentModel" | "dtype">, models: ModelPaths, work: string): Promise<SystemOutcome> {
   const out = join(work, `${system}.json`);
   const label = SYSTEMS[system];
@@ -245,6 +257,10 @@ async function main(): Promise<void> {
   const phases = choosePhases(articles, options.quick);
   const spec = { articles, phases, threads: options.threads, maxLength: MAX_LENGTH, minLength: MIN_LENGTH };
   log(`workload ${workload.name}; phases: ${phases.map((p) => `${p.name} (${p.ids.length})`).join(", ")}; systems: ${systems.join(", ")}`);
+  const cleaned = await changedByCleaning(articles, phases.flatMap((p) => p.ids));
+  if (cleaned.length > 0) {
+    log(`note: news-moe's text cleaning changes ${cleaned.length} article(s) (${cleaned.join(", ")}): their summaries cannot be the tutorial's tokens`);
+  }
 
   const started = new Date();
   const outcomes: SystemOutcome[] = [];

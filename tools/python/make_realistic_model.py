@@ -83,6 +83,14 @@ def file_sha256(path: pathlib.Path) -> str:
     return digest.hexdigest()
 
 
+def display_path(path: pathlib.Path) -> str:
+    """The path relative to the repository when it is inside it (.cache is often a link elsewhere)."""
+    try:
+        return str(path.absolute().relative_to(ROOT))
+    except ValueError:
+        return str(path)
+
+
 def schedule(length: int, early: float, mid: float) -> float:
     """How far the end token's log-probability moves when choosing the length-th generated token."""
     if length < 50:
@@ -239,7 +247,7 @@ def write_variant(args) -> int:
             "decoder.embed_positions row L+1 plus schedule(L) / logprob_per_unit * unit(end token's embedding row); "
             "every other weight unchanged (tools/python/make_realistic_model.py)"
         ),
-        "base": str(args.base),
+        "base": display_path(args.base),
         "base_model_sha256": file_sha256(args.base / "model.safetensors"),
         "eos_token_id": weights.eos,
         "base_bias": weights.base_bias,
