@@ -54,21 +54,23 @@ export {
   type NeuralSentimentOptions,
   type NeuralSummarizerOptions,
 } from "./experts/neural/index.js";
-export { gate, type GateCandidate, type GateOptions } from "./routing/gate.js";
+export { softmaxTopK, type GateCandidate, type GateOptions } from "./routing/softmax-top-k.js";
+/** @deprecated The old name of {@link softmaxTopK}; kept so existing library users keep compiling. */
+export { softmaxTopK as gate } from "./routing/softmax-top-k.js";
 export { AllRouter } from "./routing/all-router.js";
 export { RulesRouter } from "./routing/rules-router.js";
 export { DEFAULT_RULES } from "./routing/default-rules.js";
 export { loadRulesConfig, parseRulesConfig, RulesConfigError, type RulesConfig, type Rule } from "./routing/rules-config.js";
 export type { Condition } from "./routing/conditions.js";
-export { computeFeatures } from "./routing/features.js";
-export { LearnedRouter, type LearnedRouterOptions } from "./gate/learned-router.js";
-export { loadGate, parseGate, serializeGate, GateFileError, GATE_VERSION, type GateModel, type TaskGate } from "./gate/gate-file.js";
-export { trainGate, evaluateGate, DEFAULT_TRAIN_OPTIONS, type TrainGateOptions } from "./gate/train.js";
-export { readLabelled, GateDataError, type LabelledItem } from "./gate/dataset.js";
-export { distill, rougeL, type DistillOptions, type TeacherRecord } from "./gate/distill.js";
-export { DEFAULT_FEATURE_SPEC, extractFeatures, type FeatureSpec, type GateItemFeatures } from "./gate/features.js";
-export { DEFAULT_BOOST_OPTIONS, type BoostOptions } from "./gate/trees.js";
-export type { GateReport, TaskReport } from "./gate/report.js";
+export { computeFeatures } from "./routing/item-features.js";
+export { LearnedRouter, type LearnedRouterOptions } from "./learned-gate/learned-router.js";
+export { loadGate, parseGate, serializeGate, GateFileError, GATE_VERSION, type GateModel, type TaskGate } from "./learned-gate/gate-file.js";
+export { trainGate, evaluateGate, DEFAULT_TRAIN_OPTIONS, type TrainGateOptions } from "./learned-gate/train.js";
+export { readLabelled, GateDataError, type LabelledItem } from "./learned-gate/dataset.js";
+export { distill, rougeL, type DistillOptions, type TeacherRecord } from "./learned-gate/distill.js";
+export { DEFAULT_FEATURE_SPEC, extractFeatures, type FeatureSpec, type GateItemFeatures } from "./learned-gate/gate-features.js";
+export { DEFAULT_BOOST_OPTIONS, type BoostOptions } from "./learned-gate/trees.js";
+export type { GateReport, TaskReport } from "./learned-gate/report.js";
 export { RoutingStats, type RoutingStatsJson } from "./engine/routing-stats.js";
 export type {
   ExpertProfile,

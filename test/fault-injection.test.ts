@@ -17,7 +17,7 @@ import { copyFile, mkdir, readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { beforeAll, describe, expect, it } from "vitest";
-import { seededRandom } from "../src/gate/random.js";
+import { seededRandom } from "../src/learned-gate/random.js";
 import { expectUserFailure, isolatedEnv, REPO_ROOT, runCli, startCli, tempDir, type CliResult } from "./helpers/cli.js";
 import { CAN_MOUNT_TMPFS, CLI_USER, handOver, makeReadOnly, makeWritable, tinyDisk } from "./helpers/fs-faults.js";
 import { endAfterEachTest, HAVE_REDIS } from "./helpers/redis.js";

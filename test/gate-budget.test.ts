@@ -1,11 +1,11 @@
 /** The learned router's budget: the neediest items keep the neural expert, counted over the whole run. */
 import { describe, expect, it } from "vitest";
 import type { ExpertProfile, RouteRequest, RoutingDecision } from "../src/core/router.js";
-import { DEFAULT_FEATURE_SPEC } from "../src/gate/features.js";
-import { LearnedRouter } from "../src/gate/learned-router.js";
-import { seededRandom } from "../src/gate/random.js";
-import { DEFAULT_TRAIN_OPTIONS, trainGate } from "../src/gate/train.js";
-import { computeFeatures } from "../src/routing/features.js";
+import { DEFAULT_FEATURE_SPEC } from "../src/learned-gate/gate-features.js";
+import { LearnedRouter } from "../src/learned-gate/learned-router.js";
+import { seededRandom } from "../src/learned-gate/random.js";
+import { DEFAULT_TRAIN_OPTIONS, trainGate } from "../src/learned-gate/train.js";
+import { computeFeatures } from "../src/routing/item-features.js";
 
 const NEURAL = "SentimentAnalysisLLMExpert";
 const CHEAP = "LexiconSentimentExpert";

@@ -1,6 +1,6 @@
 /** What the gate reads from an item: lengths as people count them, terms, and metadata fields by their type. */
 import { describe, expect, it } from "vitest";
-import { extractFeatures } from "../src/gate/features.js";
+import { extractFeatures } from "../src/learned-gate/gate-features.js";
 
 const numeric = (x: ReturnType<typeof extractFeatures>) => Object.fromEntries([...x.numeric].map(([name, { kind, value }]) => [name, `${kind} ${value}`]));
 

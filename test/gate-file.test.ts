@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { EXAMPLES, isolatedEnv, runCli, tempDir } from "./helpers/cli.js";
 import { writeRuleItems } from "./helpers/gate-rules.js";
-import { GateFileError, parseGate } from "../src/gate/gate-file.js";
+import { GateFileError, parseGate } from "../src/learned-gate/gate-file.js";
 
 let dir: string;
 let gate: Record<string, unknown>;

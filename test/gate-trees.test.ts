@@ -1,7 +1,7 @@
 /** The gate's model pieces on data small enough to know the answer by hand: trees, temperature, ECE. */
 import { describe, expect, it } from "vitest";
-import { calibrationReport, fitTemperature } from "../src/gate/calibration.js";
-import { predictOutputs, trainBoosted, type TrainingColumns } from "../src/gate/trees.js";
+import { calibrationReport, fitTemperature } from "../src/learned-gate/calibration.js";
+import { predictOutputs, trainBoosted, type TrainingColumns } from "../src/learned-gate/trees.js";
 
 describe("boosted trees", () => {
   it("put a threshold halfway between the last value of one class and the first of the other; missing values go left", () => {

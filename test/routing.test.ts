@@ -7,8 +7,8 @@ import { ExpertRegistry } from "../src/core/registry.js";
 import { createRouter, RulesRequiredError } from "../src/engine/create-router.js";
 import { AllRouter } from "../src/routing/all-router.js";
 import { DEFAULT_RULES } from "../src/routing/default-rules.js";
-import { computeFeatures } from "../src/routing/features.js";
-import { gate } from "../src/routing/gate.js";
+import { computeFeatures } from "../src/routing/item-features.js";
+import { softmaxTopK } from "../src/routing/softmax-top-k.js";
 import { loadRulesConfig, parseRulesConfig } from "../src/routing/rules-config.js";
 import { RulesRouter } from "../src/routing/rules-router.js";
 import type { ExpertProfile, RoutingDecision } from "../src/core/router.js";
@@ -64,7 +64,7 @@ describe("the router contract: a batch of items and features in, decisions out",
 
 describe("gate", () => {
   it("softmaxes per task, keeps top-k and renormalises the kept weights", () => {
-    const chosen = gate(
+    const chosen = softmaxTopK(
       [
         { expert: "a", task: "x", score: 2, reason: "" },
         { expert: "b", task: "x", score: 1, reason: "" },
@@ -86,9 +86,9 @@ describe("gate", () => {
       { expert: "second", task: "x", score: 0, reason: "" },
       { expert: "never", task: "x", score: -Infinity, reason: "" },
     ];
-    expect(gate(candidates, { topK: () => 1 }).map((c) => c.expert)).toEqual(["first"]);
-    expect(gate(candidates, { topK: () => 3 }).map((c) => c.expert)).toEqual(["first", "second"]);
-    const sharp = gate(
+    expect(softmaxTopK(candidates, { topK: () => 1 }).map((c) => c.expert)).toEqual(["first"]);
+    expect(softmaxTopK(candidates, { topK: () => 3 }).map((c) => c.expert)).toEqual(["first", "second"]);
+    const sharp = softmaxTopK(
       [
         { expert: "a", task: "x", score: 1, reason: "" },
         { expert: "b", task: "x", score: 0, reason: "" },

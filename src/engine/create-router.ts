@@ -5,8 +5,8 @@ import { DEFAULT_RULES } from "../routing/default-rules.js";
 import { expertNamesIn, loadRulesConfig, RulesConfigError, type RulesConfig } from "../routing/rules-config.js";
 import { RulesRouter } from "../routing/rules-router.js";
 import { EXPERT_GROUPS } from "../experts/default-registry.js";
-import { GateFileError, loadGate, type GateModel } from "../gate/gate-file.js";
-import { LearnedRouter } from "../gate/learned-router.js";
+import { GateFileError, loadGate, type GateModel } from "../learned-gate/gate-file.js";
+import { LearnedRouter } from "../learned-gate/learned-router.js";
 
 export type RouterName = "auto" | "all" | "rules" | "learned";
 export const ROUTER_NAMES: readonly RouterName[] = ["auto", "all", "rules", "learned"];

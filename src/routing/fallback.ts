@@ -1,5 +1,5 @@
 import type { Task } from "../core/expert.js";
-import { gate, type GateCandidate, type GateOptions } from "./gate.js";
+import { softmaxTopK, type GateCandidate, type GateOptions } from "./softmax-top-k.js";
 import type { ExpertProfile, RouteChoice, RouteContext } from "../core/router.js";
 
 /**
@@ -16,7 +16,7 @@ export function gateWithFallback(
   options: GateOptions,
   onFallback?: RouteContext["onFallback"],
 ): RouteChoice[] {
-  const intended = gate(candidates, options);
+  const intended = softmaxTopK(candidates, options);
   const profile = new Map(experts.map((expert) => [expert.name, expert]));
   const isAvailable = (name: string) => profile.get(name)?.available !== false;
   const tasksNeedingFallback = new Set<Task>(
@@ -32,7 +32,7 @@ export function gateWithFallback(
       continue;
     }
     const usable = candidates.filter((c) => c.task === task && isAvailable(c.expert));
-    const replacement = gate(usable, options);
+    const replacement = softmaxTopK(usable, options);
     if (replacement.length === 0) {
       result.push(...original);
       continue;

@@ -2,7 +2,7 @@ import type { Task } from "../core/expert.js";
 import type { NewsItem } from "../core/news-item.js";
 import { describeCondition, evaluateCondition } from "./conditions.js";
 import { gateWithFallback } from "./fallback.js";
-import type { GateCandidate } from "./gate.js";
+import type { GateCandidate } from "./softmax-top-k.js";
 import type { RulesConfig } from "./rules-config.js";
 import type { ExpertProfile, ItemFeatures, RouteContext, RouteRequest, RoutingDecision, Router } from "../core/router.js";
 

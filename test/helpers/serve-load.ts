@@ -1,7 +1,7 @@
 import { Agent, request } from "node:http";
 
 // The project's seeded generator (mulberry32), so a failing fault run can be replayed by its seed.
-export { seededRandom } from "../../src/gate/random.js";
+export { seededRandom } from "../../src/learned-gate/random.js";
 
 /** How one request of a load ended, as the client saw it. */
 export type Outcome =

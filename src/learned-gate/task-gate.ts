@@ -1,5 +1,5 @@
 import { softmax } from "./calibration.js";
-import { formatNumeric, type GateItemFeatures, type NumericKind } from "./features.js";
+import { formatNumeric, type GateItemFeatures, type NumericKind } from "./gate-features.js";
 import { classScores, predictOutputs, type BoostedModel, type TreeNode } from "./trees.js";
 
 /** A feature a task's trees read: a measurement by its kind, or a term the item has or lacks. */

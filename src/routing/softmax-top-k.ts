@@ -21,7 +21,7 @@ export interface GateOptions {
  * the kept probabilities to sum to 1. Ties keep candidate order, which is registration order, so the
  * preferred expert wins a tie. Candidates with a -Infinity score never pass.
  */
-export function gate(candidates: readonly GateCandidate[], options: GateOptions): RouteChoice[] {
+export function softmaxTopK(candidates: readonly GateCandidate[], options: GateOptions): RouteChoice[] {
   const temperature = options.temperature ?? 1;
   if (!(temperature > 0)) throw new Error(`gate temperature must be > 0, got ${temperature}`);
   const byTask = new Map<Task, GateCandidate[]>();

@@ -1,8 +1,8 @@
 import type { Task } from "../core/expert.js";
 import type { ExpertProfile, RouteContext, RouteRequest, RoutingDecision, Router } from "../core/router.js";
 import { gateWithFallback } from "../routing/fallback.js";
-import type { GateCandidate } from "../routing/gate.js";
-import { extractFeatures, type GateItemFeatures } from "./features.js";
+import type { GateCandidate } from "../routing/softmax-top-k.js";
+import { extractFeatures, type GateItemFeatures } from "./gate-features.js";
 import type { GateModel } from "./gate-file.js";
 import { classProbabilities, explain, featureVector, mostProbable } from "./task-gate.js";
 

@@ -1,5 +1,5 @@
 import type { LabelledItem } from "./dataset.js";
-import { extractFeatures, type FeatureSpec, type GateItemFeatures } from "./features.js";
+import { extractFeatures, type FeatureSpec, type GateItemFeatures } from "./gate-features.js";
 import type { GateModel } from "./gate-file.js";
 import { fitTemperature } from "./calibration.js";
 import { buildMatrix, type FeatureMatrix } from "./matrix.js";

@@ -1,5 +1,5 @@
 import type { NewsItem } from "../core/news-item.js";
-import { pairTerm, readItem, wordTerm, type FeatureSpec, type NumericKind, type TermVisitor } from "./features.js";
+import { pairTerm, readItem, wordTerm, type FeatureSpec, type NumericKind, type TermVisitor } from "./gate-features.js";
 
 /**
  * A training set's features in columns: each numeric feature's value per item (NaN where the item

@@ -1,5 +1,5 @@
 import { readFile } from "node:fs/promises";
-import type { FeatureSpec } from "./features.js";
+import type { FeatureSpec } from "./gate-features.js";
 import type { GateFeature, TaskGate } from "./task-gate.js";
 import type { Tree } from "./trees.js";
 
