@@ -101,8 +101,8 @@ const COVERAGE: Record<string, Coverage> = {
   "npm run bench -- --workload realistic": { bench: "bench/results-realistic" },
 };
 
-/** Flags the README names that belong to other programs than news-moe. */
-const OTHER_PROGRAMS_FLAGS = new Set(["--workload", "--data-binary"]);
+/** Flags the README's prose names that belong to another program (the bench). */
+const OTHER_PROGRAMS_FLAGS = new Set(["--workload"]);
 
 const README = readFileSync(join(REPO_ROOT, "README.md"), "utf8");
 const COMMAND_SPAN = /^(?:[A-Z_]+=\S+ )*(?:npx |news-moe |npm |node |curl )/;
