@@ -13,8 +13,8 @@
  * A joining article's encoding stalls the running rows for that long. While others decode, a boundary
  * encodes articles only until `joinStallMs` has been spent (at least one), so a burst of arrivals is
  * spread over several steps instead of freezing the batch; an idle batch takes as many as fit at once.
- * Admission is bounded by `maxArticles` and by a decoder-state budget counted per article from its source
- * length (`stateBytes`).
+ * Admission is bounded by `maxArticles` and by a decoder-state budget: each article counted from its source
+ * length (`stateBytes`), plus the padding the model's layout would hold once it joined.
  */
 
 import { ArticleBeams, type ArticleResult } from "./article-beams.js";
@@ -149,7 +149,8 @@ export class RunningBatch<S extends DecoderState> {
     const decoding = this.running.size > 0;
     while (this.waiting.length > 0 && this.running.size < this.options.maxArticles) {
       const job = this.waiting[0]!;
-      if (this.running.size > 0 && this.usedBytes + job.bytes > this.options.stateBudget) break;
+      const padding = this.model.paddingBytesAfterJoin?.(state, job.ids.length) ?? 0;
+      if (this.running.size > 0 && this.usedBytes + job.bytes + padding > this.options.stateBudget) break;
       if (decoding && spent >= this.options.joinStallMs) break;
       this.waiting.shift();
       if (job.signal?.aborted) {

@@ -104,6 +104,11 @@ export interface RunningBatchModel<S extends DecoderState = DecoderState> extend
   join(state: S, ids: Int32Array, rows: number, key: number): Promise<void>;
   /** The articles' keys in row order. */
   articleKeys(state: S): readonly number[];
+  /**
+   * Bytes of padding the state would hold beyond its articles' own sources once an article of
+   * `sourceLength` tokens joined (a batched layout pads; a model without padding leaves this out).
+   */
+  paddingBytesAfterJoin?(state: S, sourceLength: number): number;
 }
 
 export function supportsRunningBatch<S extends DecoderState>(model: Seq2SeqModel<S>): model is RunningBatchModel<S> {

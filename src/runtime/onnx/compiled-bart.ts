@@ -35,7 +35,8 @@ import { PhaseSessions, type SessionResidency } from "./phase-sessions.js";
 import { OnnxSession, type OrtSessionOptions } from "./session.js";
 import { TokenTable } from "./token-table.js";
 import { BufferPool, KvBlocks } from "./kv-blocks.js";
-import { chooseGroup, growGroup, insertArticleRows, MASKED, writeArticleCross } from "./running-layout.js";
+import { releaseNow } from "../memory/release-now.js";
+import { chooseGroup, growGroup, insertArticleRows, MASKED, paddedPositionsAfterJoin, writeArticleCross } from "./running-layout.js";
 import { SOURCE_GROUPS } from "./compiler/bart-decoder-graph.js";
 
 /** BART's learned positions start at 2 (`BartLearnedPositionalEmbedding.offset`). */
@@ -421,16 +422,24 @@ export class CompiledBartModel implements RunningBatchModel<CompiledBartState> {
     const shape = { layers: this.layers, heads: this.heads, headDim: this.headDim, maxPositions: this.maxPositionEmbeddings };
     const g = chooseGroup(state.groups, ids.length, this.maxPositionEmbeddings);
     const make = (articles: number, capacity: number, width: number, crossKv: Float32Array, bias: Float32Array) => new SourceGroup(articles, capacity, width, crossKv, bias);
-    growGroup(state, g, ids.length, shape, this.crossPool, make);
+    growGroup(state, g, ids.length, shape, make);
     const group = state.groups[g]!;
     const at = g === 0 ? group.articles : state.articles;
     insertArticleRows(state, at, beams, key);
     writeArticleCross(group, group.articles, cross, ids.length, shape);
+    // ~17 MB for a 350-token article, copied out of ONNX Runtime and now written into the group.
+    releaseNow(cross);
     group.articles++;
   }
 
   articleKeys(state: CompiledBartState): readonly number[] {
     return state.keys;
+  }
+
+  paddingBytesAfterJoin(state: CompiledBartState, sourceLength: number): number {
+    // Keys and values of every layer, float32, per source position.
+    const perPosition = 2 * this.layers * this.heads * this.headDim * 4;
+    return perPosition * paddedPositionsAfterJoin(state.groups, sourceLength, this.maxPositionEmbeddings);
   }
 
   /**
@@ -475,8 +484,8 @@ export class CompiledBartModel implements RunningBatchModel<CompiledBartState> {
     state.prefix.release();
     state.suffix.release();
     if (state.crossStorage.length > 0) this.crossPool.give(state.crossStorage);
-    // A running batch's groups each own their buffer.
-    else for (const group of state.groups) if (group.crossKv.length > 0) this.crossPool.give(group.crossKv);
+    // A running batch's groups each own their buffer, sized to that batch: freed now, not pooled.
+    else for (const group of state.groups) releaseNow(group.crossKv);
     state.crossStorage = new Float32Array(0);
     state.lastFeeds = null;
   }
@@ -591,6 +600,8 @@ export class CompiledBartModel implements RunningBatchModel<CompiledBartState> {
     const newKv = outputs["new_kv"];
     if (!newKv) throw new CompiledBartError("step graph returned no new_kv");
     this.appendKv(state, newKv.data as Float32Array);
+    // Copied into the suffix blocks: ~2 MB a step at 45 rows that would otherwise wait for the collector.
+    releaseNow(newKv.data as Float32Array);
     state.lastFeeds = feeds;
     return outputs;
   }

@@ -4,6 +4,8 @@
  * next. What goes where is `compiled-bart.ts`'s business; this module only lays out and recycles memory.
  */
 
+import { releaseNow } from "../memory/release-now.js";
+
 /**
  * Key and value buffers of every decoder layer (2L of them), each laid out [blocks, heads, capacity,
  * head_dim], where a block is a row or an article. The buffers are views of one allocation, large enough
@@ -32,7 +34,9 @@ export class KvBlocks {
   /** Room for `blocks` blocks of `positions` positions, keeping every block's content. */
   ensure(blocks: number, positions: number): void {
     if (blocks <= this.blockCapacity && positions <= this.capacity) return;
-    const blockCapacity = Math.max(blocks, this.blockCapacity);
+    // Blocks grow by half again at least: a running batch adds one article (prefix) or one article's beams
+    // (suffix) at a time, and a new allocation per join would copy the whole cache each time.
+    const blockCapacity = blocks <= this.blockCapacity ? this.blockCapacity : Math.max(blocks, Math.ceil(this.blockCapacity * 1.5));
     const capacity = positions <= this.capacity ? this.capacity : Math.min(Math.ceil(positions / this.chunk) * this.chunk, this.maxPositions);
     const oldSpan = this.capacity * this.headDim;
     const span = capacity * this.headDim;
@@ -99,5 +103,6 @@ export class BufferPool {
 
   give(buffer: Float32Array): void {
     if (this.free.length < this.keep) this.free.push(buffer);
+    else releaseNow(buffer);
   }
 }

@@ -11,11 +11,13 @@
  *
  * Groups are padded to their longest member, rounded up to GROUP_WIDTH_STEP so that most joins fit the
  * width already there; a group that must grow (more articles than its capacity, or a longer source) is
- * laid out anew in a larger buffer, capacity doubling.
+ * laid out anew in a larger buffer, capacity doubling. The old buffer is freed at once (`releaseNow`), not
+ * pooled: a running batch's groups only grow, so a pooled buffer would never fit again and its pages
+ * (hundreds of MB for a wide group) would stay resident beside the new one.
  */
 
+import { releaseNow } from "../memory/release-now.js";
 import type { CompiledBartState, SourceGroup } from "./compiled-bart.js";
-import type { BufferPool } from "./kv-blocks.js";
 
 /** Group widths are multiples of this many source positions. */
 export const GROUP_WIDTH_STEP = 64;
@@ -53,11 +55,38 @@ export function chooseGroup(groups: readonly SourceGroup[], length: number, maxP
   return best;
 }
 
+/** Source positions group `group` holds for its live articles (its bias reads 0 there, MASKED in padding). */
+function realPositions(group: SourceGroup): number {
+  let real = 0;
+  const bias = group.encoderBias;
+  for (let i = 0; i < group.articles * group.sourceLength; i++) if (bias[i] === 0) real++;
+  return real;
+}
+
+/**
+ * Padded source positions (stored, attended with zero weight) the batch's cross-attention storage would
+ * hold once an article of `length` tokens joined where `chooseGroup` puts it. Admission counts them
+ * against the state budget: a group is as wide as its longest article, so a short article beside a long
+ * one holds the long one's width, and the cache actually used is what the budget must bound.
+ */
+export function paddedPositionsAfterJoin(groups: readonly SourceGroup[], length: number, maxPositions: number): number {
+  const g = chooseGroup(groups, length, maxPositions);
+  let padded = 0;
+  groups.forEach((group, i) => {
+    const joins = i === g;
+    const articles = group.articles + (joins ? 1 : 0);
+    if (articles === 0) return;
+    const width = joins ? Math.max(group.articles > 0 ? group.sourceLength : 0, roundWidth(length, maxPositions)) : group.sourceLength;
+    padded += articles * width - realPositions(group) - (joins ? length : 0);
+  });
+  return padded;
+}
+
 /**
  * Makes group `g` able to take one more article of `length` source tokens: a larger buffer when its
  * capacity or width is short, the live articles' keys/values and masks copied over at the new width.
  */
-export function growGroup(state: CompiledBartState, g: number, length: number, shape: LayoutShape, pool: BufferPool, make: (articles: number, capacity: number, width: number, crossKv: Float32Array, bias: Float32Array) => SourceGroup): void {
+export function growGroup(state: CompiledBartState, g: number, length: number, shape: LayoutShape, make: (articles: number, capacity: number, width: number, crossKv: Float32Array, bias: Float32Array) => SourceGroup): void {
   const group = state.groups[g]!;
   const live = group.articles;
   const width = live > 0 ? Math.max(group.sourceLength, roundWidth(length, shape.maxPositions)) : roundWidth(length, shape.maxPositions);
@@ -66,7 +95,7 @@ export function growGroup(state: CompiledBartState, g: number, length: number, s
   const parts = 2 * shape.layers;
   const { heads, headDim } = shape;
   const articleSize = heads * width * headDim;
-  const crossKv = pool.take(parts * capacity * articleSize);
+  const crossKv = new Float32Array(parts * capacity * articleSize);
   const bias = new Float32Array(capacity * width);
   const oldWidth = group.sourceLength;
   const oldArticleSize = heads * oldWidth * headDim;
@@ -85,7 +114,7 @@ export function growGroup(state: CompiledBartState, g: number, length: number, s
     bias.set(group.encoderBias.subarray(a * oldWidth, (a + 1) * oldWidth), a * width);
     bias.fill(MASKED, a * width + oldWidth, (a + 1) * width);
   }
-  if (group.crossKv.length > 0) pool.give(group.crossKv);
+  releaseNow(group.crossKv);
   state.groups[g] = make(live, capacity, width, crossKv, bias);
 }
 
