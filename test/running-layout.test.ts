@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { SourceGroup } from "../src/runtime/onnx/compiled-bart.js";
-import { chooseGroup, MASKED, paddedPositionsAfterJoin } from "../src/runtime/onnx/running-layout.js";
+import { chooseGroup, paddedPositionsAfterJoin } from "../src/runtime/onnx/running-layout.js";
+import { MASKED, SourceGroup } from "../src/runtime/onnx/source-groups.js";
 
 /** A group of live articles with these source lengths, padded to `width` as the layout stores them. */
 function groupOf(lengths: number[], width: number): SourceGroup {

@@ -125,77 +125,100 @@ export class NoRepeatNGramProcessor implements LogitsProcessor {
   }
 }
 
-/** `MinLengthLogitsProcessor`: no eos while the row is shorter than `minLength` (prompt included). */
-export class MinLengthProcessor implements LogitsProcessor {
-  readonly name = "min_length";
+/**
+ * Bans eos on every row while the rows are too short: HF's two minimum-length processors differ only in
+ * what they count (all tokens, or those after the prompt), so each says only that.
+ */
+abstract class EosBanWhileShort implements LogitsProcessor {
+  abstract readonly name: string;
 
-  constructor(
-    readonly minLength: number,
-    readonly eosTokenIds: readonly number[],
-  ) {}
+  constructor(readonly eosTokenIds: readonly number[]) {}
+
+  protected abstract tooShort(tokens: TokenRows): boolean;
 
   process(tokens: TokenRows, scores: Float32Array, vocabSize: number): void {
-    if (tokens.length < this.minLength) maskTokens(scores, tokens.count, vocabSize, this.eosTokenIds);
+    if (this.tooShort(tokens)) maskTokens(scores, tokens.count, vocabSize, this.eosTokenIds);
   }
 
   bans(tokens: TokenRows, vocabSize: number, out: number[]): boolean {
-    if (tokens.length < this.minLength) banTokens(tokens.count, vocabSize, this.eosTokenIds, out);
+    if (this.tooShort(tokens)) banTokens(tokens.count, vocabSize, this.eosTokenIds, out);
     return true;
   }
 }
 
+/** `MinLengthLogitsProcessor`: no eos while the row is shorter than `minLength` (prompt included). */
+export class MinLengthProcessor extends EosBanWhileShort {
+  readonly name = "min_length";
+
+  constructor(
+    readonly minLength: number,
+    eosTokenIds: readonly number[],
+  ) {
+    super(eosTokenIds);
+  }
+
+  protected tooShort(tokens: TokenRows): boolean {
+    return tokens.length < this.minLength;
+  }
+}
+
 /** `MinNewTokensLengthLogitsProcessor`: no eos before `minNewTokens` tokens follow the prompt. */
-export class MinNewTokensProcessor implements LogitsProcessor {
+export class MinNewTokensProcessor extends EosBanWhileShort {
   readonly name = "min_new_tokens";
 
   constructor(
     readonly promptLength: number,
     readonly minNewTokens: number,
-    readonly eosTokenIds: readonly number[],
+    eosTokenIds: readonly number[],
+  ) {
+    super(eosTokenIds);
+  }
+
+  protected tooShort(tokens: TokenRows): boolean {
+    return tokens.length - this.promptLength < this.minNewTokens;
+  }
+}
+
+/**
+ * Forces `ids` (every other score -inf, theirs 0) at the one step where the rows hold `forcedLength`
+ * tokens: HF's forced-BOS and forced-EOS processors differ only in that step and those tokens. Such a
+ * step is not a list of bans; every other step has none.
+ */
+abstract class ForcedAtLength implements LogitsProcessor {
+  abstract readonly name: string;
+
+  constructor(
+    private readonly forcedLength: number,
+    private readonly forcedIds: readonly number[],
   ) {}
 
   process(tokens: TokenRows, scores: Float32Array, vocabSize: number): void {
-    if (tokens.length - this.promptLength < this.minNewTokens) {
-      maskTokens(scores, tokens.count, vocabSize, this.eosTokenIds);
-    }
+    if (tokens.length === this.forcedLength) forceTokens(scores, tokens.count, vocabSize, this.forcedIds);
   }
 
-  bans(tokens: TokenRows, vocabSize: number, out: number[]): boolean {
-    if (tokens.length - this.promptLength < this.minNewTokens) banTokens(tokens.count, vocabSize, this.eosTokenIds, out);
-    return true;
+  bans(tokens: TokenRows): boolean {
+    return tokens.length !== this.forcedLength;
   }
 }
 
 /** `ForcedBOSTokenLogitsProcessor`: the first generated token (length 1) is forced. */
-export class ForcedBosProcessor implements LogitsProcessor {
+export class ForcedBosProcessor extends ForcedAtLength {
   readonly name = "forced_bos";
 
-  constructor(readonly bosTokenId: number) {}
-
-  process(tokens: TokenRows, scores: Float32Array, vocabSize: number): void {
-    if (tokens.length === 1) forceTokens(scores, tokens.count, vocabSize, [this.bosTokenId]);
-  }
-
-  bans(tokens: TokenRows): boolean {
-    return tokens.length !== 1;
+  constructor(readonly bosTokenId: number) {
+    super(1, [bosTokenId]);
   }
 }
 
 /** `ForcedEOSTokenLogitsProcessor`: the token that reaches `maxLength` is forced to eos. */
-export class ForcedEosProcessor implements LogitsProcessor {
+export class ForcedEosProcessor extends ForcedAtLength {
   readonly name = "forced_eos";
 
   constructor(
     readonly maxLength: number,
     readonly eosTokenIds: readonly number[],
-  ) {}
-
-  process(tokens: TokenRows, scores: Float32Array, vocabSize: number): void {
-    if (tokens.length === this.maxLength - 1) forceTokens(scores, tokens.count, vocabSize, this.eosTokenIds);
-  }
-
-  bans(tokens: TokenRows): boolean {
-    return tokens.length !== this.maxLength - 1;
+  ) {
+    super(maxLength - 1, eosTokenIds);
   }
 }
 

@@ -1,7 +1,7 @@
 /**
  * The compiled decoder's self-attention cache storage: per-layer key/value buffers laid out in blocks
  * (an article's shared prefix, or a row's suffix), and the pool that hands buffers from one batch to the
- * next. What goes where is `compiled-bart.ts`'s business; this module only lays out and recycles memory.
+ * next. What goes where is `kv-cache-manager.ts`'s business; this module only lays out and recycles memory.
  */
 
 import { releaseNow } from "../memory/release-now.js";

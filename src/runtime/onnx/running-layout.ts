@@ -1,5 +1,5 @@
 /**
- * How an article joins a running compiled-decoder batch (`CompiledBartModel.join`): which source group
+ * How an article joins a running compiled-decoder batch (`CompiledBartEncoder.join`): which source group
  * takes its cross-attention keys/values, how a group grows, and where its rows go.
  *
  * The step graph wants rows article-major, and articles ordered group by group (the first B_0 articles
@@ -17,19 +17,11 @@
  */
 
 import { releaseNow } from "../memory/release-now.js";
-import type { CompiledBartState, SourceGroup } from "./compiled-bart.js";
+import type { CompiledBartState, DecoderShape } from "./compiled-bart-state.js";
+import { MASKED, SourceGroup } from "./source-groups.js";
 
 /** Group widths are multiples of this many source positions. */
 export const GROUP_WIDTH_STEP = 64;
-/** HF masks padded source positions with float32's lowest value, not -inf. */
-export const MASKED = -3.4028234663852886e38;
-
-export interface LayoutShape {
-  readonly layers: number;
-  readonly heads: number;
-  readonly headDim: number;
-  readonly maxPositions: number;
-}
 
 function roundWidth(length: number, maxPositions: number): number {
   return Math.min(Math.ceil(length / GROUP_WIDTH_STEP) * GROUP_WIDTH_STEP, Math.max(maxPositions, length));
@@ -86,7 +78,7 @@ export function paddedPositionsAfterJoin(groups: readonly SourceGroup[], length:
  * Makes group `g` able to take one more article of `length` source tokens: a larger buffer when its
  * capacity or width is short, the live articles' keys/values and masks copied over at the new width.
  */
-export function growGroup(state: CompiledBartState, g: number, length: number, shape: LayoutShape, make: (articles: number, capacity: number, width: number, crossKv: Float32Array, bias: Float32Array) => SourceGroup): void {
+export function growGroup(state: CompiledBartState, g: number, length: number, shape: DecoderShape): void {
   const group = state.groups[g]!;
   const live = group.articles;
   const width = live > 0 ? Math.max(group.sourceLength, roundWidth(length, shape.maxPositions)) : roundWidth(length, shape.maxPositions);
@@ -115,11 +107,11 @@ export function growGroup(state: CompiledBartState, g: number, length: number, s
     bias.fill(MASKED, a * width + oldWidth, (a + 1) * width);
   }
   releaseNow(group.crossKv);
-  state.groups[g] = make(live, capacity, width, crossKv, bias);
+  state.groups[g] = new SourceGroup(live, capacity, width, crossKv, bias);
 }
 
 /** Writes one article's keys/values ([2L, 1, heads, length, headDim]) into slot `slot` of group `g`. */
-export function writeArticleCross(group: SourceGroup, slot: number, cross: Float32Array, length: number, shape: LayoutShape): void {
+export function writeArticleCross(group: SourceGroup, slot: number, cross: Float32Array, length: number, shape: DecoderShape): void {
   const { heads, headDim } = shape;
   const width = group.sourceLength;
   const articleSize = heads * width * headDim;
