@@ -11,6 +11,7 @@
  *   - CPU memory arena on: decoder steps allocate same-sized KV buffers again and again, which the
  *     arena recycles; memory pattern on: it only applies to repeated identical shapes and is free
  *     otherwise;
+ *   - intra-op threads sleep when idle instead of spinning (`allowSpinning`): two experts share the cores;
  *   - log severity "error": ORT's warnings about unused initializers in the published files are noise.
  */
 
@@ -33,10 +34,12 @@ export interface OrtSessionOptions {
    */
   shrinkArenaAfterRun?: boolean;
   /**
-   * Let idle intra-op threads spin for work between operators (ORT's default) or sleep at once. Spinning
-   * saves a wake-up per operator when the session has the cores to itself; when two sessions run at
-   * once on the same cores (the summariser and the sentiment classifier do), a spinning thread burns the
-   * time slice the other session's threads are waiting for.
+   * Let idle intra-op threads spin for work between operators (ORT's default), or sleep at once (this
+   * engine's default). Spinning saves a wake-up per operator when a session has the cores to itself; the
+   * summariser and the sentiment classifier run at once on the same cores, and there a spinning thread
+   * burns the time slice the other session's threads wait for. Measured on 8 realistic articles, both
+   * neural experts, fp32, 2 threads each (AMD EPYC, AVX2, 2 cores; three alternating pairs): 3% less
+   * wall time and 7% less CPU time without spinning (15.5 s / 29.2 s CPU against 15.9 s / 31.3 s).
    */
   allowSpinning?: boolean;
 }
@@ -52,7 +55,7 @@ export function sessionOptions(options: OrtSessionOptions = {}): ort.InferenceSe
     logSeverityLevel: options.logSeverityLevel ?? 3,
   };
   if (options.intraOpNumThreads !== undefined) result.intraOpNumThreads = options.intraOpNumThreads;
-  if (options.allowSpinning === false) result.extra = { session: { intra_op: { allow_spinning: "0" }, inter_op: { allow_spinning: "0" } } };
+  if (options.allowSpinning !== true) result.extra = { session: { intra_op: { allow_spinning: "0" }, inter_op: { allow_spinning: "0" } } };
   return result;
 }
 
