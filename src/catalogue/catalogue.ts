@@ -9,7 +9,7 @@
  */
 import { z } from "zod";
 import type { Router } from "../core/router.js";
-import { ExtractiveSummarizerExpert, LexiconSentimentExpert } from "../experts/embedded/index.js";
+import { EXTRACTIVE_SUMMARIZER_NAME, ExtractiveSummarizerExpert, LEXICON_SENTIMENT_NAME, LexiconSentimentExpert } from "../experts/embedded/index.js";
 import {
   DEFAULT_NEUTRAL_THRESHOLD,
   DEFAULT_SUMMARY_STATE_MIB,
@@ -143,7 +143,7 @@ export const EXPERTS: ExpertEntry[] = [
       new NeuralSummarizerExpert({ ...options, generation: { maxLength, minLength, ...(numBeams !== undefined ? { numBeams } : {}) } }),
   }),
   expert({
-    name: "ExtractiveSummarizerExpert",
+    name: EXTRACTIVE_SUMMARIZER_NAME,
     task: "summarization",
     group: "embedded",
     workerKind: "embedded-pool",
@@ -164,7 +164,7 @@ export const EXPERTS: ExpertEntry[] = [
     create: (options) => new NeuralSentimentExpert(options),
   }),
   expert({
-    name: "LexiconSentimentExpert",
+    name: LEXICON_SENTIMENT_NAME,
     task: "sentiment",
     group: "embedded",
     workerKind: "embedded-pool",

@@ -34,7 +34,7 @@ import { emptyContentError, isBlank, itemFailure } from "./item-errors.js";
 import { leadPriorAt } from "./lead-prior.js";
 import { personalisedPageRank } from "./pagerank.js";
 import { cosine, similarityGraph, tfidfVectors } from "./sentence-graph.js";
-import { analyzeOnPool, sharedEmbeddedPool, type EmbeddedWorkerPool } from "./worker-pool.js";
+import { analyzeOnPool, sharedEmbeddedPool, type EmbeddedWorkerPool, type PoolExpert } from "./worker-pool.js";
 
 export const EXTRACTIVE_SUMMARIZER_NAME = "ExtractiveSummarizerExpert";
 
@@ -112,6 +112,9 @@ export function hasDanglingPronoun(text: string): boolean {
   return BACK_REFERENCE.test(text) || PRONOUN_ATTRIBUTION.test(text);
 }
 
+/** How a worker thread of the embedded pool builds this expert (worker-pool.ts). */
+export const EXTRACTIVE_SUMMARIZER_ON_POOL: PoolExpert = { module: "./extractive-summarizer.js", exportName: "ExtractiveSummarizerExpert" };
+
 export class ExtractiveSummarizerExpert implements Expert<ExtractiveSummaryOutput> {
   readonly name = EXTRACTIVE_SUMMARIZER_NAME;
   readonly task = "summarization";
@@ -166,7 +169,7 @@ export class ExtractiveSummarizerExpert implements Expert<ExtractiveSummaryOutpu
   async analyze(items: readonly NewsItem[], context: ExpertContext): Promise<Array<ExtractiveSummaryOutput | Error>> {
     const pool = this.workers === true ? sharedEmbeddedPool() : this.workers || null;
     if (pool) {
-      return analyzeOnPool(pool, "summarize", this.portableOptions, items, context.signal, (own) => this.analyzeInline(own, context.signal));
+      return analyzeOnPool(pool, EXTRACTIVE_SUMMARIZER_ON_POOL, this.portableOptions, items, context.signal, (own) => this.analyzeInline(own, context.signal));
     }
     return this.analyzeInline(items, context.signal);
   }

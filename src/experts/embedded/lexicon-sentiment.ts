@@ -30,7 +30,7 @@ import { decideSentiment, DEFAULT_SHARPNESS, NEWS_NEUTRAL_BAND } from "./sentime
 import { emptyContentError, isBlank, itemFailure } from "./item-errors.js";
 import { isSportItem } from "./sport-context.js";
 import { scoreSentence, vaderLexicon } from "./vader.js";
-import { analyzeOnPool, sharedEmbeddedPool, type EmbeddedWorkerPool } from "./worker-pool.js";
+import { analyzeOnPool, sharedEmbeddedPool, type EmbeddedWorkerPool, type PoolExpert } from "./worker-pool.js";
 
 export const LEXICON_SENTIMENT_NAME = "LexiconSentimentExpert";
 
@@ -63,6 +63,9 @@ export interface LexiconSentimentOutput extends SentimentOutput {
   /** Whether sport terms were neutralised for this item. */
   sport_terms_neutral: boolean;
 }
+
+/** How a worker thread of the embedded pool builds this expert (worker-pool.ts). */
+export const LEXICON_SENTIMENT_ON_POOL: PoolExpert = { module: "./lexicon-sentiment.js", exportName: "LexiconSentimentExpert" };
 
 export class LexiconSentimentExpert implements Expert<LexiconSentimentOutput> {
   readonly name = LEXICON_SENTIMENT_NAME;
@@ -111,7 +114,7 @@ export class LexiconSentimentExpert implements Expert<LexiconSentimentOutput> {
   async analyze(items: readonly NewsItem[], context: ExpertContext): Promise<Array<LexiconSentimentOutput | Error>> {
     const pool = this.workers === true ? sharedEmbeddedPool() : this.workers || null;
     if (pool) {
-      return analyzeOnPool(pool, "sentiment", this.portableOptions, items, context.signal, (own) => this.analyzeInline(own, context.signal));
+      return analyzeOnPool(pool, LEXICON_SENTIMENT_ON_POOL, this.portableOptions, items, context.signal, (own) => this.analyzeInline(own, context.signal));
     }
     return this.analyzeInline(items, context.signal);
   }
