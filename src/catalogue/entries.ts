@@ -138,22 +138,23 @@ export class Catalogue {
     return [...this.expertEntries.values()];
   }
 
-  routers(): RouterEntry[] {
-    return [...this.routerEntries.values()];
-  }
-
-  sinks(): SinkEntry[] {
-    return [...this.sinkEntries.values()];
-  }
-
   expert(name: string): ExpertEntry | undefined {
     return this.expertEntries.get(name);
   }
 
+  routers(): RouterEntry[] {
+    return [...this.routerEntries.values()];
+  }
+
+  /** The router entry `name`; UnknownRouterError, naming the choices, when there is none. */
   router(name: string): RouterEntry {
     const entry = this.routerEntries.get(name);
     if (!entry) throw new UnknownRouterError(name, [...this.routerEntries.keys()]);
     return entry;
+  }
+
+  sinks(): SinkEntry[] {
+    return [...this.sinkEntries.values()];
   }
 
   /** Makes the sink `name` from `options`, parsed by its schema. */

@@ -256,3 +256,28 @@ function trimCallerHeap(): void {
   }
   collect?.();
 }
+
+/**
+ * Where an embedded expert runs its batches: on worker threads when it has them (`workers`: true
+ * for the shared pool, the default; a pool of its own; or false), otherwise on the calling thread.
+ * Keeps the options a worker needs to build the same expert (all but `workers`).
+ */
+export class WorkerPlacement<Options extends { workers?: boolean | EmbeddedWorkerPool }> {
+  private readonly workers: boolean | EmbeddedWorkerPool;
+  private readonly portable: Omit<Options, "workers">;
+
+  constructor(
+    private readonly expert: PoolExpert,
+    options: Options,
+  ) {
+    const { workers, ...portable } = options;
+    this.workers = workers ?? true;
+    this.portable = portable;
+  }
+
+  /** Runs a batch where the expert's placement says; `inline` is the batch on the calling thread (a stop it throws rejects). */
+  async analyze<T extends { id: unknown; content: unknown }, O>(items: readonly T[], signal: AbortSignal | undefined, inline: (items: readonly T[]) => Array<O | Error>): Promise<Array<O | Error>> {
+    const pool = this.workers === true ? sharedEmbeddedPool() : this.workers || null;
+    return pool ? analyzeOnPool(pool, this.expert, this.portable, items, signal, inline) : inline(items);
+  }
+}
