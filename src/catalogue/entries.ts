@@ -195,7 +195,12 @@ export class Catalogue {
   createRegistry(settings: Record<string, unknown> = {}, byExpert: Record<string, Record<string, unknown>> = {}): ExpertRegistry {
     const registry = new ExpertRegistry();
     for (const entry of this.experts()) {
-      registry.register(entry.create(parseSettings(entry.options, { ...settings, ...byExpert[entry.name] }, entry.name)));
+      const expert = entry.create(parseSettings(entry.options, { ...settings, ...byExpert[entry.name] }, entry.name));
+      // The expert carries its name and task too (the Expert interface): they must be the entry's.
+      if (expert.name !== entry.name || expert.task !== entry.task) {
+        throw new Error(`catalogue entry ${entry.name} (${entry.task}) made an expert named ${expert.name} (${expert.task})`);
+      }
+      registry.register(expert);
     }
     return registry;
   }
