@@ -53,6 +53,10 @@ export {
   EXPERTS,
   ROUTERS,
   SINKS,
+  ENGINE_SETTINGS,
+  MODEL_SETTINGS,
+  SUMMARIZER_SETTINGS,
+  SENTIMENT_SETTINGS,
   type EngineSettings,
   type ExpertSettings,
 } from "./catalogue/catalogue.js";

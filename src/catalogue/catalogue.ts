@@ -7,6 +7,7 @@
  *
  * Adding a built-in expert: one file with the expert, one entry in EXPERTS below.
  */
+import { Writable } from "node:stream";
 import { z } from "zod";
 import type { Router } from "../core/router.js";
 import { EXTRACTIVE_SUMMARIZER_NAME, ExtractiveSummarizerExpert, LEXICON_SENTIMENT_NAME, LexiconSentimentExpert } from "../experts/embedded/index.js";
@@ -85,7 +86,7 @@ export const ENGINE_SETTINGS = {
 // ---------------------------------------------------------------------------------------------
 
 /** How both neural experts get and run a model. Settings without a flag are the library's only. */
-const MODEL_SETTINGS = {
+export const MODEL_SETTINGS = {
   offline: setting("--offline", z.boolean().default(false), "never touch the network (also HF_HUB_OFFLINE=1)"),
   dtype: setting("--dtype <dtype>", z.enum(MODEL_DTYPES).default(MODEL_DTYPES[0]), "model weights: fp32 or q8 (int8)"),
   threads: setting("--threads <n>", positiveInteger().optional(), "CPU threads per model (default: all cores)"),
@@ -192,8 +193,8 @@ export const SINKS: SinkEntry[] = [
     name: "stream",
     description: "records as JSON Lines to a stream (stdout for -o -)",
     everyRun: false,
-    options: z.object({ stream: z.custom<NodeJS.WritableStream>((value) => typeof value === "object" && value !== null).optional() }),
-    create: ({ stream }) => new StreamSink(stream as never),
+    options: z.object({ stream: z.custom<Writable>((value) => value instanceof Writable).optional() }),
+    create: ({ stream }) => new StreamSink(stream),
   }),
   sink({
     name: "journal",

@@ -127,13 +127,6 @@ export class Catalogue {
     return this;
   }
 
-  /** A copy with the same entries: plugins go into a copy, the built-in catalogue stays as it is. */
-  copy(): Catalogue {
-    const copy = new Catalogue(this.engineSettings);
-    for (const entry of [...this.experts(), ...this.routers(), ...this.sinks()]) copy.add(entry);
-    return copy;
-  }
-
   experts(): ExpertEntry[] {
     return [...this.expertEntries.values()];
   }

@@ -4,6 +4,8 @@ import { createRegistry } from "../engine/assemble-run.js";
 import { hubEndpoint } from "../models/hub-env.js";
 import { ExitCode } from "./exit-codes.js";
 import type { EngineCatalogue } from "./engine-options.js";
+import { settingOption } from "./setting-flags.js";
+import { ENGINE_SETTINGS, MODEL_SETTINGS } from "../catalogue/catalogue.js";
 
 export type HubAnswer = { ok: true } | { ok: false; why: string };
 
@@ -54,8 +56,9 @@ export function registerExpertsCommand(program: Command, { catalogue }: EngineCa
   program
     .command("experts")
     .description("list the experts, their tasks and whether each can run here")
-    .option("--plugin <file>", "also list experts from a JavaScript module (repeatable)", (v: string, p: string[]) => [...p, v], [])
-    .option("--offline", "check availability without the network", false)
+    // The engine's own --plugin and --offline settings, so they mean here what they mean for analyze.
+    .addOption(settingOption("plugin", ENGINE_SETTINGS.plugin)!)
+    .addOption(settingOption("offline", MODEL_SETTINGS.offline)!)
     .option("--json", "print JSON instead of a table", false)
     .action(async (flags: { plugin: string[]; offline: boolean; json: boolean }) => {
       // HF_HUB_OFFLINE / TRANSFORMERS_OFFLINE are read by the model store, which then names them.
