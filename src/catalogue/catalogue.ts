@@ -3,7 +3,8 @@
  * written once. Read it top to bottom like a table. The CLI's engine flags and their help
  * (cli/setting-flags.ts), the default registry, the `--experts` groups, the built-in router's
  * priors, the router and sink names and the library's setting types are all derived from it; a
- * plugin adds entries of the same types to a copy (engine/plugins.ts).
+ * plugin adds entries of the same types (catalogue/entries.ts) to the catalogue of the process or
+ * run that loads it (engine/plugins.ts), and from there they count everywhere a built-in does.
  *
  * Adding a built-in expert: one file with the expert, one entry in EXPERTS below.
  */
@@ -63,7 +64,6 @@ export const ROUTERS: RouterEntry[] = [
   { kind: "router", name: "rules", description: "--rules FILE", options: RULES_SETTINGS, create: (settings, setup) => rulesRouter(settings.rules, setup.registry, "rules") },
   { kind: "router", name: "learned", description: "--gate FILE", options: LEARNED_SETTINGS, create: (settings, setup) => learnedRouter(settings, setup) },
 ];
-
 
 // ---------------------------------------------------------------------------------------------
 // Settings of the engine itself (every front end that runs it: analyze, serve, worker).
