@@ -69,7 +69,7 @@ describe("a toy expert added as one file with one catalogue entry", () => {
     expect(refused.stderr).toMatch(/--toy-repeat must be a whole number ≥ 1/);
   }, 60_000);
 
-  it("joins a copy of the catalogue, where groups, settings and the registry include it; the built-in one stays as it was", async () => {
+  it("joins a catalogue, where groups, settings and the registry include it; the built-in one stays as it was", async () => {
     const catalogue = builtInCatalogue();
     expect(await loadPlugins([TOY], catalogue)).toEqual({ experts: ["ToyTagger"], routers: [], sinks: [] });
     expect(catalogue.groups()).toEqual({
