@@ -34,7 +34,7 @@ import type { GenerationProgress } from "../../runtime/worker/seq2seq-worker-cli
 import { HfTokenizer } from "../../runtime/tokenizer.js";
 import { emptyContentError, isBlank, itemFailure } from "../embedded/item-errors.js";
 import { lengthBatches, pairBatches } from "./length-batches.js";
-import { asUnavailable, probeExpertModel, readModelJson, resolveExpertModel } from "./model-access.js";
+import { LoadOnce, openExpertModel, probeExpertModel, readModelJson } from "./model-access.js";
 import {
   DEFAULT_SUMMARY_STATE_MIB,
   type LongArticleStrategy,
@@ -126,7 +126,8 @@ export class NeuralSummarizerExpert implements Expert<NeuralSummaryOutput> {
   readonly options: ResolvedSummarizerOptions;
   /** Decoder state the running batch, or one static call, may hold: `summaryMemoryMib` in bytes. */
   readonly #stateBudgetBytes: number;
-  #loading: Promise<LoadedSummarizer> | undefined;
+  /** The model, tokenizer and settings, loaded on first use. */
+  readonly #model = new LoadOnce<LoadedSummarizer>((context) => this.#load(context), (loaded) => loaded.model.dispose());
   #engine: string | undefined;
 
   constructor(options: Partial<NeuralSummarizerOptions> = {}) {
@@ -150,22 +151,11 @@ export class NeuralSummarizerExpert implements Expert<NeuralSummaryOutput> {
   }
 
   async load(context: LoadContext = {}): Promise<void> {
-    await this.#loaded(context);
-  }
-
-  #loaded(context: LoadContext = {}): Promise<LoadedSummarizer> {
-    this.#loading ??= this.#load(context).catch((error: unknown) => {
-      this.#loading = undefined;
-      throw error;
-    });
-    return this.#loading;
+    await this.#model.get(context);
   }
 
   async #load(context: LoadContext): Promise<LoadedSummarizer> {
-    const resolved = await resolveExpertModel(this.name, this.options.summarizerModel, "seq2seq", this.options, context);
-    if (resolved.files.kind !== "seq2seq") throw new Error("model store returned a non-seq2seq model");
-    const files = resolved.files;
-    return asUnavailable(this.name, `cannot load ${this.options.summarizerModel} from ${resolved.dir}`, async () => {
+    return openExpertModel(this.name, this.options.summarizerModel, "seq2seq", this.options, context, async (files) => {
       const config = await readModelJson(files.config);
       const generationConfig = files.generationConfig ? await readModelJson(files.generationConfig) : undefined;
       const tokenizer = await HfTokenizer.fromFiles(files.tokenizer, files.tokenizerConfig);
@@ -202,7 +192,7 @@ export class NeuralSummarizerExpert implements Expert<NeuralSummaryOutput> {
 
   /** The encoder inputs the first level uses for `text` (windows when it is long). For tests and tools. */
   async plan(text: string): Promise<EncoderPlan> {
-    const model = await this.#loaded();
+    const model = await this.#model.get();
     return planEncoderInputs(model.input, text, this.options.long);
   }
 
@@ -211,24 +201,24 @@ export class NeuralSummarizerExpert implements Expert<NeuralSummaryOutput> {
    * with the expert's settings: what `analyze` runs for each sub-batch. For tests and tools.
    */
   async generateIds(encoderInputs: readonly (readonly number[])[], signal?: AbortSignal): Promise<number[][]> {
-    const model = await this.#loaded();
+    const model = await this.#model.get();
     return (await model.model.generate(encoderInputs, model.generation, signal)).sequences;
   }
 
   /** Where the summariser's generation time went (encoder, decoder steps, cache moves, search), once loaded. */
   async generationTiming(): Promise<GenerationTiming & { engine: string }> {
-    const model = await this.#loaded();
+    const model = await this.#model.get();
     return { ...model.model.timing(), engine: model.model.engine };
   }
 
   /** Decodes summary ids as the pipeline does. */
   async decode(ids: readonly number[]): Promise<string> {
-    const model = await this.#loaded();
+    const model = await this.#model.get();
     return model.tokenizer.decode(ids, { skipSpecialTokens: true, cleanUpTokenizationSpaces: false });
   }
 
   async analyze(items: readonly NewsItem[], context: ExpertContext): Promise<Array<NeuralSummaryOutput | Error>> {
-    const model = await this.#loaded();
+    const model = await this.#model.get();
     if (this.streaming) return Promise.all(items.map((item) => this.#summarizeOne(model, item, context)));
     const results: Array<NeuralSummaryOutput | Error | undefined> = new Array(items.length);
     let pending: ArticleState[] = [];
@@ -361,8 +351,6 @@ export class NeuralSummarizerExpert implements Expert<NeuralSummaryOutput> {
   }
 
   async dispose(): Promise<void> {
-    const loading = this.#loading;
-    this.#loading = undefined;
-    if (loading) await loading.then((m) => m.model.dispose(), () => undefined);
+    await this.#model.release();
   }
 }
