@@ -14,7 +14,7 @@ export {
   type RunOptions,
   type RunSummary,
 } from "./engine/run.js";
-export { loadPlugins, PluginError, isExpert, isRouter, isSink, type LoadedPlugins } from "./engine/plugins.js";
+export { loadPlugins, PluginError, isCatalogueEntry, isExpert, isRouter, isSink, type LoadedPlugins } from "./engine/plugins.js";
 export { selectExperts, ExpertSelectionError } from "./engine/expert-selection.js";
 export { toPipelineInput, enumerate } from "./engine/pipeline-input.js";
 export type { Sink, SinkSummary, SinkWrite } from "./core/sink.js";
@@ -45,7 +45,36 @@ export { ExpertRegistry } from "./core/registry.js";
 export { isExpertError, type AnalysisRecord, type ExpertError } from "./core/analysis-record.js";
 export { CombinerRegistry, combineSentiment, selectHeaviest, type Combiner, type Contribution } from "./core/mixture.js";
 export { Orchestrator, type OrchestratorOptions, type PipelineInput, type RunEvent, type RunStats } from "./core/orchestrator.js";
-export { createDefaultRegistry, EXPERT_GROUPS, type DefaultRegistryOptions } from "./experts/default-registry.js";
+export { createDefaultRegistry, assembleRun, outputSinks, type DefaultRegistryOptions, type RunSpec, type AssembledRun, type RunOutput } from "./engine/assemble-run.js";
+export {
+  builtInCatalogue,
+  EXPERT_GROUPS,
+  DEFAULT_RULES,
+  EXPERTS,
+  ROUTERS,
+  SINKS,
+  ENGINE_SETTINGS,
+  MODEL_SETTINGS,
+  SUMMARIZER_SETTINGS,
+  SENTIMENT_SETTINGS,
+  type EngineSettings,
+  type ExpertSettings,
+} from "./catalogue/catalogue.js";
+export {
+  Catalogue,
+  UnknownRouterError,
+  SettingConflictError,
+  SettingValueError,
+  WORKER_KINDS,
+  type CatalogueEntry,
+  type ExpertEntry,
+  type RouterEntry,
+  type SinkEntry,
+  type RouterSettings,
+  type RouterSetup,
+  type WorkerKind,
+} from "./catalogue/entries.js";
+export { setting, FLAG_SPELLINGS, type FlagSpelling } from "./catalogue/setting.js";
 export { ExtractiveSummarizerExpert, LexiconSentimentExpert } from "./experts/embedded/index.js";
 export {
   NeuralSentimentExpert,
@@ -59,7 +88,7 @@ export { softmaxTopK, type GateCandidate, type GateOptions } from "./routing/sof
 export { softmaxTopK as gate } from "./routing/softmax-top-k.js";
 export { AllRouter } from "./routing/all-router.js";
 export { RulesRouter } from "./routing/rules-router.js";
-export { DEFAULT_RULES } from "./routing/default-rules.js";
+export { builtInRules } from "./routing/default-rules.js";
 export { loadRulesConfig, parseRulesConfig, RulesConfigError, type RulesConfig, type Rule } from "./routing/rules-config.js";
 export type { Condition } from "./routing/conditions.js";
 export { computeFeatures } from "./routing/item-features.js";
@@ -82,4 +111,4 @@ export type {
   Router,
   RoutingDecision,
 } from "./core/router.js";
-export { createRouter, RulesRequiredError, UnknownRouterError, type RouterName, type LearnedRouterSetup } from "./engine/create-router.js";
+export { createRouter, RulesRequiredError, ROUTER_NAMES, type RouterName, type LearnedRouterSetup } from "./engine/create-router.js";

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { afterAll, describe, expect, it } from "vitest";
 import type { NewsItem } from "../src/core/news-item.js";
 import { ExtractiveSummarizerExpert, LexiconSentimentExpert } from "../src/experts/embedded/index.js";
+import { LEXICON_SENTIMENT_ON_POOL } from "../src/experts/embedded/lexicon-sentiment.js";
 import { analyzeOnPool, EmbeddedWorkerPool, embeddedWorkerCount } from "../src/experts/embedded/worker-pool.js";
 
 // Workers run the compiled expert (`npm test` builds first): the pool needs a .js entry point.
@@ -33,20 +34,20 @@ describe("embedded experts on worker threads", () => {
   it.runIf(existsSync(WORKER))("runs chunks on several workers at once and stops accepting work when closed", async () => {
     const own = new EmbeddedWorkerPool(3, WORKER);
     const items = examples.filter((e) => e.content !== "").map(({ id, content }) => ({ id, content }));
-    const results = await own.runSplit("sentiment", {}, items);
+    const results = await own.runSplit(LEXICON_SENTIMENT_ON_POOL, {}, items);
     expect(results).toHaveLength(items.length);
     expect(results.every((r) => "ok" in r)).toBe(true);
     await own.close();
-    await expect(own.run("sentiment", {}, items)).rejects.toThrow(/closed/);
+    await expect(own.run(LEXICON_SENTIMENT_ON_POOL, {}, items)).rejects.toThrow(/closed/);
   });
 
   it("redoes on the calling thread the items of a worker that died, and says why when it cannot", async () => {
     const dying = new EmbeddedWorkerPool(1, new URL("./fixtures/workers/dying-worker.mjs", import.meta.url));
     const expert = new LexiconSentimentExpert({ workers: false });
     const items = examples.filter((e) => e.content !== "").slice(0, 3);
-    const redone = await analyzeOnPool(dying, "sentiment", {}, items, undefined, (own) => expert.analyzeInline(own));
+    const redone = await analyzeOnPool(dying, LEXICON_SENTIMENT_ON_POOL, {}, items, undefined, (own) => expert.analyzeInline(own));
     expect(redone).toEqual(expert.analyzeInline(items));
-    const failed = await analyzeOnPool(dying, "sentiment", {}, items.slice(0, 1));
+    const failed = await analyzeOnPool(dying, LEXICON_SENTIMENT_ON_POOL, {}, items.slice(0, 1));
     expect(failed[0]).toBeInstanceOf(Error);
     expect((failed[0] as Error).message).toBe("embedded worker failed: exited with code 3");
     await dying.close();

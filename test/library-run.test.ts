@@ -14,7 +14,7 @@ import { ExpertRegistry } from "../src/core/registry.js";
 import { analyze } from "../src/engine/analyze.js";
 import { enumerate } from "../src/engine/pipeline-input.js";
 import { journalPathFor, run, RunAbortedError } from "../src/engine/run.js";
-import { createDefaultRegistry } from "../src/experts/default-registry.js";
+import { createDefaultRegistry } from "../src/engine/assemble-run.js";
 import { FileSink } from "../src/sinks/file-sink.js";
 import { REPO_ROOT, tempDir } from "./helpers/cli.js";
 

@@ -8,7 +8,7 @@ import { Orchestrator, type PipelineInput } from "../src/core/orchestrator.js";
 import { ExpertRegistry } from "../src/core/registry.js";
 import { ExtractiveSummarizerExpert, LexiconSentimentExpert } from "../src/experts/embedded/index.js";
 import { AllRouter } from "../src/routing/all-router.js";
-import { DEFAULT_RULES } from "../src/routing/default-rules.js";
+import { DEFAULT_RULES } from "../src/catalogue/catalogue.js";
 import { computeFeatures } from "../src/routing/item-features.js";
 import { parseRulesConfig } from "../src/routing/rules-config.js";
 import { RulesRouter } from "../src/routing/rules-router.js";

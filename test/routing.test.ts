@@ -6,7 +6,7 @@ import type { NewsItem } from "../src/core/news-item.js";
 import { ExpertRegistry } from "../src/core/registry.js";
 import { createRouter, RulesRequiredError } from "../src/engine/create-router.js";
 import { AllRouter } from "../src/routing/all-router.js";
-import { DEFAULT_RULES } from "../src/routing/default-rules.js";
+import { DEFAULT_RULES } from "../src/catalogue/catalogue.js";
 import { computeFeatures } from "../src/routing/item-features.js";
 import { softmaxTopK } from "../src/routing/softmax-top-k.js";
 import { loadRulesConfig, parseRulesConfig } from "../src/routing/rules-config.js";

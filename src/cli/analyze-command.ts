@@ -1,13 +1,10 @@
 import { Command, Option } from "commander";
 import { resolve } from "node:path";
-import type { Sink } from "../core/sink.js";
 import { journalPathFor, run, RunAbortedError, type EngineEvent, type RunSummary } from "../engine/run.js";
 import type { InputReader } from "../io/input-reader.js";
 import { writeTextFileAtomically } from "../io/output-writer.js";
-import { FileSink } from "../sinks/file-sink.js";
-import { StreamSink } from "../sinks/stream-sink.js";
 import { ExitCode, UsageError } from "./exit-codes.js";
-import { addBatchConcurrencyOption, addEngineOptions, prepareEngine, type EngineFlags } from "./engine-options.js";
+import { addBatchConcurrencyOption, addEngineOptions, prepareEngine, type EngineCatalogue, type EngineFlags } from "./engine-options.js";
 import { describeFatalError } from "./fatal-error.js";
 import { describeUnavailableCause } from "./model-messages.js";
 import { checkOutputPath, recordFormatOption, recordOutputFormat } from "./output-options.js";
@@ -30,7 +27,7 @@ interface AnalyzeFlags extends EngineFlags {
   quiet: boolean;
 }
 
-export function registerAnalyzeCommand(program: Command): void {
+export function registerAnalyzeCommand(program: Command, engine: EngineCatalogue): void {
   const command = program
     .command("analyze")
     .description("route each news item to experts and write their analyses")
@@ -42,7 +39,7 @@ export function registerAnalyzeCommand(program: Command): void {
         .choices(["auto", "json", "jsonl"])
         .default("auto"),
     );
-  addEngineOptions(command)
+  addEngineOptions(command, engine)
     .option("--stats <file>", "write the routing statistics (activations, mean gate weight, fallbacks, skipped tasks) as JSON")
     .option("--resume", "continue an interrupted run: skip items already in the journal", false)
     .option("--overwrite", "discard an interrupted run's journal and start over", false);
@@ -55,7 +52,7 @@ Exit status: 0 all items done, 1 done but some items or experts failed, 2 bad us
 130 interrupted (finished items stay in <output>.journal; rerun with --resume).`,
     )
     .action(async (input: string, flags: AnalyzeFlags) => {
-      process.exitCode = await runAnalyze(input, flags);
+      process.exitCode = await runAnalyze(input, flags, engine);
     });
 }
 
@@ -66,7 +63,7 @@ function progressInterval(): { intervalMs?: number } {
 }
 
 /** Parses flags into one `run()` and words what it reports; the engine does the rest. */
-async function runAnalyze(input: string, flags: AnalyzeFlags): Promise<number> {
+async function runAnalyze(input: string, flags: AnalyzeFlags, engine: EngineCatalogue): Promise<number> {
   const toStdout = flags.output === "-";
   const format = recordOutputFormat(flags.output, flags.format);
   if (toStdout && flags.resume) throw new UsageError("--resume needs an output file (the journal lives next to it)");
@@ -74,9 +71,8 @@ async function runAnalyze(input: string, flags: AnalyzeFlags): Promise<number> {
   // Known before any work: a run of hours must not end in "cannot write the statistics".
   if (flags.stats) await checkOutputPath(flags.stats, "the routing statistics");
   await checkOutputPath(flags.output);
-  const { registry, plugins, runOptions, notices } = await prepareEngine(flags);
+  const { registry, runOptions, notices } = prepareEngine(flags, engine);
   const outputPath = toStdout ? null : resolve(flags.output);
-  const sinks: Sink[] = [outputPath ? new FileSink(outputPath, format) : new StreamSink(process.stdout), ...plugins.sinks];
 
   let reader: InputReader | undefined;
   const progress = createProgressReporter(
@@ -143,7 +139,7 @@ async function runAnalyze(input: string, flags: AnalyzeFlags): Promise<number> {
       registry,
       ...runOptions,
       concurrency: flags.concurrency,
-      sinks,
+      output: { path: outputPath ?? "-", format },
       ...(outputPath ? { journal: journalPathFor(outputPath), resume: flags.resume, overwrite: flags.overwrite } : {}),
       signal: stop.signal,
       onEvent,

@@ -1,9 +1,11 @@
 import type { Command } from "commander";
 import type { Expert } from "../core/expert.js";
-import { createDefaultRegistry } from "../experts/default-registry.js";
+import { createRegistry } from "../engine/assemble-run.js";
 import { hubEndpoint } from "../models/hub-env.js";
 import { ExitCode } from "./exit-codes.js";
-import { loadPlugins } from "../engine/plugins.js";
+import type { EngineCatalogue } from "./engine-options.js";
+import { settingOption } from "./setting-flags.js";
+import { ENGINE_SETTINGS, MODEL_SETTINGS } from "../catalogue/catalogue.js";
 
 export type HubAnswer = { ok: true } | { ok: false; why: string };
 
@@ -50,23 +52,25 @@ export async function availabilityOf(expert: Expert, hub: () => Promise<HubAnswe
   }
 }
 
-export function registerExpertsCommand(program: Command): void {
+export function registerExpertsCommand(program: Command, { catalogue }: EngineCatalogue): void {
   program
     .command("experts")
     .description("list the experts, their tasks and whether each can run here")
-    .option("--plugin <file>", "also list experts from a JavaScript module (repeatable)", (v: string, p: string[]) => [...p, v], [])
-    .option("--offline", "check availability without the network", false)
+    // The engine's own --plugin and --offline settings, so they mean here what they mean for analyze.
+    .addOption(settingOption("plugin", ENGINE_SETTINGS.plugin)!)
+    .addOption(settingOption("offline", MODEL_SETTINGS.offline)!)
     .option("--json", "print JSON instead of a table", false)
     .action(async (flags: { plugin: string[]; offline: boolean; json: boolean }) => {
       // HF_HUB_OFFLINE / TRANSFORMERS_OFFLINE are read by the model store, which then names them.
-      const model = { offline: flags.offline, offlineLabel: "--offline" };
-      const registry = createDefaultRegistry({ summarizer: model, sentiment: model });
-      await loadPlugins(flags.plugin, registry);
+      // The --plugin modules are in the catalogue already (loaded before the commands: see program.ts).
+      const registry = createRegistry(catalogue, { settings: { offline: flags.offline, offlineLabel: "--offline" } });
       const hub = hubCheckOnce();
       const rows = await Promise.all(
         registry.list().map(async (expert) => ({
           name: expert.name,
           task: expert.task,
+          group: catalogue.expert(expert.name)?.group,
+          worker: catalogue.expert(expert.name)?.workerKind,
           status: await availabilityOf(expert, hub),
           requires: expert.requires,
           description: expert.description,

@@ -1,5 +1,5 @@
 import { Command, InvalidArgumentError } from "commander";
-import { EXPERT_GROUPS } from "../experts/default-registry.js";
+import { builtInCatalogue } from "../catalogue/catalogue.js";
 import { GateDataError, readLabelled, type LabelledItem } from "../learned-gate/dataset.js";
 import { distill, type TeacherRecord } from "../learned-gate/distill.js";
 import { describeDistillShortfall } from "../learned-gate/distill-needs.js";
@@ -28,7 +28,7 @@ function share(value: string): number {
   return n;
 }
 
-const costly = new Set(EXPERT_GROUPS["neural"] ?? []);
+const costly = builtInCatalogue().costly();
 
 /** The report as JSON: per task accuracy, macro-F1, confusion, and the cost view where it applies. */
 function reportJson(report: GateReport): unknown {

@@ -3,9 +3,9 @@ import { type Command, Option } from "commander";
 import { type CachedModel, listCachedModels } from "../models/hub-cache.js";
 import { DEFAULT_TIMEOUT_MS, type DownloadProgress } from "../models/hub-download.js";
 import { defaultHubCacheDir } from "../models/hub-env.js";
-import type { ModelDtype, ModelKind } from "../models/model-files.js";
+import { builtInCatalogue } from "../catalogue/catalogue.js";
+import { MODEL_DTYPES, type ModelDtype, type ModelKind } from "../models/model-files.js";
 import {
-  DEFAULT_MODELS,
   ModelNotAvailableError,
   type ResolvedModel,
   resolveModel,
@@ -54,6 +54,11 @@ export function formatBytes(bytes: number): string {
   return `${value.toFixed(1)} ${units[unit]}`;
 }
 
+/** The models the built-in experts run unless told otherwise, from their catalogue entries. */
+const DEFAULT_MODELS = builtInCatalogue()
+  .experts()
+  .flatMap((entry) => (entry.defaultModel ? [entry.defaultModel] : []));
+
 /** The defaults' kinds are known, so `auto` need not wait for their config.json to say. */
 function kindFor(spec: string, choice: KindChoice): KindChoice {
   if (choice !== "auto") return choice;
@@ -62,7 +67,7 @@ function kindFor(spec: string, choice: KindChoice): KindChoice {
 }
 
 function dtypesOf(choice: DtypeChoice): ModelDtype[] {
-  return choice === "all" ? ["fp32", "q8"] : [choice];
+  return choice === "all" ? [...MODEL_DTYPES] : [choice];
 }
 
 function describeSource(model: ResolvedModel): string {

@@ -13,6 +13,7 @@ import { registerReportCommand } from "./report-command.js";
 import { registerServeCommand } from "./serve-command.js";
 import { registerQueueCommands } from "./queue-commands.js";
 import { describeFatalError, exitCodeFor } from "./fatal-error.js";
+import { engineCatalogue } from "./engine-options.js";
 
 function packageVersion(): string {
   const manifest = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
@@ -34,15 +35,16 @@ const program = new Command()
   .showHelpAfterError("(add --help for usage)")
   .exitOverride();
 
-registerAnalyzeCommand(program);
-registerExpertsCommand(program);
-registerModelsCommand(program);
-registerGateCommand(program);
-registerServeCommand(program);
-registerReportCommand(program);
-registerQueueCommands(program);
-
 try {
+  // The catalogue first, with any --plugin's entries: the engine commands' flags and help come from it.
+  const engine = await engineCatalogue(process.argv.slice(2));
+  registerAnalyzeCommand(program, engine);
+  registerExpertsCommand(program, engine);
+  registerModelsCommand(program);
+  registerGateCommand(program);
+  registerServeCommand(program, engine);
+  registerReportCommand(program);
+  registerQueueCommands(program, engine);
   await program.parseAsync(process.argv);
 } catch (error) {
   if (error instanceof CommanderError) {

@@ -28,9 +28,9 @@ import {
   type RunMeta,
   type StopOutcome,
 } from "../queue/index.js";
-import { FileSink } from "../sinks/file-sink.js";
-import { StreamSink } from "../sinks/stream-sink.js";
-import { addEngineOptions, positiveInteger, prepareEngine, type EngineFlags } from "./engine-options.js";
+import { builtInCatalogue } from "../catalogue/catalogue.js";
+import { outputSinks } from "../engine/assemble-run.js";
+import { addEngineOptions, positiveInteger, prepareEngine, type EngineCatalogue, type EngineFlags } from "./engine-options.js";
 import { ExitCode, UsageError } from "./exit-codes.js";
 import { describeUnavailableCause } from "./model-messages.js";
 import { checkOutputPath, recordFormatOption, recordOutputFormat } from "./output-options.js";
@@ -135,13 +135,13 @@ const STOP_GRACE = { finishMs: 2_000, handBackMs: 3_000 };
 /** How long releasing the models may take before the process exits anyway. */
 const DISPOSE_GRACE_MS = 2_000;
 
-function registerWorker(program: Command): void {
+function registerWorker(program: Command, engine: EngineCatalogue): void {
   const command = addQueueOptions(program.command("worker"))
     .description("take jobs from a Redis queue and analyse them (the same engine and options as analyze)")
     .option("--concurrency <n>", "jobs this worker runs at once", positiveInteger("--concurrency"), 1)
     .option("--stall-timeout <ms>", "a job whose worker stopped renewing its lock this long is taken over by another", positiveInteger("--stall-timeout"), DEFAULT_STALL_TIMEOUT_MS)
     .option("-q, --quiet", "no messages but errors", false);
-  addEngineOptions(command)
+  addEngineOptions(command, engine)
     .addHelpText(
       "after",
       `\nSIGTERM or Ctrl-C stops within seconds in any state (loading, connecting, idle, mid-job, Redis lost)\n` +
@@ -150,11 +150,11 @@ function registerWorker(program: Command): void {
     )
     .action(async (flags: WorkerFlags) => {
       // Exit explicitly: a Redis client that still retries must not keep a stopped worker alive.
-      process.exit(await runWorker(flags));
+      process.exit(await runWorker(flags, engine));
     });
 }
 
-async function runWorker(flags: WorkerFlags): Promise<number> {
+async function runWorker(flags: WorkerFlags, setup: EngineCatalogue): Promise<number> {
   const log = (message: string) => {
     if (!flags.quiet) process.stderr.write(`news-moe worker ${process.pid}: ${message}\n`);
   };
@@ -177,7 +177,7 @@ async function runWorker(flags: WorkerFlags): Promise<number> {
   process.on("SIGINT", onSignal);
 
   // Models load once, into this registry, and stay loaded from job to job.
-  const { registry, plugins, runOptions: engine, notices, tasks } = await prepareEngine(flags);
+  const { registry, plugins, runOptions: engine, notices, tasks } = prepareEngine(flags, setup);
   for (const message of notices) log(message);
   if (plugins.sinks.length > 0) log("plugin sinks are ignored by workers: records go to Redis; collect writes the output");
   // Every job is a run of its own: say what a run says once, not once per job.
@@ -316,8 +316,9 @@ async function runCollect(runId: string, flags: CollectFlags): Promise<number> {
           },
         });
       }
-      const sink = toStdout ? new StreamSink(process.stdout) : new FileSink(resolve(flags.output), format);
-      const collected = await collectRecords(store, meta.total, sink, recordHasErrors, stop.signal);
+      // The output sink a run's output would get, from the same catalogue entries.
+      const [sink] = outputSinks(builtInCatalogue(), { path: toStdout ? "-" : resolve(flags.output), format }, { plugins: false });
+      const collected = await collectRecords(store, meta.total, sink!, recordHasErrors, stop.signal);
       // Only after the output file is complete and renamed into place: nothing is lost if writing fails.
       const deleted = flags.delete && collected.missing === 0;
       if (deleted) await store.delete();
@@ -340,9 +341,9 @@ async function runCollect(runId: string, flags: CollectFlags): Promise<number> {
 }
 
 /** submit, worker, status, collect: scaling out on Redis (see README, "Scaling out with Redis"). */
-export function registerQueueCommands(program: Command): void {
+export function registerQueueCommands(program: Command, engine: EngineCatalogue): void {
   registerSubmit(program);
-  registerWorker(program);
+  registerWorker(program, engine);
   registerStatus(program);
   registerCollect(program);
 }

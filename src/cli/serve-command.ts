@@ -1,6 +1,4 @@
 import type { Command } from "commander";
-import { selectExperts } from "../engine/expert-selection.js";
-import { EXPERT_GROUPS } from "../experts/default-registry.js";
 import { ReportCollector } from "../report/report-collector.js";
 import { renderReport, reportPolicy } from "../report/render-report.js";
 import { observeBatches } from "../server/batch-observer.js";
@@ -9,7 +7,7 @@ import { isLoopback, listen, ListenError } from "../server/http-server.js";
 import { ServerMetrics } from "../server/metrics.js";
 import { ServingEngine } from "../server/serving-engine.js";
 import { tryPage } from "../server/try-page.js";
-import { addBatchConcurrencyOption, addEngineOptions, positiveInteger, prepareEngine, type EngineFlags } from "./engine-options.js";
+import { addBatchConcurrencyOption, addEngineOptions, positiveInteger, prepareEngine, type EngineCatalogue, type EngineFlags } from "./engine-options.js";
 import { ExitCode, UsageError } from "./exit-codes.js";
 import { availabilityOf, hubCheckOnce } from "./experts-command.js";
 import { describeFatalError } from "./fatal-error.js";
@@ -44,7 +42,7 @@ function nonNegative(name: string) {
   };
 }
 
-export function registerServeCommand(program: Command): void {
+export function registerServeCommand(program: Command, engine: EngineCatalogue): void {
   const command = program
     .command("serve")
     .description("analyse items posted over HTTP, batching concurrent requests together")
@@ -58,7 +56,7 @@ export function registerServeCommand(program: Command): void {
     .option("--batch-wait <ms>", "how long the first waiting item waits for others to share its batch", nonNegative("--batch-wait"), 5)
     .option("-q, --quiet", "no messages but errors", false);
   // No --dry-run: a server answers with analyses.
-  addEngineOptions(command, { dryRun: false });
+  addEngineOptions(command, engine, { dryRun: false });
   addBatchConcurrencyOption(command)
     .addHelpText(
       "after",
@@ -70,7 +68,7 @@ SIGTERM or Ctrl-C drains: new work gets 503 + Retry-After, every accepted reques
 then the listener closes and the process exits 0.`,
     )
     .action(async (flags: ServeFlags) => {
-      process.exitCode = await runServe(flags);
+      process.exitCode = await runServe(flags, engine);
     });
 }
 
@@ -92,7 +90,7 @@ function describeListenError(error: ListenError): string {
   }
 }
 
-async function runServe(flags: ServeFlags): Promise<number> {
+async function runServe(flags: ServeFlags, setup: EngineCatalogue): Promise<number> {
   const token = flags.token ?? process.env[TOKEN_VARIABLE] ?? undefined;
   if (token !== undefined && token.length < 8) throw new UsageError("the token must be at least 8 characters");
   if (!isLoopback(flags.host) && token === undefined) {
@@ -103,10 +101,11 @@ async function runServe(flags: ServeFlags): Promise<number> {
   };
 
   // Models load once, into this registry, and stay loaded for the server's life.
-  const { registry, plugins, runOptions, notices } = await prepareEngine(flags);
+  const prepared = prepareEngine(flags, setup);
+  const { registry, plugins, runOptions, notices } = prepared;
   for (const message of notices) say(message);
   if (plugins.sinks.length > 0) say("plugin sinks are not used by serve (records go back to the requests)");
-  const selected = selectExperts(registry, flags.experts, EXPERT_GROUPS).map((name) => registry.get(name));
+  const selected = prepared.selected.map((name) => registry.get(name));
   const report = new ReportCollector();
   let engine: ServingEngine | undefined;
   const metrics = new ServerMetrics(() => engine?.depth ?? 0);

@@ -4,7 +4,8 @@ import { Orchestrator, type RunEvent, type RunStats } from "../core/orchestrator
 import type { ExpertRegistry } from "../core/registry.js";
 import type { FeatureExtractor, Router } from "../core/router.js";
 import type { Sink, SinkWrite } from "../core/sink.js";
-import { createDefaultRegistry, EXPERT_GROUPS, type DefaultRegistryOptions } from "../experts/default-registry.js";
+import type { Catalogue } from "../catalogue/entries.js";
+import type { ExpertSettings } from "../catalogue/catalogue.js";
 import { fingerprintItem } from "../io/input-fingerprint.js";
 import { openInput, type InputReader } from "../io/input-reader.js";
 import { journalPathFor } from "../io/journal.js";
@@ -14,10 +15,9 @@ import type { NewsItem } from "../core/news-item.js";
 import { cleanItem, type CleaningOptions } from "../text/clean.js";
 import type { GateModel } from "../learned-gate/gate-file.js";
 import { computeFeatures } from "../routing/item-features.js";
-import { JournalSink } from "../sinks/journal-sink.js";
 import { RoutingStats } from "./routing-stats.js";
-import { createRouter, type RouterName } from "./create-router.js";
-import { selectExperts } from "./expert-selection.js";
+import type { RouterName } from "./create-router.js";
+import { assembleRun, type DefaultRegistryOptions, type RunOutput } from "./assemble-run.js";
 import { checkBeforeWork } from "./preflight.js";
 import { enumerate, toPipelineInput, type RawItem } from "./pipeline-input.js";
 
@@ -42,8 +42,12 @@ export interface RunOptions extends DefaultRegistryOptions {
    * options, or false to hand experts the content as it came. Default: on, built-in rules.
    */
   cleaning?: false | CleaningOptions;
-  /** Experts to route between; default: the built-ins (`createDefaultRegistry`). */
+  /** Experts, routers and sinks to choose from; default: the built-in catalogue (catalogue/catalogue.ts). */
+  catalogue?: Catalogue;
+  /** Experts to route between; default: the catalogue's, made with `settings`. */
   registry?: ExpertRegistry;
+  /** The built-in experts' settings by their one name, as the CLI's flags: `{ summaryMemoryMib: 512, dtype: "q8" }`. */
+  settings?: ExpertSettings;
   /** Expert names, tasks or groups ("embedded", "neural", "all"); default: every registered expert. */
   experts?: readonly string[];
   /** Gating network: a built-in's name, a registered router's name, or a Router; default "auto". */
@@ -63,7 +67,9 @@ export interface RunOptions extends DefaultRegistryOptions {
   combiners?: CombinerRegistry;
   /** Batches each expert may run at once (default 1). */
   concurrency?: number;
-  /** Where records go, besides the journal. */
+  /** An output file (`-`: stdout, JSON Lines) made by the catalogue's file or stream sink; with it, plugin sinks receive every record too. */
+  output?: RunOutput;
+  /** Where records go, besides the journal and `output`. */
   sinks?: readonly Sink[];
   /**
    * Crash safety: every finished record is appended to this journal file the moment it is done,
@@ -157,30 +163,30 @@ export { journalPathFor };
  */
 export async function run(options: RunOptions): Promise<RunSummary> {
   const started = performance.now();
-  const registry = options.registry ?? createDefaultRegistry(options);
-  // Models loaded into a caller's registry stay loaded for the caller's next run; ours are released.
-  const ownsRegistry = options.registry === undefined;
-  const experts = selectExperts(registry, options.experts, EXPERT_GROUPS);
-  const router = await resolveRouter(options, registry, experts);
   const signal = options.signal;
   // Stopped before it started: the same error as a run stopped midway, so callers handle one kind.
   if (signal?.aborted) throw new RunAbortedError(undefined, { cause: signal.reason });
 
   // Each item's fingerprint, from when it is read until its record is journaled (or it is skipped).
   const itemFingerprints = new Map<number, string>();
-  const journal = options.journal
-    ? new JournalSink(options.journal, {
-        resume: options.resume ?? false,
-        overwrite: options.overwrite ?? false,
-        input: typeof options.input === "string" ? options.input : (options.inputName ?? "-"),
-        itemFingerprint: (index) => {
-          const fingerprint = itemFingerprints.get(index);
-          itemFingerprints.delete(index);
-          return fingerprint;
-        },
-      })
-    : undefined;
-  const sinks: Sink[] = [...(journal ? [journal] : []), ...(options.sinks ?? [])];
+  const { registry, ownsRegistry, experts, router, sinks, journal } = await assembleRun({
+    ...options,
+    ...(options.journal
+      ? {
+          journal: {
+            path: options.journal,
+            resume: options.resume ?? false,
+            overwrite: options.overwrite ?? false,
+            input: typeof options.input === "string" ? options.input : (options.inputName ?? "-"),
+            itemFingerprint: (index: number) => {
+              const fingerprint = itemFingerprints.get(index);
+              itemFingerprints.delete(index);
+              return fingerprint;
+            },
+          },
+        }
+      : { journal: undefined }),
+  });
   checkBeforeWork({
     input: options.input,
     sinks,
@@ -335,16 +341,4 @@ async function* fingerprinted(
     into.set(entry.index, fingerprintItem(entry.value));
     yield entry;
   }
-}
-
-async function resolveRouter(options: RunOptions, registry: ExpertRegistry, experts: readonly string[]): Promise<Router> {
-  const choice = options.router ?? (options.gate ? "learned" : options.rules ? "rules" : "auto");
-  if (typeof choice !== "string") return choice;
-  const registered = options.routers?.get(choice);
-  if (registered) return registered;
-  return createRouter(choice, registry, options.rules, options.routers ? [...options.routers.keys()] : [], {
-    ...(options.gate !== undefined ? { gate: options.gate } : {}),
-    ...(options.budget !== undefined ? { budget: options.budget } : {}),
-    experts,
-  });
 }

@@ -7,11 +7,11 @@ import { join, resolve } from "node:path";
  */
 
 export type ModelKind = "seq2seq" | "classifier";
-/** `fp32` picks the plain graphs, `q8` the int8 `*_quantized.onnx` ones. */
-export type ModelDtype = "fp32" | "q8";
+/** `fp32` (the default, first) picks the plain graphs, `q8` the int8 `*_quantized.onnx` ones. */
+export const MODEL_DTYPES = ["fp32", "q8"] as const;
+export type ModelDtype = (typeof MODEL_DTYPES)[number];
 
 export const MODEL_KINDS: readonly ModelKind[] = ["seq2seq", "classifier"];
-export const MODEL_DTYPES: readonly ModelDtype[] = ["fp32", "q8"];
 
 export interface ModelFilePlan {
   kind: ModelKind;

@@ -43,10 +43,6 @@ export type { ModelDtype, ModelFiles, ModelKind, ClassifierModelFiles, Seq2SeqMo
 
 export const DEFAULT_SUMMARIZER_MODEL = "Xenova/distilbart-cnn-6-6";
 export const DEFAULT_SENTIMENT_MODEL = "Xenova/distilbert-base-uncased-finetuned-sst-2-english";
-export const DEFAULT_MODELS: ReadonlyArray<{ spec: string; kind: ModelKind }> = [
-  { spec: DEFAULT_SUMMARIZER_MODEL, kind: "seq2seq" },
-  { spec: DEFAULT_SENTIMENT_MODEL, kind: "classifier" },
-];
 
 export type ModelSource = "local" | "cache" | "download";
 

@@ -30,13 +30,16 @@ import type { NewsItem } from "../../core/news-item.js";
 import { splitSentences, type Sentence } from "../../text/sentences.js";
 import { ENGLISH_STOP_WORDS } from "../../text/stop-words.js";
 import { normalizeTerm, segmentWords } from "../../text/words.js";
-import { emptyContentError, isBlank, itemFailure } from "./item-errors.js";
+import { analyzeEach } from "./item-errors.js";
 import { leadPriorAt } from "./lead-prior.js";
 import { personalisedPageRank } from "./pagerank.js";
 import { cosine, similarityGraph, tfidfVectors } from "./sentence-graph.js";
-import { analyzeOnPool, sharedEmbeddedPool, type EmbeddedWorkerPool } from "./worker-pool.js";
+import { WorkerPlacement, type EmbeddedWorkerPool, type PoolExpert } from "./worker-pool.js";
 
 export const EXTRACTIVE_SUMMARIZER_NAME = "ExtractiveSummarizerExpert";
+
+/** How a worker thread of the embedded pool builds this expert (worker-pool.ts). */
+export const EXTRACTIVE_SUMMARIZER_ON_POOL: PoolExpert = { module: "./extractive-summarizer.js", exportName: "ExtractiveSummarizerExpert" };
 
 export interface ExtractiveSummarizerOptions {
   /** Sentences in a summary, 2–4. Default 3. Short articles get fewer. */
@@ -125,14 +128,11 @@ export class ExtractiveSummarizerExpert implements Expert<ExtractiveSummaryOutpu
   private readonly maxCandidates: number;
   private readonly damping: number;
   private readonly minSimilarity: number;
-  private readonly workers: boolean | EmbeddedWorkerPool;
-  /** The options a worker needs to build the same expert. */
-  private readonly portableOptions: ExtractiveSummarizerOptions;
+  /** Worker threads or the calling thread, with the options a worker builds the same expert from. */
+  private readonly placement: WorkerPlacement<ExtractiveSummarizerOptions>;
 
   constructor(options: ExtractiveSummarizerOptions = {}) {
-    const { workers, ...portable } = options;
-    this.workers = workers ?? true;
-    this.portableOptions = portable;
+    this.placement = new WorkerPlacement(EXTRACTIVE_SUMMARIZER_ON_POOL, options);
     this.sentenceCount = options.sentences ?? 3;
     this.leadBias = options.leadBias ?? 0.8;
     this.redundancyThreshold = options.redundancyThreshold ?? 0.5;
@@ -163,30 +163,13 @@ export class ExtractiveSummarizerExpert implements Expert<ExtractiveSummaryOutpu
 
   async load(): Promise<void> {}
 
-  async analyze(items: readonly NewsItem[], context: ExpertContext): Promise<Array<ExtractiveSummaryOutput | Error>> {
-    const pool = this.workers === true ? sharedEmbeddedPool() : this.workers || null;
-    if (pool) {
-      return analyzeOnPool(pool, "summarize", this.portableOptions, items, context.signal, (own) => this.analyzeInline(own, context.signal));
-    }
-    return this.analyzeInline(items, context.signal);
+  analyze(items: readonly NewsItem[], context: ExpertContext): Promise<Array<ExtractiveSummaryOutput | Error>> {
+    return this.placement.analyze(items, context.signal, (own) => this.analyzeInline(own, context.signal));
   }
 
   /** The batch on the calling thread (what each worker runs on its chunk). */
   analyzeInline(items: readonly NewsItem[], signal?: AbortSignal): Array<ExtractiveSummaryOutput | Error> {
-    const results: Array<ExtractiveSummaryOutput | Error> = [];
-    for (const item of items) {
-      signal?.throwIfAborted();
-      if (isBlank(item.content)) {
-        results.push(emptyContentError(item));
-        continue;
-      }
-      try {
-        results.push(this.summarize(item.content));
-      } catch (error) {
-        results.push(itemFailure(item, error));
-      }
-    }
-    return results;
+    return analyzeEach(items, signal, (item) => this.summarize(item.content));
   }
 
   /** Summarises one text; exposed for callers that have text rather than a NewsItem. */

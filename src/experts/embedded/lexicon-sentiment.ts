@@ -27,12 +27,15 @@ import type { Expert, ExpertContext, SentimentOutput } from "../../core/expert.j
 import type { NewsItem } from "../../core/news-item.js";
 import { splitSentences } from "../../text/sentences.js";
 import { decideSentiment, DEFAULT_SHARPNESS, NEWS_NEUTRAL_BAND } from "./sentiment-probabilities.js";
-import { emptyContentError, isBlank, itemFailure } from "./item-errors.js";
+import { analyzeEach } from "./item-errors.js";
 import { isSportItem } from "./sport-context.js";
 import { scoreSentence, vaderLexicon } from "./vader.js";
-import { analyzeOnPool, sharedEmbeddedPool, type EmbeddedWorkerPool } from "./worker-pool.js";
+import { WorkerPlacement, type EmbeddedWorkerPool, type PoolExpert } from "./worker-pool.js";
 
 export const LEXICON_SENTIMENT_NAME = "LexiconSentimentExpert";
+
+/** How a worker thread of the embedded pool builds this expert (worker-pool.ts). */
+export const LEXICON_SENTIMENT_ON_POOL: PoolExpert = { module: "./lexicon-sentiment.js", exportName: "LexiconSentimentExpert" };
 
 export const NEGATIVE_SENTENCE_WEIGHT = 2;
 
@@ -76,14 +79,11 @@ export class LexiconSentimentExpert implements Expert<LexiconSentimentOutput> {
   private readonly sharpness: number;
   private readonly sportTerms: "auto" | "always" | "never";
   private readonly negativeWeight: number;
-  private readonly workers: boolean | EmbeddedWorkerPool;
-  /** The options a worker needs to build the same expert. */
-  private readonly portableOptions: LexiconSentimentOptions;
+  /** Worker threads or the calling thread, with the options a worker builds the same expert from. */
+  private readonly placement: WorkerPlacement<LexiconSentimentOptions>;
 
   constructor(options: LexiconSentimentOptions = {}) {
-    const { workers, ...portable } = options;
-    this.workers = workers ?? true;
-    this.portableOptions = portable;
+    this.placement = new WorkerPlacement(LEXICON_SENTIMENT_ON_POOL, options);
     this.band = options.neutralBand ?? NEWS_NEUTRAL_BAND;
     this.sharpness = options.sharpness ?? DEFAULT_SHARPNESS;
     this.sportTerms = options.sportTerms ?? "auto";
@@ -108,30 +108,13 @@ export class LexiconSentimentExpert implements Expert<LexiconSentimentOutput> {
     vaderLexicon();
   }
 
-  async analyze(items: readonly NewsItem[], context: ExpertContext): Promise<Array<LexiconSentimentOutput | Error>> {
-    const pool = this.workers === true ? sharedEmbeddedPool() : this.workers || null;
-    if (pool) {
-      return analyzeOnPool(pool, "sentiment", this.portableOptions, items, context.signal, (own) => this.analyzeInline(own, context.signal));
-    }
-    return this.analyzeInline(items, context.signal);
+  analyze(items: readonly NewsItem[], context: ExpertContext): Promise<Array<LexiconSentimentOutput | Error>> {
+    return this.placement.analyze(items, context.signal, (own) => this.analyzeInline(own, context.signal));
   }
 
   /** The batch on the calling thread (what each worker runs on its chunk). */
   analyzeInline(items: readonly NewsItem[], signal?: AbortSignal): Array<LexiconSentimentOutput | Error> {
-    const results: Array<LexiconSentimentOutput | Error> = [];
-    for (const item of items) {
-      signal?.throwIfAborted();
-      if (isBlank(item.content)) {
-        results.push(emptyContentError(item));
-        continue;
-      }
-      try {
-        results.push(this.analyzeOne(item));
-      } catch (error) {
-        results.push(itemFailure(item, error));
-      }
-    }
-    return results;
+    return analyzeEach(items, signal, (item) => this.analyzeOne(item));
   }
 
   /** Scores one text; exposed for callers that have text rather than a NewsItem. */

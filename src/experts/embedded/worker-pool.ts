@@ -24,7 +24,21 @@ import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { Worker } from "node:worker_threads";
 
-export type EmbeddedTaskKind = "summarize" | "sentiment";
+/**
+ * The expert a worker builds for a job: the module that exports it and the export's name, a class
+ * whose constructor takes the expert's options. A worker imports that module itself, so any expert
+ * of the `embedded-pool` worker kind (catalogue/entries.ts) runs on the pool without a list of
+ * them here or in the worker.
+ */
+export interface PoolExpert {
+  /**
+   * The module: a URL (a plugin's `import.meta.url`), or a path relative to the worker script
+   * (embedded-worker.js, in this folder), so that the compiled module is what a worker loads even
+   * when the caller runs from the TypeScript sources (the tests).
+   */
+  module: string;
+  exportName: string;
+}
 
 /** The fields of a news item the embedded experts read; the rest stays on the main thread. */
 export interface WorkerItem {
@@ -43,7 +57,7 @@ export type WorkerResult = { ok: unknown } | { error: string } | { lost: string 
 
 export interface WorkerRequest {
   job: number;
-  kind: EmbeddedTaskKind;
+  expert: PoolExpert;
   options: unknown;
   items: WorkerItem[];
 }
@@ -74,21 +88,21 @@ export class EmbeddedWorkerPool {
     if (!Number.isInteger(size) || size < 1) throw new RangeError(`worker pool size must be a positive integer, got ${size}`);
   }
 
-  /** Analyses `items` with the expert of `kind` built from `options`, on one worker. */
-  run(kind: EmbeddedTaskKind, options: unknown, items: WorkerItem[]): Promise<WorkerResult[]> {
+  /** Analyses `items` with `expert` built from `options`, on one worker. */
+  run(expert: PoolExpert, options: unknown, items: WorkerItem[]): Promise<WorkerResult[]> {
     if (this.closed) return Promise.reject(new Error("embedded worker pool is closed"));
     return new Promise((resolve, reject) => {
-      this.queue.push({ request: { job: this.nextJob++, kind, options, items }, resolve, reject });
+      this.queue.push({ request: { job: this.nextJob++, expert, options, items }, resolve, reject });
       this.dispatch();
     });
   }
 
   /** Splits `items` into one chunk per worker (in order), runs them and returns the results in order. */
-  async runSplit(kind: EmbeddedTaskKind, options: unknown, items: WorkerItem[]): Promise<WorkerResult[]> {
+  async runSplit(expert: PoolExpert, options: unknown, items: WorkerItem[]): Promise<WorkerResult[]> {
     const chunks = Math.max(1, Math.min(this.size, items.length));
     const per = Math.ceil(items.length / chunks);
     const parts: Array<Promise<WorkerResult[]>> = [];
-    for (let start = 0; start < items.length; start += per) parts.push(this.run(kind, options, items.slice(start, start + per)));
+    for (let start = 0; start < items.length; start += per) parts.push(this.run(expert, options, items.slice(start, start + per)));
     return (await Promise.all(parts)).flat();
   }
 
@@ -179,7 +193,7 @@ export function sharedEmbeddedPool(): EmbeddedWorkerPool | null {
 /** Runs a batch on the pool, item results in order; an item's error comes back as an Error with its message. */
 export async function analyzeOnPool<T extends { id: unknown; content: unknown; url?: unknown; topics?: unknown; keyword?: unknown }, O>(
   pool: EmbeddedWorkerPool,
-  kind: EmbeddedTaskKind,
+  expert: PoolExpert,
   options: unknown,
   items: readonly T[],
   signal?: AbortSignal,
@@ -197,7 +211,7 @@ export async function analyzeOnPool<T extends { id: unknown; content: unknown; u
     ...(topics !== undefined ? { topics } : {}),
     ...(keyword !== undefined ? { keyword } : {}),
   }));
-  const pending = pool.runSplit(kind, options, sent);
+  const pending = pool.runSplit(expert, options, sent);
   const local = own > 0 && inline ? inline(items.slice(items.length - own)) : [];
   const results = await pending;
   signal?.throwIfAborted();
@@ -241,4 +255,29 @@ function trimCallerHeap(): void {
     }
   }
   collect?.();
+}
+
+/**
+ * Where an embedded expert runs its batches: on worker threads when it has them (`workers`: true
+ * for the shared pool, the default; a pool of its own; or false), otherwise on the calling thread.
+ * Keeps the options a worker needs to build the same expert (all but `workers`).
+ */
+export class WorkerPlacement<Options extends { workers?: boolean | EmbeddedWorkerPool }> {
+  private readonly workers: boolean | EmbeddedWorkerPool;
+  private readonly portable: Omit<Options, "workers">;
+
+  constructor(
+    private readonly expert: PoolExpert,
+    options: Options,
+  ) {
+    const { workers, ...portable } = options;
+    this.workers = workers ?? true;
+    this.portable = portable;
+  }
+
+  /** Runs a batch where the expert's placement says; `inline` is the batch on the calling thread (a stop it throws rejects). */
+  async analyze<T extends { id: unknown; content: unknown }, O>(items: readonly T[], signal: AbortSignal | undefined, inline: (items: readonly T[]) => Array<O | Error>): Promise<Array<O | Error>> {
+    const pool = this.workers === true ? sharedEmbeddedPool() : this.workers || null;
+    return pool ? analyzeOnPool(pool, this.expert, this.portable, items, signal, inline) : inline(items);
+  }
 }

@@ -10,8 +10,12 @@ export {
   DEFAULT_NEUTRAL_THRESHOLD,
   TUTORIAL_MAX_LENGTH,
   TUTORIAL_MIN_LENGTH,
+  DEFAULT_SUMMARY_STATE_MIB,
+  LONG_ARTICLE_STRATEGIES,
+  SUMMARY_BATCHING_MODES,
   resolveSentimentOptions,
   resolveSummarizerOptions,
+  summaryStateBytes,
 } from "./options.js";
 export type {
   NeuralModelOptions,
@@ -20,7 +24,7 @@ export type {
   NeuralGenerationOverrides,
   LongArticleStrategy,
 } from "./options.js";
-export { NeuralSummarizerExpert, MAX_REDUCE_LEVELS, DEFAULT_SUMMARY_TOKEN_BUDGET, DEFAULT_SUMMARY_STATE_MIB } from "./neural-summarizer-expert.js";
+export { NeuralSummarizerExpert, MAX_REDUCE_LEVELS, DEFAULT_SUMMARY_TOKEN_BUDGET } from "./neural-summarizer-expert.js";
 export type { NeuralSummaryOutput, LongArticleReport } from "./neural-summarizer-expert.js";
 export { NeuralSentimentExpert, DEFAULT_SENTIMENT_TOKEN_BUDGET } from "./neural-sentiment-expert.js";
 export type { NeuralSentimentOutput } from "./neural-sentiment-expert.js";

@@ -9,6 +9,7 @@ import { onnxRuntimeMissing } from "../../runtime/onnx/runtime-presence.js";
 import { type Availability, ExpertUnavailableError, type LoadContext } from "../../core/expert.js";
 import { defaultHubCacheDir, offlineEnvVar } from "../../models/hub-env.js";
 import { InvalidModelSpecError, parseModelSpec } from "../../models/model-spec.js";
+import type { ModelFiles } from "../../models/model-files.js";
 import {
   type ModelKind,
   ModelNotAvailableError,
@@ -124,7 +125,53 @@ export async function asUnavailable<T>(expert: string, what: string, fn: () => P
   }
 }
 
+/**
+ * Resolves an expert's model (downloading it when allowed) and opens it with `open`: a model that
+ * cannot be had, or that `open` fails on, makes the expert unavailable, naming the model and folder.
+ */
+export async function openExpertModel<K extends ModelKind, T>(
+  expert: string,
+  spec: string,
+  kind: K,
+  options: NeuralModelOptions,
+  context: LoadContext,
+  open: (files: Extract<ModelFiles, { kind: K }>) => Promise<T>,
+): Promise<T> {
+  const resolved = await resolveExpertModel(expert, spec, kind, options, context);
+  const files = resolved.files;
+  if (files.kind !== kind) throw new Error(`model store returned a ${files.kind} model, not a ${kind} one`);
+  return asUnavailable(expert, `cannot load ${spec} from ${resolved.dir}`, () => open(files as Extract<ModelFiles, { kind: K }>));
+}
+
 /** Where graphs compiled from read-only model folders go (both neural experts' models): under the model cache. */
 export function compiledCacheDir(cacheDir?: string): string {
   return join(cacheDir ?? defaultHubCacheDir(), ".news-moe", "compiled");
+}
+
+/**
+ * A neural expert's loaded model: loaded once, on first use, and shared by every caller meanwhile.
+ * A failed load is forgotten, so a later call may succeed (files pulled meanwhile); `release`
+ * disposes what was loaded and forgets it, so the expert may load again.
+ */
+export class LoadOnce<T> {
+  #loading: Promise<T> | undefined;
+
+  constructor(
+    private readonly load: (context: LoadContext) => Promise<T>,
+    private readonly dispose: (loaded: T) => Promise<void>,
+  ) {}
+
+  get(context: LoadContext = {}): Promise<T> {
+    this.#loading ??= this.load(context).catch((error: unknown) => {
+      this.#loading = undefined;
+      throw error;
+    });
+    return this.#loading;
+  }
+
+  async release(): Promise<void> {
+    const loading = this.#loading;
+    this.#loading = undefined;
+    if (loading) await loading.then((loaded) => this.dispose(loaded), () => undefined);
+  }
 }

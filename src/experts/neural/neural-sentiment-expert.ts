@@ -16,7 +16,7 @@ import type { OnnxSequenceClassifier } from "../../runtime/onnx/sequence-classif
 import { HfTokenizer } from "../../runtime/tokenizer.js";
 import { emptyContentError, isBlank, itemFailure } from "../embedded/item-errors.js";
 import { lengthBatches } from "./length-batches.js";
-import { asUnavailable, compiledCacheDir, probeExpertModel, readModelJson, resolveExpertModel } from "./model-access.js";
+import { compiledCacheDir, LoadOnce, openExpertModel, probeExpertModel, readModelJson } from "./model-access.js";
 import { NEURAL_SENTIMENT_NAME, type NeuralSentimentOptions, resolveSentimentOptions } from "./options.js";
 import { aggregateProbabilities, decideSentiment, sentimentLabels, type WindowLogits } from "./sentiment-decision.js";
 import { packWindows, tokenizePieces } from "./token-windows.js";
@@ -60,7 +60,8 @@ export class NeuralSentimentExpert implements Expert<NeuralSentimentOutput> {
   readonly languages = ["eng"] as const;
 
   readonly options: NeuralSentimentOptions;
-  #loading: Promise<LoadedClassifier> | undefined;
+  /** The model, tokenizer and settings, loaded on first use. */
+  readonly #model = new LoadOnce<LoadedClassifier>((context) => this.#load(context), (loaded) => loaded.classifier.dispose());
 
   constructor(options: Partial<NeuralSentimentOptions> = {}) {
     this.options = resolveSentimentOptions(options);
@@ -72,22 +73,11 @@ export class NeuralSentimentExpert implements Expert<NeuralSentimentOutput> {
   }
 
   async load(context: LoadContext = {}): Promise<void> {
-    await this.#loaded(context);
-  }
-
-  #loaded(context: LoadContext = {}): Promise<LoadedClassifier> {
-    this.#loading ??= this.#load(context).catch((error: unknown) => {
-      this.#loading = undefined; // a later call may succeed (files pulled meanwhile)
-      throw error;
-    });
-    return this.#loading;
+    await this.#model.get(context);
   }
 
   async #load(context: LoadContext): Promise<LoadedClassifier> {
-    const model = await resolveExpertModel(this.name, this.options.sentimentModel, "classifier", this.options, context);
-    if (model.files.kind !== "classifier") throw new Error("model store returned a non-classifier");
-    const files = model.files;
-    return asUnavailable(this.name, `cannot load ${this.options.sentimentModel} from ${model.dir}`, async () => {
+    return openExpertModel(this.name, this.options.sentimentModel, "classifier", this.options, context, async (files) => {
       const config = await readModelJson(files.config);
       const labels = sentimentLabels(config["id2label"], files.config);
       const tokenizer = await HfTokenizer.fromFiles(files.tokenizer, files.tokenizerConfig);
@@ -112,7 +102,7 @@ export class NeuralSentimentExpert implements Expert<NeuralSentimentOutput> {
   }
 
   async analyze(items: readonly NewsItem[], context: ExpertContext): Promise<Array<NeuralSentimentOutput | Error>> {
-    const model = await this.#loaded();
+    const model = await this.#model.get();
     const results: Array<NeuralSentimentOutput | Error | undefined> = new Array(items.length);
     const windows: Window[] = [];
     items.forEach((item, index) => {
@@ -165,7 +155,7 @@ export class NeuralSentimentExpert implements Expert<NeuralSentimentOutput> {
 
   /** The model inputs `text` is classified in: one row of token ids per window, specials included. */
   async inputWindows(text: string): Promise<number[][]> {
-    const model = await this.#loaded();
+    const model = await this.#model.get();
     return this.#textWindows(model, text).map((ids) => model.tokenizer.wrap(ids));
   }
 
@@ -178,8 +168,6 @@ export class NeuralSentimentExpert implements Expert<NeuralSentimentOutput> {
   }
 
   async dispose(): Promise<void> {
-    const loading = this.#loading;
-    this.#loading = undefined;
-    if (loading) await loading.then((m) => m.classifier.dispose(), () => undefined);
+    await this.#model.release();
   }
 }

@@ -34,8 +34,16 @@ import type { GenerationProgress } from "../../runtime/worker/seq2seq-worker-cli
 import { HfTokenizer } from "../../runtime/tokenizer.js";
 import { emptyContentError, isBlank, itemFailure } from "../embedded/item-errors.js";
 import { lengthBatches, pairBatches } from "./length-batches.js";
-import { asUnavailable, probeExpertModel, readModelJson, resolveExpertModel } from "./model-access.js";
-import { type LongArticleStrategy, NEURAL_SUMMARIZER_NAME, type NeuralSummarizerOptions, resolveSummarizerOptions } from "./options.js";
+import { LoadOnce, openExpertModel, probeExpertModel, readModelJson } from "./model-access.js";
+import {
+  DEFAULT_SUMMARY_STATE_MIB,
+  type LongArticleStrategy,
+  NEURAL_SUMMARIZER_NAME,
+  type NeuralSummarizerOptions,
+  type ResolvedSummarizerOptions,
+  resolveSummarizerOptions,
+  summaryStateBytes,
+} from "./options.js";
 import { DEFAULT_RUNNING_BATCH, loadSeq2SeqModel, type Seq2SeqRunner } from "./seq2seq-loader.js";
 import { summarizationPipelineDefaults, summarizationPrefix } from "./summarization-settings.js";
 import { type EncoderPlan, encoderIds, planEncoderInputs, type SummaryInputContext } from "./summary-windows.js";
@@ -66,24 +74,8 @@ export const STATIC_CALL_ARTICLES = 12;
 export const MAX_REDUCE_LEVELS = 4;
 /** ~4 full 1,024-token windows per generate call: 16 beams of cross-attention cache for the real model. */
 export const DEFAULT_SUMMARY_TOKEN_BUDGET = 4 * 1024;
-/**
- * Decoder state per generate call (see `stateMemoryMib`). distilbart-cnn at 300 tokens and 4 beams
- * holds ~60 MiB of self-attention cache per article plus 48 KiB of cross-attention keys/values per
- * source token (by the upper-bound count of `decoderStateBytes`), so 1 GiB is 11 articles of 680
- * tokens or 14 of 250 a call.
- *
- * A call lasts as long as its longest summary, and every step reads all the decoder's weights once
- * whatever the number of rows, so fewer, wider calls are faster. Measured on the bench's ten common
- * articles (AMD EPYC, AVX2, 2 threads): 384 MiB made three calls, one of them a lone article, and took
- * 87-97 s at fp32 and 56-61 s at int8; 512 MiB made two, 81 s and 50 s. 1 GiB makes one; it became
- * the default once the compiled engine held each phase's weights only while that phase runs
- * (`phase-sessions.ts`), which pays for the wider call's state. Bench runner, fp32, five interleaved
- * pairs: one call by phase 67-76 s (mean 71.4), peak 1620-1667 MB; two calls with every session
- * resident (the old default) 72-82 s (mean 75.9), 1739-1861 MB. One call with every session resident
- * peaked at 1968-2056 MB. int8 is not faster in one call (its step time grows with the articles'
- * cross-attention more than with the weights); its peak stays near 1.1 GB.
- */
-export const DEFAULT_SUMMARY_STATE_MIB = 1024;
+/** Re-exported for the library: the default lives with the other summariser options. */
+export { DEFAULT_SUMMARY_STATE_MIB };
 
 /**
  * Float32 bytes one article holds while its summary is generated: keys and values of every decoder
@@ -131,12 +123,16 @@ export class NeuralSummarizerExpert implements Expert<NeuralSummaryOutput> {
   readonly requires: string;
   readonly maxBatchSize: number;
 
-  readonly options: NeuralSummarizerOptions;
-  #loading: Promise<LoadedSummarizer> | undefined;
+  readonly options: ResolvedSummarizerOptions;
+  /** Decoder state the running batch, or one static call, may hold: `summaryMemoryMib` in bytes. */
+  readonly #stateBudgetBytes: number;
+  /** The model, tokenizer and settings, loaded on first use. */
+  readonly #model = new LoadOnce<LoadedSummarizer>((context) => this.#load(context), (loaded) => loaded.model.dispose());
   #engine: string | undefined;
 
   constructor(options: Partial<NeuralSummarizerOptions> = {}) {
     this.options = resolveSummarizerOptions(options);
+    this.#stateBudgetBytes = summaryStateBytes(this.options.summaryMemoryMib);
     this.requires = `model ${this.options.summarizerModel} (${this.options.dtype})`;
     // Streaming: items outstanding, so that an article waits to join whenever one leaves the batch.
     this.maxBatchSize = this.options.batching === "continuous" ? 2 * DEFAULT_RUNNING_BATCH.maxArticles : STATIC_CALL_ARTICLES;
@@ -155,22 +151,11 @@ export class NeuralSummarizerExpert implements Expert<NeuralSummaryOutput> {
   }
 
   async load(context: LoadContext = {}): Promise<void> {
-    await this.#loaded(context);
-  }
-
-  #loaded(context: LoadContext = {}): Promise<LoadedSummarizer> {
-    this.#loading ??= this.#load(context).catch((error: unknown) => {
-      this.#loading = undefined;
-      throw error;
-    });
-    return this.#loading;
+    await this.#model.get(context);
   }
 
   async #load(context: LoadContext): Promise<LoadedSummarizer> {
-    const resolved = await resolveExpertModel(this.name, this.options.summarizerModel, "seq2seq", this.options, context);
-    if (resolved.files.kind !== "seq2seq") throw new Error("model store returned a non-seq2seq model");
-    const files = resolved.files;
-    return asUnavailable(this.name, `cannot load ${this.options.summarizerModel} from ${resolved.dir}`, async () => {
+    return openExpertModel(this.name, this.options.summarizerModel, "seq2seq", this.options, context, async (files) => {
       const config = await readModelJson(files.config);
       const generationConfig = files.generationConfig ? await readModelJson(files.generationConfig) : undefined;
       const tokenizer = await HfTokenizer.fromFiles(files.tokenizer, files.tokenizerConfig);
@@ -190,10 +175,7 @@ export class NeuralSummarizerExpert implements Expert<NeuralSummaryOutput> {
         ...(this.options.decoderEngine !== undefined ? { engine: this.options.decoderEngine } : {}),
         // The load context's warning channel (the CLI prints it on stderr); a bare library call, stderr.
         onNotice: this.options.onNotice ?? (context.warn ? (message) => context.warn!(message) : (message) => process.stderr.write(`news-moe: ${message}\n`)),
-        running: {
-          ...DEFAULT_RUNNING_BATCH,
-          ...(this.options.stateMemoryMib !== undefined ? { stateBudgetBytes: this.options.stateMemoryMib * 2 ** 20 } : {}),
-        },
+        running: { ...DEFAULT_RUNNING_BATCH, stateBudgetBytes: this.#stateBudgetBytes },
       });
       this.#engine = model.engine;
       const maxLength = typeof generation.maxLength === "number" ? generation.maxLength : positions;
@@ -210,7 +192,7 @@ export class NeuralSummarizerExpert implements Expert<NeuralSummaryOutput> {
 
   /** The encoder inputs the first level uses for `text` (windows when it is long). For tests and tools. */
   async plan(text: string): Promise<EncoderPlan> {
-    const model = await this.#loaded();
+    const model = await this.#model.get();
     return planEncoderInputs(model.input, text, this.options.long);
   }
 
@@ -219,24 +201,24 @@ export class NeuralSummarizerExpert implements Expert<NeuralSummaryOutput> {
    * with the expert's settings: what `analyze` runs for each sub-batch. For tests and tools.
    */
   async generateIds(encoderInputs: readonly (readonly number[])[], signal?: AbortSignal): Promise<number[][]> {
-    const model = await this.#loaded();
+    const model = await this.#model.get();
     return (await model.model.generate(encoderInputs, model.generation, signal)).sequences;
   }
 
   /** Where the summariser's generation time went (encoder, decoder steps, cache moves, search), once loaded. */
   async generationTiming(): Promise<GenerationTiming & { engine: string }> {
-    const model = await this.#loaded();
+    const model = await this.#model.get();
     return { ...model.model.timing(), engine: model.model.engine };
   }
 
   /** Decodes summary ids as the pipeline does. */
   async decode(ids: readonly number[]): Promise<string> {
-    const model = await this.#loaded();
+    const model = await this.#model.get();
     return model.tokenizer.decode(ids, { skipSpecialTokens: true, cleanUpTokenizationSpaces: false });
   }
 
   async analyze(items: readonly NewsItem[], context: ExpertContext): Promise<Array<NeuralSummaryOutput | Error>> {
-    const model = await this.#loaded();
+    const model = await this.#model.get();
     if (this.streaming) return Promise.all(items.map((item) => this.#summarizeOne(model, item, context)));
     const results: Array<NeuralSummaryOutput | Error | undefined> = new Array(items.length);
     let pending: ArticleState[] = [];
@@ -310,7 +292,7 @@ export class NeuralSummarizerExpert implements Expert<NeuralSummaryOutput> {
     const rows = pending.flatMap((state) => state.plan.windows.map((window, w) => ({ state, w, ids: window.ids })));
     for (const state of pending) state.summaries = new Array<string>(state.plan.windows.length);
     const budget = this.options.tokenBudget ?? DEFAULT_SUMMARY_TOKEN_BUDGET;
-    const stateBudget = (this.options.stateMemoryMib ?? DEFAULT_SUMMARY_STATE_MIB) * 2 ** 20;
+    const stateBudget = this.#stateBudgetBytes;
     const maxRows = (width: number) => Math.min(STATIC_CALL_ARTICLES, Math.floor(stateBudget / model.stateBytes(width)));
     const lengths = rows.map((r) => r.ids.length);
     const stateOf = (batch: readonly number[]) => batch.length * model.stateBytes(Math.max(...batch.map((i) => lengths[i]!)));
@@ -369,8 +351,6 @@ export class NeuralSummarizerExpert implements Expert<NeuralSummaryOutput> {
   }
 
   async dispose(): Promise<void> {
-    const loading = this.#loading;
-    this.#loading = undefined;
-    if (loading) await loading.then((m) => m.model.dispose(), () => undefined);
+    await this.#model.release();
   }
 }

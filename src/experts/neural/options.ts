@@ -1,10 +1,12 @@
-import type { ModelDtype } from "../../models/model-store.js";
+import { MODEL_DTYPES, type ModelDtype } from "../../models/model-files.js";
 import { DEFAULT_SENTIMENT_MODEL, DEFAULT_SUMMARIZER_MODEL } from "../../models/model-store.js";
 
 export const NEURAL_SUMMARIZER_NAME = "NewsSummarizationLLMExpert";
 export const NEURAL_SENTIMENT_NAME = "SentimentAnalysisLLMExpert";
 
-export type LongArticleStrategy = "chunk" | "truncate";
+/** Articles longer than the summariser's window: summarise every window (map-reduce), or the first. The first is the default. */
+export const LONG_ARTICLE_STRATEGIES = ["chunk", "truncate"] as const;
+export type LongArticleStrategy = (typeof LONG_ARTICLE_STRATEGIES)[number];
 
 /** The tutorial's call: `summarizer(content, max_length=300, min_length=30, do_sample=False)`. */
 export const TUTORIAL_MAX_LENGTH = 300;
@@ -20,6 +22,30 @@ export const TUTORIAL_MIN_LENGTH = 30;
  * overstates what the model said. Configurable (`--neutral-threshold`); 0.5 disables NEUTRAL.
  */
 export const DEFAULT_NEUTRAL_THRESHOLD = 0.75;
+
+/**
+ * Decoder state per generate call (see `summaryMemoryMib`). distilbart-cnn at 300 tokens and 4 beams
+ * holds ~60 MiB of self-attention cache per article plus 48 KiB of cross-attention keys/values per
+ * source token (by the upper-bound count of `decoderStateBytes`), so 1 GiB is 11 articles of 680
+ * tokens or 14 of 250 a call.
+ *
+ * A call lasts as long as its longest summary, and every step reads all the decoder's weights once
+ * whatever the number of rows, so fewer, wider calls are faster. Measured on the bench's ten common
+ * articles (AMD EPYC, AVX2, 2 threads): 384 MiB made three calls, one of them a lone article, and took
+ * 87-97 s at fp32 and 56-61 s at int8; 512 MiB made two, 81 s and 50 s. 1 GiB makes one; it became
+ * the default once the compiled engine held each phase's weights only while that phase runs
+ * (`phase-sessions.ts`), which pays for the wider call's state. Bench runner, fp32, five interleaved
+ * pairs: one call by phase 67-76 s (mean 71.4), peak 1620-1667 MB; two calls with every session
+ * resident (the old default) 72-82 s (mean 75.9), 1739-1861 MB. One call with every session resident
+ * peaked at 1968-2056 MB. int8 is not faster in one call (its step time grows with the articles'
+ * cross-attention more than with the weights); its peak stays near 1.1 GB.
+ */
+export const DEFAULT_SUMMARY_STATE_MIB = 1024;
+
+/** `summaryMemoryMib` in bytes: the one conversion, for the running batch and the static calls alike. */
+export function summaryStateBytes(summaryMemoryMib: number): number {
+  return summaryMemoryMib * 2 ** 20;
+}
 
 export interface NeuralGenerationOverrides {
   /** Summary length limit in tokens, decoder start token included (HF `max_length`). Default 300. */
@@ -67,8 +93,11 @@ export interface NeuralSummarizerOptions extends NeuralModelOptions {
    * as fit (at least one). The largest part of the summariser's working memory; more articles per
    * call are faster per article. On the compiled decoder two length batches (say, long articles and
    * short ones) that fit together share one call, each padded only to its own longest source.
-   * Default DEFAULT_SUMMARY_STATE_MIB (1024).
+   * Default DEFAULT_SUMMARY_STATE_MIB (1024). The CLI's `--summary-memory`; converted to bytes once,
+   * in the expert (`summaryStateBytes`).
    */
+  summaryMemoryMib?: number;
+  /** @deprecated The old name of `summaryMemoryMib`; read only when that is absent. */
   stateMemoryMib?: number;
   /**
    * "continuous" (default): articles join the running decoder batch at any step and leave when their
@@ -77,8 +106,9 @@ export interface NeuralSummarizerOptions extends NeuralModelOptions {
   batching: SummaryBatching;
 }
 
-export type SummaryBatching = "static" | "continuous";
-export const SUMMARY_BATCHING_MODES: readonly SummaryBatching[] = ["continuous", "static"];
+/** The summariser's decoder batching; the first is the default. */
+export const SUMMARY_BATCHING_MODES = ["continuous", "static"] as const;
+export type SummaryBatching = (typeof SUMMARY_BATCHING_MODES)[number];
 
 export interface NeuralSentimentOptions extends NeuralModelOptions {
   /** Hub id (`owner/name[@revision]`) or local directory in the transformers.js ONNX layout. */
@@ -89,15 +119,15 @@ export interface NeuralSentimentOptions extends NeuralModelOptions {
 
 function resolveModelOptions(options: Partial<NeuralModelOptions>, expert: string): NeuralModelOptions {
   const resolved: NeuralModelOptions = {
-    dtype: options.dtype ?? "fp32",
+    dtype: options.dtype ?? MODEL_DTYPES[0],
     offline: options.offline ?? false,
     ...(options.offlineLabel !== undefined ? { offlineLabel: options.offlineLabel } : {}),
     ...(options.cacheDir !== undefined ? { cacheDir: options.cacheDir } : {}),
     ...(options.threads !== undefined ? { threads: options.threads } : {}),
     ...(options.tokenBudget !== undefined ? { tokenBudget: options.tokenBudget } : {}),
   };
-  if (resolved.dtype !== "fp32" && resolved.dtype !== "q8") {
-    throw new RangeError(`${expert}: dtype must be fp32 or q8, got ${String(resolved.dtype)}`);
+  if (!MODEL_DTYPES.includes(resolved.dtype)) {
+    throw new RangeError(`${expert}: dtype must be ${MODEL_DTYPES.join(" or ")}, got ${String(resolved.dtype)}`);
   }
   positiveInteger(expert, "threads", resolved.threads);
   positiveInteger(expert, "tokenBudget", resolved.tokenBudget);
@@ -110,12 +140,15 @@ function positiveInteger(expert: string, name: string, value: number | undefined
   }
 }
 
-export function resolveSummarizerOptions(options: Partial<NeuralSummarizerOptions>): NeuralSummarizerOptions {
-  const resolved: NeuralSummarizerOptions = {
+/** The summariser's options with every default applied. */
+export type ResolvedSummarizerOptions = NeuralSummarizerOptions & { summaryMemoryMib: number };
+
+export function resolveSummarizerOptions(options: Partial<NeuralSummarizerOptions>): ResolvedSummarizerOptions {
+  const resolved: ResolvedSummarizerOptions = {
     ...resolveModelOptions(options, NEURAL_SUMMARIZER_NAME),
     summarizerModel: options.summarizerModel ?? DEFAULT_SUMMARIZER_MODEL,
-    long: options.long ?? "chunk",
-    batching: options.batching ?? "continuous",
+    long: options.long ?? LONG_ARTICLE_STRATEGIES[0],
+    batching: options.batching ?? SUMMARY_BATCHING_MODES[0],
     generation: {
       maxLength: options.generation?.maxLength ?? TUTORIAL_MAX_LENGTH,
       minLength: options.generation?.minLength ?? TUTORIAL_MIN_LENGTH,
@@ -123,14 +156,14 @@ export function resolveSummarizerOptions(options: Partial<NeuralSummarizerOption
     },
     ...(options.onNotice !== undefined ? { onNotice: options.onNotice } : {}),
     ...(options.decoderEngine !== undefined ? { decoderEngine: options.decoderEngine } : {}),
-    ...(options.stateMemoryMib !== undefined ? { stateMemoryMib: options.stateMemoryMib } : {}),
+    summaryMemoryMib: options.summaryMemoryMib ?? options.stateMemoryMib ?? DEFAULT_SUMMARY_STATE_MIB,
   };
-  positiveInteger(NEURAL_SUMMARIZER_NAME, "stateMemoryMib", resolved.stateMemoryMib);
+  positiveInteger(NEURAL_SUMMARIZER_NAME, "summaryMemoryMib", resolved.summaryMemoryMib);
   if (!SUMMARY_BATCHING_MODES.includes(resolved.batching)) {
     throw new RangeError(`${NEURAL_SUMMARIZER_NAME}: batching must be ${SUMMARY_BATCHING_MODES.join(" or ")}, got ${String(resolved.batching)}`);
   }
-  if (resolved.long !== "chunk" && resolved.long !== "truncate") {
-    throw new RangeError(`${NEURAL_SUMMARIZER_NAME}: long must be chunk or truncate, got ${String(resolved.long)}`);
+  if (!LONG_ARTICLE_STRATEGIES.includes(resolved.long)) {
+    throw new RangeError(`${NEURAL_SUMMARIZER_NAME}: long must be ${LONG_ARTICLE_STRATEGIES.join(" or ")}, got ${String(resolved.long)}`);
   }
   positiveInteger(NEURAL_SUMMARIZER_NAME, "generation.maxLength", resolved.generation.maxLength);
   positiveInteger(NEURAL_SUMMARIZER_NAME, "generation.numBeams", resolved.generation.numBeams);

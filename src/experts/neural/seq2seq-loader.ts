@@ -5,6 +5,7 @@
  */
 import type { Seq2SeqModelFiles } from "../../models/model-store.js";
 import { compiledCacheDir } from "./model-access.js";
+import { DEFAULT_SUMMARY_STATE_MIB, summaryStateBytes } from "./options.js";
 import type { GenerationOptions } from "../../runtime/generation/index.js";
 import { SOURCE_GROUPS } from "../../runtime/onnx/compiler/bart-decoder-graph.js";
 import type { BartEngine } from "../../runtime/onnx/open-bart.js";
@@ -44,11 +45,11 @@ export interface Seq2SeqRunner {
 
 /**
  * The running batch's defaults: up to 16 articles (64 beam rows: the per-row decoder cost keeps falling
- * up to about that on 2 cores), 1 GiB of decoder state, and a quarter second of encoding per step
+ * up to about that on 2 cores), the summariser's default decoder state, and a quarter second of encoding per step
  * boundary while others decode (a 680-token article encodes in ~0.3-0.6 s at fp32 on 2 cores, so one
  * joins per boundary; short ones several).
  */
-export const DEFAULT_RUNNING_BATCH: RunningBatchSetup = { maxArticles: 16, stateBudgetBytes: 1024 * 2 ** 20, joinStallMs: 250 };
+export const DEFAULT_RUNNING_BATCH: RunningBatchSetup = { maxArticles: 16, stateBudgetBytes: summaryStateBytes(DEFAULT_SUMMARY_STATE_MIB), joinStallMs: 250 };
 
 export interface Seq2SeqLoadOptions {
   threads?: number;
