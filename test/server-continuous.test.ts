@@ -52,8 +52,10 @@ describe("serve: a request joins the running decoder batch at the next step", ()
     // ~300 steps. Continuous: its steps run beside the first batch's, so it ends about when they do.
     const lagContinuous = continuous.secondMs - continuous.firstMs;
     const lagStatic = fixed.secondMs - fixed.firstMs;
-    // Static: the lag is the late article's own run after the batch (seconds); continuous: next to none.
-    expect(lagStatic).toBeGreaterThan(500);
+    // Static: the lag is the late article's own ~300 steps after the batch's ~300 (0.28 of the first
+    // answer's time on AMD EPYC: 466 of 1,685 ms), scaled by the machine's speed; continuous: next to none
+    // (38 ms there).
+    expect(lagStatic).toBeGreaterThan(0.15 * fixed.firstMs);
     expect(lagContinuous).toBeLessThan(0.5 * lagStatic);
     // The same summary either way.
     expect(continuous.secondSummary.length).toBeGreaterThan(0);

@@ -107,7 +107,7 @@ export const SUMMARIZER_SETTINGS = z.object({
   summaryMemoryMib: setting(
     "--summary-memory <MiB>",
     positiveInteger().default(DEFAULT_SUMMARY_STATE_MIB),
-    "neural summariser: decoder state the running batch (or one static call) may hold (less is leaner, more is faster per article)",
+    "neural summariser: decoder state the running batch (or one static call) may hold (less is leaner; static calls are faster with more)",
   ),
   batching: setting(
     "--batching <mode>",

@@ -24,23 +24,24 @@ export const TUTORIAL_MIN_LENGTH = 30;
 export const DEFAULT_NEUTRAL_THRESHOLD = 0.75;
 
 /**
- * Decoder state per generate call (see `summaryMemoryMib`). distilbart-cnn at 300 tokens and 4 beams
- * holds ~60 MiB of self-attention cache per article plus 48 KiB of cross-attention keys/values per
- * source token (by the upper-bound count of `decoderStateBytes`), so 1 GiB is 11 articles of 680
- * tokens or 14 of 250 a call.
+ * Decoder state the summariser may hold (see `summaryMemoryMib`): the running batch's articles together
+ * with continuous batching (the default), one generate call's with static batching.
  *
- * A call lasts as long as its longest summary, and every step reads all the decoder's weights once
- * whatever the number of rows, so fewer, wider calls are faster. Measured on the bench's ten common
- * articles (AMD EPYC, AVX2, 2 threads): 384 MiB made three calls, one of them a lone article, and took
- * 87-97 s at fp32 and 56-61 s at int8; 512 MiB made two, 81 s and 50 s. 1 GiB makes one; it became
- * the default once the compiled engine held each phase's weights only while that phase runs
- * (`phase-sessions.ts`), which pays for the wider call's state. Bench runner, fp32, five interleaved
- * pairs: one call by phase 67-76 s (mean 71.4), peak 1620-1667 MB; two calls with every session
- * resident (the old default) 72-82 s (mean 75.9), 1739-1861 MB. One call with every session resident
- * peaked at 1968-2056 MB. int8 is not faster in one call (its step time grows with the articles'
- * cross-attention more than with the weights); its peak stays near 1.1 GB.
+ * Continuous batching counts what an article holds: its cross-attention keys/values (48 KiB per source
+ * token for distilbart-cnn), the padding its group of articles stores beside them (a group is as wide as
+ * its longest article), and a self-attention allowance of one shared history to the length limit plus 32
+ * positions a beam. 512 MiB admits ~10-13 of the bench's realistic articles at once. Measured on 24 of
+ * them, both neural experts, fp32 (AMD EPYC, AVX2, 2 cores; two alternating pairs, machine not idle):
+ * 512 MiB took 69.6 / 71.5 s and peaked at 2090 / 2061 MB; 1 GiB took 78.1 / 67.8 s and peaked at
+ * 2350 / 2348 MB. More state bought no speed: the decoder's per-row cost is flat beyond ~40 rows, and
+ * articles that wait are encoded as soon as a place frees.
+ *
+ * Static batching counts every article at the upper bound (~60 MiB of self-attention cache at 300
+ * tokens and 4 beams), and a call lasts as long as its longest summary, so wider calls are faster there:
+ * on the worst-case bench's ten articles 512 MiB made two calls (81 s fp32, 50 s int8) where 1 GiB makes
+ * one (67-76 s fp32, peak 1620-1667 MB). `--batching static` users with memory to spare raise it.
  */
-export const DEFAULT_SUMMARY_STATE_MIB = 1024;
+export const DEFAULT_SUMMARY_STATE_MIB = 512;
 
 /** `summaryMemoryMib` in bytes: the one conversion, for the running batch and the static calls alike. */
 export function summaryStateBytes(summaryMemoryMib: number): number {
