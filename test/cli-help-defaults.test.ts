@@ -47,7 +47,7 @@ describe("engine flags: help defaults are the catalogue schema's", () => {
       const spelling = FLAG_SPELLINGS.get(schema);
       return spelling ? [{ name, flag: spelling.flag.split(" ")[0] as string, fallback: settingDefault(schema) }] : [];
     });
-    // Hand-checked anchors: the tutorial's call (max_length=300, min_length=30), 1 GiB of decoder state, 0.75.
+    // Hand-checked anchors: the tutorial's call (max_length=300, min_length=30), 512 MiB of decoder state, 0.75.
     const byFlag = Object.fromEntries(settings.map((s) => [s.flag, s.fallback]));
     expect(byFlag).toMatchObject({ "--summary-memory": 512, "--max-length": 300, "--min-length": 30, "--neutral-threshold": 0.75, "--dtype": "fp32" });
     const helps = await Promise.all(["analyze", "serve", "worker"].map((command) => runCli([command, "--help"])));

@@ -40,7 +40,7 @@ describe("pairBatches", () => {
     const bytes = decoderStateBytes({ decoder_layers: 6, d_model: 1024 }, 4, 300);
     const state = (batch: readonly number[]) => batch.length * bytes(Math.max(...batch.map((i) => lengths[i]!)));
     // 5 x 680 and 5 x 281 tokens: 482 MB + 375 MB of decoder state by the upper-bound count.
-    for (const [mib, calls] of [[512, 2], [DEFAULT_SUMMARY_STATE_MIB, 1]] as const) {
+    for (const [mib, calls] of [[512, 2], [1024, 1]] as const) {
       const budget = mib * 2 ** 20;
       const batches = lengthBatches(lengths, 4096, (width) => Math.floor(budget / bytes(width)));
       expect(batches).toEqual([[5, 6, 7, 9, 8], [0, 1, 3, 4, 2]]);
@@ -54,9 +54,11 @@ describe("decoder state per article", () => {
     const config = { decoder_layers: 6, d_model: 1024 };
     // 2 (K, V) x 6 layers x 1024 x 4 bytes = 48 KiB per position; 4 beams x 320 (300 in chunks of 32) + 680 source.
     expect(decoderStateBytes(config, 4, 300)(680)).toBe(49_152 * (4 * 320 + 680));
-    // So the default budget (1 GiB) takes 11 articles of 680 tokens and 14 of 250 a call.
-    const budget = DEFAULT_SUMMARY_STATE_MIB * 2 ** 20;
-    expect(Math.floor(budget / decoderStateBytes(config, 4, 300)(680))).toBe(11);
-    expect(Math.floor(budget / decoderStateBytes(config, 4, 300)(250))).toBe(14);
+    // So 1 GiB takes 11 articles of 680 tokens and 14 of 250 a static call; the default 512 MiB, 5 and 7.
+    for (const [mib, long, short] of [[1024, 11, 14], [DEFAULT_SUMMARY_STATE_MIB, 5, 7]] as const) {
+      const budget = mib * 2 ** 20;
+      expect(Math.floor(budget / decoderStateBytes(config, 4, 300)(680)), `${mib} MiB`).toBe(long);
+      expect(Math.floor(budget / decoderStateBytes(config, 4, 300)(250)), `${mib} MiB`).toBe(short);
+    }
   });
 });

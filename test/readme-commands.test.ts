@@ -12,7 +12,8 @@
  *     and those calls must name every subcommand and flag of the README's line, so a flag added to
  *     the README that no test passes fails here;
  *   - bench: a measurement: the results file quoted beside it must have been written by exactly this
- *     command, and every row of the README's table must be a row of that file.
+ *     command, and every row of the README's table must be a row of that file (quoted: "table"), or
+ *     every ratio of the paragraph that names the command must be a cell of that file ("paragraph").
  * A README command without an entry fails, as does an entry whose command left the README.
  * Every flag the README names must also be one the CLI's --help lists.
  */
@@ -29,7 +30,7 @@ type Coverage =
   | { here: string }
   | { ci: string }
   | { test: string[]; calls: string[] }
-  | { bench: string };
+  | { bench: string; quoted: "table" | "paragraph" };
 
 const QUEUE_FLAGS = 'const queue = ["--redis", redis.url, "--queue",';
 const MODELS_PROGRAM = '["node", "news-moe", "models", ...args]';
@@ -98,7 +99,8 @@ const COVERAGE: Record<string, Coverage> = {
   },
   "npm install news-moe": { test: ["test/package-offline-install.test.ts"], calls: ['run(NPM, ["install", "--offline", ...quiet, tarball]'] },
   // Performance: the measurement the README's table is copied from.
-  "npm run bench -- --workload realistic": { bench: "bench/results-realistic" },
+  "npm run bench -- --workload realistic": { bench: "bench/results-realistic", quoted: "table" },
+  "npm run bench -- --workload worst": { bench: "bench/results-worst", quoted: "paragraph" },
 };
 
 /** Flags the README's prose names that belong to another program (the bench). */
@@ -242,10 +244,18 @@ describe("every command in the README is run", () => {
       expect(results.command).toBe(command);
       const measured = readFileSync(join(REPO_ROOT, `${coverage.bench}.md`), "utf8").split("\n");
       const section = README.slice(README.indexOf("\n## Performance"), README.indexOf("\n## ", README.indexOf("\n## Performance") + 1));
-      const rows = section.split("\n").filter((l) => l.startsWith("| "));
-      expect(rows.length).toBeGreaterThan(2);
-      for (const row of rows) expect(measured, `README row not in ${coverage.bench}.md`).toContain(row);
       expect(section).toContain(`${coverage.bench}.md`);
+      if (coverage.quoted === "table") {
+        const rows = section.split("\n").filter((l) => l.startsWith("| "));
+        expect(rows.length).toBeGreaterThan(2);
+        for (const row of rows) expect(measured, `README row not in ${coverage.bench}.md`).toContain(row);
+      } else {
+        const paragraph = section.split("\n\n").find((p) => p.includes(command)) ?? "";
+        const ratios = [...paragraph.matchAll(/(\d+\.\d+)x/g)].map((m) => m[1]!);
+        expect(ratios.length, `ratios quoted beside ${command}`).toBeGreaterThan(1);
+        const cells = new Set(measured.filter((l) => l.startsWith("| ")).flatMap((l) => l.split("|").map((c) => c.trim())));
+        for (const ratio of ratios) expect(cells.has(ratio), `${ratio}x is a cell of ${coverage.bench}.md`).toBe(true);
+      }
     }
   });
 

@@ -94,7 +94,7 @@ export interface NeuralSummarizerOptions extends NeuralModelOptions {
    * as fit (at least one). The largest part of the summariser's working memory; more articles per
    * call are faster per article. On the compiled decoder two length batches (say, long articles and
    * short ones) that fit together share one call, each padded only to its own longest source.
-   * Default DEFAULT_SUMMARY_STATE_MIB (1024). The CLI's `--summary-memory`; converted to bytes once,
+   * Default DEFAULT_SUMMARY_STATE_MIB (512). The CLI's `--summary-memory`; converted to bytes once,
    * in the expert (`summaryStateBytes`).
    */
   summaryMemoryMib?: number;
