@@ -21,6 +21,8 @@ export type PipelineInput = { index: number; item: NewsItem } | { index: number;
 /** A finished record with the input position of its item. */
 export interface IndexedRecord {
   index: number;
+  /** The item's place in the order the run took it from its input (0-based, every item counted). */
+  sequence: number;
   record: AnalysisRecord;
 }
 
@@ -56,6 +58,13 @@ export interface OrchestratorOptions {
   concurrency?: number;
   /** Items admitted but not yet handed out; bounds memory on any input size. */
   maxInFlight?: number;
+  /**
+   * "input" (default): records come out in input order, as files, journals and pipes need.
+   * "completion": each record comes out as soon as its item is finished, so a short item never waits
+   * behind a long one admitted before it. For callers that put records back where they belong
+   * themselves (the server answers each request on its own); `IndexedRecord.sequence` says which item.
+   */
+  recordOrder?: "input" | "completion";
   /** Messages the user should see once per run (an expert that can't load, where its work goes), in words. */
   onNotice?: (message: string) => void;
   /** The same happenings as data, plus load progress; for front ends that word them their own way. */
@@ -104,7 +113,8 @@ function toError(value: unknown): Error {
 /**
  * Streams items through gating and experts. Each expert has a queue; whenever it has a free slot it
  * takes everything queued (up to its batch size) as one batch, so batches grow by themselves while
- * an expert is busy. Records come out in input order; at most `maxInFlight` items are held.
+ * an expert is busy. Records come out in input order (or as they finish: `recordOrder`); at most
+ * `maxInFlight` items are held.
  */
 export class Orchestrator {
   private readonly combiners: CombinerRegistry;
@@ -245,6 +255,7 @@ export class Orchestrator {
     let admitted = 0;
     let inputDone = false;
 
+    const inCompletionOrder = this.options.recordOrder === "completion";
     const emitReady = () => {
       for (let record = finished.get(nextToEmit); record !== undefined; record = finished.get(nextToEmit)) {
         finished.delete(nextToEmit);
@@ -253,12 +264,20 @@ export class Orchestrator {
       }
       if (inputDone && nextToEmit === admitted && !output.isClosed) output.close();
     };
+    let emitted = 0;
+    const emitNow = (record: IndexedRecord) => {
+      emitted++;
+      if (!output.isClosed) output.push(record);
+      if (inputDone && emitted === admitted && !output.isClosed) output.close();
+    };
     const indexOf = new Map<number, number>();
     const complete = (seq: number, built: AnalysisRecord) => {
       // A dry run ran no expert: there is no final value for any task to show.
       const record = this.options.dryRun ? built : withTaskResults(built, this.tasks);
-      finished.set(seq, { index: indexOf.get(seq) ?? -1, record });
+      const indexed = { index: indexOf.get(seq) ?? -1, sequence: seq, record };
       indexOf.delete(seq);
+      if (inCompletionOrder) return emitNow(indexed);
+      finished.set(seq, indexed);
       emitReady();
     };
 
@@ -285,7 +304,9 @@ export class Orchestrator {
         sourceError = { error };
       }
       inputDone = true;
-      emitReady();
+      if (inCompletionOrder) {
+        if (emitted === admitted && !output.isClosed) output.close();
+      } else emitReady();
     };
     // An abort ends the stream at once (what is queued still comes out first): waiting for a
     // source blocked on a pipe, or for experts to notice, would keep an interrupted run hanging.

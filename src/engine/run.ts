@@ -89,6 +89,13 @@ export interface RunOptions extends DefaultRegistryOptions {
    * (`enumerate(items, first)` from pipeline-input.ts).
    */
   numbered?: boolean;
+  /**
+   * "input" (default): every sink gets the records in input order. "completion": each record as soon
+   * as its item is finished, with `SinkWrite.sequence` saying which item it is; for a front end that
+   * puts records back in order itself (the HTTP server, per request). Not with a journal, whose
+   * resume needs input order.
+   */
+  recordOrder?: "input" | "completion";
   /** How the journal names a non-file input (default "-"). */
   inputName?: string;
   /** Stops the run: nothing more is admitted or journaled, the journal is kept and RunAbortedError thrown. */
@@ -157,13 +164,17 @@ export { journalPathFor };
 /**
  * The engine's one entry point, used by the CLI and the library alike:
  * source -> validation -> features -> gate -> experts -> mixture -> sinks, with the journal
- * (crash safety, resume), abort and statistics inside. Records reach every sink in input order;
+ * (crash safety, resume), abort and statistics inside. Records reach every sink in input order
+ * (or as they finish, `recordOrder`);
  * on success every sink is closed (the journal last, which deletes it), otherwise every sink is
  * aborted and the journal kept.
  */
 export async function run(options: RunOptions): Promise<RunSummary> {
   const started = performance.now();
   const signal = options.signal;
+  if (options.recordOrder === "completion" && options.journal) {
+    throw new RangeError("run: recordOrder \"completion\" cannot be used with a journal (resume needs records in input order)");
+  }
   // Stopped before it started: the same error as a run stopped midway, so callers handle one kind.
   if (signal?.aborted) throw new RunAbortedError(undefined, { cause: signal.reason });
 
@@ -207,6 +218,7 @@ export async function run(options: RunOptions): Promise<RunSummary> {
     ...(options.onEvent ? { onEvent: options.onEvent } : {}),
     ...(signal ? { signal } : {}),
     ...(options.dryRun ? { dryRun: true } : {}),
+    ...(options.recordOrder ? { recordOrder: options.recordOrder } : {}),
   });
 
   const opened: Sink[] = [];
@@ -285,11 +297,11 @@ export async function run(options: RunOptions): Promise<RunSummary> {
       : undefined;
     if (journal) raw = fingerprinted(raw, itemFingerprints);
     if (!summary.stoppedBySink) {
-      for await (const { index, record } of orchestrator.run(toPipelineInput(raw, skip ? { skip } : {}))) {
+      for await (const { index, sequence, record } of orchestrator.run(toPipelineInput(raw, skip ? { skip } : {}))) {
         // After an abort, experts fail what they were doing: those records are not finished work.
         if (signal?.aborted) break;
         const failed = recordHasErrors(record);
-        if (!(await deliver(record, { index, replayed: false }))) {
+        if (!(await deliver(record, { index, sequence, replayed: false }))) {
           summary.stoppedBySink = true;
           break;
         }

@@ -42,9 +42,11 @@ export class DrainingError extends Error {
 
 /** One request's items on their way through the shared engine. */
 export class Submission {
-  /** Records in the request's order, as they finish (the engine finishes items in order). */
+  /** Records in the request's order: each as soon as it and every record before it are finished. */
   readonly records = new AsyncQueue<AnalysisRecord>();
   private delivered = 0;
+  /** Records finished before an earlier one of the same request, by position. */
+  private readonly early = new Map<number, AnalysisRecord>();
   private cancelReason: Error | null = null;
 
   constructor(
@@ -80,12 +82,15 @@ export class Submission {
     this.onCancel(this);
   }
 
-  /** @internal */
-  deliver(record: AnalysisRecord): void {
-    this.delivered++;
-    if (this.records.isClosed) return;
-    this.records.push(record);
-    if (this.delivered === this.size) this.records.close();
+  /** @internal The record of the request's item at `position` (records arrive as they finish). */
+  deliver(position: number, record: AnalysisRecord): void {
+    this.early.set(position, record);
+    for (let next = this.early.get(this.delivered); next !== undefined; next = this.early.get(this.delivered)) {
+      this.early.delete(this.delivered);
+      this.delivered++;
+      if (!this.records.isClosed) this.records.push(next);
+    }
+    if (this.delivered === this.size && !this.records.isClosed) this.records.close();
   }
 }
 
@@ -99,13 +104,15 @@ interface Waiting {
 /**
  * One long-lived `run()` of the engine, fed by the items of every request through one queue. Items
  * of concurrent requests therefore meet in the same router and expert batches, and each record is
- * built by the engine exactly as `analyze` builds it. `run()` hands records to its sinks in input
- * order, so a FIFO of the items fed tells which request each record belongs to.
+ * built by the engine exactly as `analyze` builds it. The run hands records over as they finish
+ * (`recordOrder: "completion"`), each with the place its item had in the feed, so a request is
+ * answered when its own items are done, never behind a longer item of another request fed before it.
  */
 export class ServingEngine {
   private readonly waiting: Waiting[] = [];
-  /** Items fed to the engine, oldest first; the engine's next record is the head's. */
-  private readonly inEngine: Waiting[] = [];
+  /** Items fed to the engine and not yet finished, by their place in the feed (the record's `sequence`). */
+  private readonly inEngine = new Map<number, Waiting>();
+  private fed = 0;
   private wake: (() => void) | null = null;
   private closed = false;
   private accepted = 0;
@@ -131,13 +138,14 @@ export class ServingEngine {
     if (this.running) return this.running;
     const sink: Sink = {
       name: "http-requests",
-      write: (record) => this.route(record),
+      write: (record, info) => this.route(record, info.sequence),
       close: async () => undefined,
     };
     this.running = run({
       ...this.options.choices,
       input: this.feed(),
       numbered: true,
+      recordOrder: "completion",
       registry: this.options.registry,
       sinks: [sink],
     });
@@ -199,7 +207,7 @@ export class ServingEngine {
       await this.gather();
       const entry = this.waiting.shift();
       if (!entry) continue;
-      this.inEngine.push(entry);
+      this.inEngine.set(this.fed++, entry);
       yield { index: entry.position, value: entry.value };
     }
   }
@@ -223,13 +231,14 @@ export class ServingEngine {
     }
   }
 
-  private route(record: AnalysisRecord): void {
-    const entry = this.inEngine.shift();
+  private route(record: AnalysisRecord, sequence: number | undefined): void {
+    const entry = sequence === undefined ? undefined : this.inEngine.get(sequence);
     if (!entry) throw new Error("the engine returned a record for an item it was not given");
+    this.inEngine.delete(sequence!);
     this.accepted--;
     this.noteFinished();
     this.options.onRecord?.(record, entry.value);
-    entry.submission.deliver(record);
+    entry.submission.deliver(entry.position, record);
   }
 
   private dropQueued(submission: Submission): void {
@@ -246,9 +255,9 @@ export class ServingEngine {
   private failAll(error: unknown): void {
     this.closed = true;
     const reason = error instanceof Error ? error : new Error(String(error));
-    for (const entry of [...this.waiting, ...this.inEngine]) entry.submission.cancel(reason);
+    for (const entry of [...this.waiting, ...this.inEngine.values()]) entry.submission.cancel(reason);
     this.waiting.length = 0;
-    this.inEngine.length = 0;
+    this.inEngine.clear();
     this.accepted = 0;
   }
 
