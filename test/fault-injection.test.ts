@@ -134,6 +134,15 @@ describe("analyze under SIGTERM and SIGKILL at seeded random points", () => {
       }
       // Written whole or not at all (a SIGKILL between putting the output in place and deleting the journal leaves both).
       if (existsSync(out)) expect(await readFile(out, "utf8"), `${what}: no half output`).toBe(reference);
+      if (existsSync(out) && !existsSync(`${out}.journal`)) {
+        // The signal came after the run had finished (output in place, journal gone) and before the
+        // process exited: the result is whole, and --resume says there is nothing left to do.
+        const again = await runCli(["analyze", input, "-o", out, "--experts", "embedded", "--quiet", "--resume"], { cwd: dir, env: isolatedEnv(dir) });
+        expectUserFailure(again, 2, /news-moe: nothing to resume: .*out\.json\.journal does not exist and .*out\.json is already complete/);
+        expect(await readFile(out, "utf8"), `${what}, after finishing`).toBe(reference);
+        outcomes.push(`${seed}: ${fault.signal} after ${JSON.stringify(fault.after)} -> after the run finished`);
+        return;
+      }
       const resumed = await runCli(["analyze", input, "-o", out, "--experts", "embedded", "--quiet", "--resume"], { cwd: dir, env: isolatedEnv(dir) });
       expectNoBug(resumed, `${what}, resumed`);
       expect(resumed.code, `${what}, resumed: ${resumed.stderr}`).toBe(0);
