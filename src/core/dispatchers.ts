@@ -15,15 +15,37 @@ export interface ExpertStats {
   busyMs: number;
 }
 
-function toError(value: unknown): Error {
+export function toError(value: unknown): Error {
   return value instanceof Error ? value : new Error(String(value));
 }
 
-/** One expert's queue: takes whatever is waiting as a batch whenever it has a free slot. */
-export class ExpertDispatcher {
-  private readonly queue: Array<{ item: NewsItem; done: (result: ExpertOutput | Error) => void }> = [];
-  private running = 0;
+/**
+ * Entries wait here for `pump`. The first entry of a turn schedules one pump for the next turn, so the
+ * parser can queue up several items before a batch goes out.
+ */
+abstract class DeferredQueue<Entry> {
+  protected readonly queue: Entry[] = [];
   private scheduled = false;
+
+  protected add(entry: Entry): void {
+    this.queue.push(entry);
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.pump();
+    });
+  }
+
+  protected abstract pump(): void;
+}
+
+type ExpertEntry = { item: NewsItem; done: (result: ExpertOutput | Error) => void };
+type RoutingEntry = { item: NewsItem; done: (decision: RoutingDecision | Error) => void };
+
+/** One expert's queue: takes whatever is waiting as a batch whenever it has a free slot. */
+export class ExpertDispatcher extends DeferredQueue<ExpertEntry> {
+  private running = 0;
 
   constructor(
     private readonly expert: Expert,
@@ -32,21 +54,15 @@ export class ExpertDispatcher {
     private readonly warn: (message: string) => void,
     private readonly signal: AbortSignal | undefined,
     private readonly onProgress: (items: number, progress: ExpertProgress) => void = () => undefined,
-  ) {}
-
-  enqueue(item: NewsItem, done: (result: ExpertOutput | Error) => void): void {
-    this.queue.push({ item, done });
-    // Deferring the first pump lets the parser queue up several items before a batch goes out.
-    if (!this.scheduled) {
-      this.scheduled = true;
-      setImmediate(() => {
-        this.scheduled = false;
-        this.pump();
-      });
-    }
+  ) {
+    super();
   }
 
-  private pump(): void {
+  enqueue(item: NewsItem, done: (result: ExpertOutput | Error) => void): void {
+    this.add({ item, done });
+  }
+
+  protected pump(): void {
     // A streaming expert batches across calls: one item a call, as many calls as it takes outstanding.
     const streaming = this.expert.streaming === true;
     const slots = streaming ? Math.max(1, this.expert.maxBatchSize) : this.concurrency;
@@ -60,7 +76,7 @@ export class ExpertDispatcher {
     }
   }
 
-  private async runBatch(batch: Array<{ item: NewsItem; done: (result: ExpertOutput | Error) => void }>): Promise<void> {
+  private async runBatch(batch: ExpertEntry[]): Promise<void> {
     const started = performance.now();
     const items = batch.map((entry) => entry.item);
     let results: Array<ExpertOutput | Error>;
@@ -112,10 +128,8 @@ const DEFAULT_ROUTE_BATCH = 64;
  * The router's queue: features are computed as items arrive, and whenever the router is free it
  * gets everything waiting (up to its batch size) as one batch, so batches grow while it is busy.
  */
-export class RoutingDispatcher {
-  private readonly queue: Array<{ item: NewsItem; done: (decision: RoutingDecision | Error) => void }> = [];
+export class RoutingDispatcher extends DeferredQueue<RoutingEntry> {
   private running = false;
-  private scheduled = false;
   private readonly maxBatch: number;
 
   constructor(
@@ -123,21 +137,15 @@ export class RoutingDispatcher {
     private readonly features: FeatureExtractor,
     private readonly context: RouteContext,
   ) {
+    super();
     this.maxBatch = Math.max(1, Math.floor(router.maxBatchSize ?? DEFAULT_ROUTE_BATCH));
   }
 
   enqueue(item: NewsItem, done: (decision: RoutingDecision | Error) => void): void {
-    this.queue.push({ item, done });
-    if (!this.scheduled) {
-      this.scheduled = true;
-      setImmediate(() => {
-        this.scheduled = false;
-        this.pump();
-      });
-    }
+    this.add({ item, done });
   }
 
-  private pump(): void {
+  protected pump(): void {
     if (this.running || this.queue.length === 0) return;
     const batch = this.queue.splice(0, this.maxBatch);
     this.running = true;
@@ -147,7 +155,7 @@ export class RoutingDispatcher {
     });
   }
 
-  private async routeBatch(batch: Array<{ item: NewsItem; done: (decision: RoutingDecision | Error) => void }>): Promise<void> {
+  private async routeBatch(batch: RoutingEntry[]): Promise<void> {
     const requests: Array<{ item: NewsItem; features: ItemFeatures }> = [];
     const entries: typeof batch = [];
     for (const entry of batch) {

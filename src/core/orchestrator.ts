@@ -6,7 +6,7 @@ import type { NewsItem } from "./news-item.js";
 import type { ExpertRegistry } from "./registry.js";
 import type { CleaningReport } from "./analysis-record.js";
 import { withTaskResults } from "./task-results.js";
-import { ExpertDispatcher, RoutingDispatcher, type ExpertStats } from "./dispatchers.js";
+import { ExpertDispatcher, RoutingDispatcher, toError, type ExpertStats } from "./dispatchers.js";
 import type { ExpertProfile, FeatureExtractor, RoutingDecision, Router } from "./router.js";
 
 export type { ExpertStats };
@@ -101,9 +101,6 @@ export function unroutedRecord(item: NewsItem, error: string): AnalysisRecord {
   return { id: item.id, headline: item.headline ?? null, url: item.url ?? null, analyses: {}, routing: null, error };
 }
 
-function toError(value: unknown): Error {
-  return value instanceof Error ? value : new Error(String(value));
-}
 
 /**
  * Streams items through gating and experts. Each expert has a queue; whenever it has a free slot it
@@ -246,23 +243,22 @@ export class Orchestrator {
     const output = new AsyncQueue<IndexedRecord>();
     const window = new Semaphore(this.maxInFlight);
     const finished = new Map<number, IndexedRecord>();
-    let nextToEmit = 0;
+    // Records handed out; in input order also the sequence number of the next one due.
+    let emitted = 0;
     let admitted = 0;
     let inputDone = false;
 
     const inCompletionOrder = this.options.recordOrder === "completion";
-    const emitReady = () => {
-      for (let record = finished.get(nextToEmit); record !== undefined; record = finished.get(nextToEmit)) {
-        finished.delete(nextToEmit);
-        nextToEmit++;
-        if (!output.isClosed) output.push(record);
-      }
-      if (inputDone && nextToEmit === admitted && !output.isClosed) output.close();
-    };
-    let emitted = 0;
-    const emitNow = (record: IndexedRecord) => {
+    const emit = (record: IndexedRecord) => {
       emitted++;
       if (!output.isClosed) output.push(record);
+    };
+    // In input order, every finished record whose turn has come; either way, close once all are out.
+    const emitReady = () => {
+      for (let record = finished.get(emitted); record !== undefined; record = finished.get(emitted)) {
+        finished.delete(emitted);
+        emit(record);
+      }
       if (inputDone && emitted === admitted && !output.isClosed) output.close();
     };
     const indexOf = new Map<number, number>();
@@ -271,8 +267,8 @@ export class Orchestrator {
       const record = this.options.dryRun ? built : withTaskResults(built, this.tasks);
       const indexed = { index: indexOf.get(seq) ?? -1, sequence: seq, record };
       indexOf.delete(seq);
-      if (inCompletionOrder) return emitNow(indexed);
-      finished.set(seq, indexed);
+      if (inCompletionOrder) emit(indexed);
+      else finished.set(seq, indexed);
       emitReady();
     };
 
@@ -299,9 +295,7 @@ export class Orchestrator {
         sourceError = { error };
       }
       inputDone = true;
-      if (inCompletionOrder) {
-        if (emitted === admitted && !output.isClosed) output.close();
-      } else emitReady();
+      emitReady();
     };
     // An abort ends the stream at once (what is queued still comes out first): waiting for a
     // source blocked on a pipe, or for experts to notice, would keep an interrupted run hanging.
