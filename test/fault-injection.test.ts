@@ -18,7 +18,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { beforeAll, describe, expect, it } from "vitest";
 import { seededRandom } from "../src/learned-gate/random.js";
-import { expectUserFailure, isolatedEnv, REPO_ROOT, runCli, startCli, tempDir, type CliResult } from "./helpers/cli.js";
+import { EXAMPLES, expectUserFailure, isolatedEnv, REPO_ROOT, runCli, startCli, tempDir, type CliResult } from "./helpers/cli.js";
 import { CAN_MOUNT_TMPFS, CLI_USER, handOver, makeReadOnly, makeWritable, tinyDisk } from "./helpers/fs-faults.js";
 import { endAfterEachTest, HAVE_REDIS } from "./helpers/redis.js";
 
@@ -161,6 +161,24 @@ describe("analyze under SIGTERM and SIGKILL at seeded random points", () => {
     expect(outcomes.filter((o) => o.includes("SIGTERM")).length, outcomes.join("\n")).toBeGreaterThan(0);
     expect(outcomes.filter((o) => o.includes("SIGKILL")).length, outcomes.join("\n")).toBeGreaterThan(0);
   }, 300_000);
+});
+
+describe("analyze stopped while it finishes (output written, models being released)", () => {
+  const PLUGIN = join(REPO_ROOT, "test/fixtures/plugins/signal-on-dispose.mjs");
+  for (const signal of ["SIGTERM", "SIGINT"]) {
+    it(`${signal} then: the exit status is the run's own (1: the example's empty item), not 130 nor death by signal; the output is whole`, async () => {
+      const dir = await tempDir("news-moe-finishing-");
+      const args = ["--plugin", PLUGIN, "--experts", "embedded,LastWords", "--quiet"];
+      const result = await runCli(["analyze", EXAMPLES, "-o", "out.json", ...args], { cwd: dir, env: isolatedEnv(dir, { SIGNAL_ON_DISPOSE: signal }) });
+      expectNoBug(result, signal);
+      expect(result.signal, result.stderr).toBeNull();
+      expect(result.code, result.stderr).toBe(1);
+      expect(result.stderr).not.toMatch(/interrupted/);
+      const records = JSON.parse(await readFile(join(dir, "out.json"), "utf8")) as unknown[];
+      expect(records).toHaveLength((JSON.parse(await readFile(EXAMPLES, "utf8")) as unknown[]).length);
+      expect(existsSync(join(dir, "out.json.journal"))).toBe(false);
+    }, 60_000);
+  }
 });
 
 describe.skipIf(!HAVE_REDIS)("worker and collect --wait under SIGTERM and SIGKILL at seeded random points", () => {

@@ -17,3 +17,12 @@ export function stopBeforeStart(args: readonly string[]): never {
   process.stderr.write("news-moe: interrupted before it started; nothing was done\n");
   process.exit(ExitCode.Interrupted);
 }
+
+/**
+ * Ends a process stopped after its command let the signal go again: its work is done and its
+ * result written; what is left is releasing models and saying goodbye. The status is the one the
+ * command has set where it has, else success: nothing was interrupted.
+ */
+export function stopWhileFinishing(): never {
+  process.exit(process.exitCode ?? ExitCode.Ok);
+}

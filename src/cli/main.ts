@@ -5,13 +5,27 @@
  * documented status and a word, not kill it silently. So the handlers go in first, then the rest
  * is imported. Once a command has its own handler (analyze, worker, collect...), these stand back.
  */
-import { stopBeforeStart } from "./early-stop.js";
+import { stopBeforeStart, stopWhileFinishing } from "./early-stop.js";
+
+// Whether a command has taken the signals over (added a handler of its own) at some point: once it
+// has and has let go again, a signal is not "before it started" but during its last steps.
+let commandTookOver = false;
+process.on("newListener", (event) => {
+  if (event === "SIGTERM" || event === "SIGINT") commandTookOver ||= process.listenerCount(event) > 0;
+});
 
 for (const signal of ["SIGTERM", "SIGINT"] as const) {
   process.on(signal, () => {
     if (process.listenerCount(signal) > 1) return;
+    if (commandTookOver) stopWhileFinishing();
     stopBeforeStart(process.argv.slice(2));
   });
 }
 
 await import("./program.js");
+
+// The command is done and its exit status set: exit now rather than let the process wind down on
+// its own. While Node winds down it has already taken its signal handlers away, so a SIGTERM in
+// those last milliseconds killed a run whose output was complete (5 of 100 SIGTERMs sent around
+// the end of an analyze run, before this).
+process.exit();

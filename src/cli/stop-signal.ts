@@ -3,11 +3,20 @@ import { ExitCode } from "./exit-codes.js";
 /**
  * SIGTERM and Ctrl-C for a command that stops cleanly through an AbortSignal (analyze's run,
  * collect's wait and write): the first signal aborts, and the command says what it kept; a second
- * does not wait for that and exits at once (130). `release()` when the command is done.
+ * does not wait for that and exits at once (130). `release()` once the work is done: the handlers
+ * stay, but a signal then no longer aborts anything, since the command is only releasing models
+ * and reporting before it exits with the status its result earned (a second one still exits at once).
  */
 export function listenForStop(): { signal: AbortSignal; release(): void } {
   const controller = new AbortController();
+  let released = false;
+  let signalledAfterRelease = false;
   const interrupt = () => {
+    if (released) {
+      if (signalledAfterRelease) process.exit(ExitCode.Interrupted);
+      signalledAfterRelease = true;
+      return;
+    }
     if (controller.signal.aborted) process.exit(ExitCode.Interrupted);
     controller.abort(new Error("interrupted"));
   };
@@ -16,8 +25,7 @@ export function listenForStop(): { signal: AbortSignal; release(): void } {
   return {
     signal: controller.signal,
     release: () => {
-      process.off("SIGINT", interrupt);
-      process.off("SIGTERM", interrupt);
+      released = true;
     },
   };
 }
