@@ -3,11 +3,11 @@
  * registered with --plugin and run through the real CLI.
  */
 import { existsSync } from "node:fs";
-import { readFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { AnalysisRecord } from "../src/core/analysis-record.js";
-import { EXAMPLES, isolatedEnv, REPO_ROOT, runCli, tempDir } from "./helpers/cli.js";
+import { EXAMPLES, expectUserFailure, isolatedEnv, REPO_ROOT, runCli, tempDir } from "./helpers/cli.js";
 
 const PLUGINS = join(REPO_ROOT, "examples/plugins");
 const examples = JSON.parse(await readFile(EXAMPLES, "utf8")) as Array<{ id: string; headline?: string; content: string }>;
@@ -72,5 +72,42 @@ describe("example plugins through the CLI", () => {
     const result = await runCli(["analyze", EXAMPLES, "--plugin", join(REPO_ROOT, "package.json"), "--quiet"], { cwd: dir, env: isolatedEnv(dir) });
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/--plugin .*package\.json: /);
+  });
+
+  it("an expert with only what the README asks (name, task, load, analyze) runs in batches of the default size; a bad maxBatchSize is refused", async () => {
+    const dir = await tempDir();
+    const minimal = join(dir, "minimal-expert.mjs");
+    // Records the size of every analyze() call, so the test sees the batches the engine made.
+    await writeFile(
+      minimal,
+      `const sizes = [];
+export default {
+  name: "Minimal", task: "length",
+  async load() {},
+  async analyze(items) { sizes.push(items.length); return items.map((item) => ({ chars: item.content.length, calls: sizes })); },
+};
+`,
+    );
+    const input = join(dir, "news.json");
+    const items = Array.from({ length: 40 }, (_, i) => ({ id: String(i), headline: `h${i}`, content: "word ".repeat(i + 1) }));
+    await writeFile(input, JSON.stringify(items));
+    const result = await runCli(["analyze", input, "-o", "out.json", "--plugin", minimal, "--experts", "Minimal", "--quiet"], { cwd: dir, env: isolatedEnv(dir) });
+    expect(result.code, result.stderr).toBe(0);
+    const records = JSON.parse(await readFile(join(dir, "out.json"), "utf8")) as Array<{ analyses: Record<string, { chars: number; calls: number[] }> }>;
+    expect(records.map((r) => r.analyses["Minimal"]?.chars)).toEqual(items.map((item) => item.content.length));
+    const calls = records.at(-1)!.analyses["Minimal"]!.calls;
+    // 40 items, at most 16 (DEFAULT_EXPERT_BATCH_SIZE) a call: three calls at least, none larger.
+    expect(calls.reduce((a, b) => a + b, 0)).toBe(40);
+    expect(Math.max(...calls)).toBeLessThanOrEqual(16);
+    expect(calls.length).toBeGreaterThanOrEqual(3);
+
+    const listed = await runCli(["experts", "--plugin", minimal], { cwd: dir, env: isolatedEnv(dir) });
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(listed.stdout).toMatch(/Minimal {2}\[length\].*\n {4}\(no description\)\n {4}needs: not stated/);
+
+    const bad = join(dir, "bad-batch.mjs");
+    await writeFile(bad, `export default { name: "Bad", task: "length", maxBatchSize: 0, async load() {}, async analyze(items) { return items.map(() => ({})); } };\n`);
+    const refused = await runCli(["analyze", input, "--plugin", bad, "--quiet"], { cwd: dir, env: isolatedEnv(dir) });
+    expectUserFailure(refused, 2, /--plugin .*bad-batch\.mjs: expert "Bad": maxBatchSize must be a whole number of at least 1, or left out; got 0/);
   });
 });

@@ -72,8 +72,8 @@ export function registerExpertsCommand(program: Command, { catalogue }: EngineCa
           group: catalogue.expert(expert.name)?.group,
           worker: catalogue.expert(expert.name)?.workerKind,
           status: await availabilityOf(expert, hub),
-          requires: expert.requires,
-          description: expert.description,
+          requires: expert.requires ?? "not stated",
+          description: expert.description ?? "(no description)",
         })),
       );
       if (flags.json) {

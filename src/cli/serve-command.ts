@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { batchSizeOf } from "../core/expert.js";
 import { ReportCollector } from "../report/report-collector.js";
 import { renderReport, reportPolicy } from "../report/render-report.js";
 import { observeBatches } from "../server/batch-observer.js";
@@ -118,7 +119,7 @@ async function runServe(flags: ServeFlags, setup: EngineCatalogue): Promise<numb
     },
     maxQueuedItems: flags.maxQueue,
     batchWaitMs: flags.batchWait,
-    batchItems: Math.max(1, ...selected.map((expert) => expert.maxBatchSize)),
+    batchItems: Math.max(1, ...selected.map(batchSizeOf)),
     onRecord: (record, value) => {
       metrics.observeRecord(record);
       report.add(record, value);
@@ -138,9 +139,9 @@ async function runServe(flags: ServeFlags, setup: EngineCatalogue): Promise<numb
           name: expert.name,
           task: expert.task,
           status: await availabilityOf(expert, hub),
-          requires: expert.requires,
-          description: expert.description,
-          max_batch_size: expert.maxBatchSize,
+          requires: expert.requires ?? "not stated",
+          description: expert.description ?? "(no description)",
+          max_batch_size: batchSizeOf(expert),
         })),
       );
     },

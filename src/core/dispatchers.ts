@@ -3,7 +3,7 @@
  * waiting to its consumer as one batch whenever the consumer has a free slot, so batches grow by
  * themselves while it is busy (a streaming expert instead gets one item a call, many calls outstanding).
  */
-import { type Expert, type ExpertOutput, type ExpertProgress } from "./expert.js";
+import { batchSizeOf, type Expert, type ExpertOutput, type ExpertProgress } from "./expert.js";
 import type { NewsItem } from "./news-item.js";
 import type { FeatureExtractor, ItemFeatures, RouteContext, RoutingDecision, Router } from "./router.js";
 
@@ -65,9 +65,9 @@ export class ExpertDispatcher extends DeferredQueue<ExpertEntry> {
   protected pump(): void {
     // A streaming expert batches across calls: one item a call, as many calls as it takes outstanding.
     const streaming = this.expert.streaming === true;
-    const slots = streaming ? Math.max(1, this.expert.maxBatchSize) : this.concurrency;
+    const slots = streaming ? batchSizeOf(this.expert) : this.concurrency;
     while (this.running < slots && this.queue.length > 0) {
-      const batch = this.queue.splice(0, streaming ? 1 : Math.max(1, this.expert.maxBatchSize));
+      const batch = this.queue.splice(0, streaming ? 1 : batchSizeOf(this.expert));
       this.running++;
       void this.runBatch(batch).finally(() => {
         this.running--;

@@ -95,12 +95,16 @@ export interface Expert<O extends ExpertOutput = ExpertOutput> {
   /** The key under which results appear in `analyses`. Unique in a registry. */
   readonly name: string;
   readonly task: Task;
-  /** One line for `news-moe experts`. */
-  readonly description: string;
-  /** What it needs to run, in words ("nothing: embedded", "model Xenova/distilbart-cnn-6-6"). */
-  readonly requires: string;
-  /** Largest batch `analyze` should be given (a streaming expert: items outstanding at once). */
-  readonly maxBatchSize: number;
+  /** One line for `news-moe experts`; a plugin's may be left out. */
+  readonly description?: string;
+  /** What it needs to run, in words ("nothing: embedded", "model Xenova/distilbart-cnn-6-6"); may be left out. */
+  readonly requires?: string;
+  /**
+   * Largest batch `analyze` should be given (a streaming expert: items outstanding at once). Left
+   * out (the README's minimal plugin expert does), it is `DEFAULT_EXPERT_BATCH_SIZE`: read it
+   * through `batchSizeOf`.
+   */
+  readonly maxBatchSize?: number;
   /**
    * A streaming expert batches by itself, across calls (the neural summariser's running decoder batch):
    * the orchestrator then hands it each item as soon as it is routed, in its own `analyze` call, up to
@@ -123,4 +127,15 @@ export interface Expert<O extends ExpertOutput = ExpertOutput> {
   analyze(items: readonly NewsItem[], context: ExpertContext): Promise<Array<O | Error>>;
   /** Releases native resources (ONNX sessions). After it, `load()` may be called again. */
   dispose?(): Promise<void>;
+}
+
+/**
+ * The batch size of an expert that does not give one: enough items per call to amortise a call's
+ * overhead, few enough that one slow call does not hold many records back.
+ */
+export const DEFAULT_EXPERT_BATCH_SIZE = 16;
+
+/** `expert.maxBatchSize`, or the default for an expert that leaves it out. */
+export function batchSizeOf(expert: Pick<Expert, "maxBatchSize">): number {
+  return expert.maxBatchSize ?? DEFAULT_EXPERT_BATCH_SIZE;
 }

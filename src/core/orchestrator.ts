@@ -1,6 +1,6 @@
 import type { AnalysisRecord, ExpertError } from "./analysis-record.js";
 import { AsyncQueue, Semaphore } from "./concurrency.js";
-import { ExpertUnavailableError, type ExpertOutput, type ExpertProgress, type LoadProgress } from "./expert.js";
+import { batchSizeOf, ExpertUnavailableError, type ExpertOutput, type ExpertProgress, type LoadProgress } from "./expert.js";
 import { CombinerRegistry, type Contribution } from "./mixture.js";
 import type { NewsItem } from "./news-item.js";
 import type { ExpertRegistry } from "./registry.js";
@@ -126,7 +126,7 @@ export class Orchestrator {
     this.concurrency = Math.max(1, Math.floor(options.concurrency ?? 1));
     const experts = options.experts.map((name) => options.registry.get(name));
     this.tasks = new Set(experts.map((expert) => expert.task));
-    const batchRoom = experts.reduce((sum, e) => sum + Math.max(1, e.maxBatchSize) * this.concurrency, 0);
+    const batchRoom = experts.reduce((sum, e) => sum + batchSizeOf(e) * this.concurrency, 0);
     this.maxInFlight = Math.max(1, Math.floor(options.maxInFlight ?? Math.max(64, 2 * batchRoom)));
   }
 

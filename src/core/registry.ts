@@ -11,6 +11,10 @@ export class ExpertRegistry {
     if (this.experts.has(expert.name) && !options.replace) {
       throw new Error(`an expert named "${expert.name}" is already registered (pass { replace: true } to swap it)`);
     }
+    const size = expert.maxBatchSize;
+    if (size !== undefined && !(Number.isInteger(size) && size >= 1)) {
+      throw new Error(`expert "${expert.name}": maxBatchSize must be a whole number of at least 1 (or left out), not ${JSON.stringify(size)}`);
+    }
     this.experts.set(expert.name, expert);
     return this;
   }

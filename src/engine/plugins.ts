@@ -125,5 +125,11 @@ async function entriesOf(path: string): Promise<CatalogueEntry[]> {
         "a router (name, route()), a sink (name, write(), close()), an array of them, a class or a function returning them",
     );
   }
+  for (const part of parts) {
+    const size = isExpert(part) ? part.maxBatchSize : undefined;
+    if (size !== undefined && !(Number.isInteger(size) && size >= 1)) {
+      throw new PluginError(path, "bad-export", `expert "${(part as Expert).name}": maxBatchSize must be a whole number of at least 1, or left out; got ${JSON.stringify(size)}`);
+    }
+  }
   return parts.map((part) => (isCatalogueEntry(part) ? part : entryOf(part as Expert | Router | Sink)));
 }
