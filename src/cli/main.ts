@@ -27,5 +27,16 @@ await import("./program.js");
 // The command is done and its exit status set: exit now rather than let the process wind down on
 // its own. While Node winds down it has already taken its signal handlers away, so a SIGTERM in
 // those last milliseconds killed a run whose output was complete (5 of 100 SIGTERMs sent around
-// the end of an analyze run, before this).
+// the end of an analyze run, before this). What is still queued for stdout or stderr (a pipe's
+// writes can be) goes out first: `collect -o - | ...` lost its last records without this.
+await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
 process.exit();
+
+/** Resolves once everything written to `stream` so far has been handed to the system (or the stream is gone). */
+function flushed(stream: NodeJS.WriteStream): Promise<void> {
+  if (stream.destroyed || !stream.writable || stream.writableLength === 0) return Promise.resolve();
+  return new Promise((resolve) => {
+    stream.once("close", resolve);
+    stream.write("", () => resolve());
+  });
+}
