@@ -334,4 +334,35 @@ describe("Orchestrator with an asynchronous, batched router and injected feature
       { type: "expert-unavailable", expert: "Broken", task: "summarization", standIn: "Third", reason: "model files missing", error: expect.any(ExpertUnavailableError) },
     ]);
   });
+
+  it("lets dozens of calls in flight listen on the run's signal without Node's possible-leak warning", async () => {
+    // A streaming expert that, like the summariser's worker client, listens on the signal per item.
+    class ListeningExpert extends ProbeExpert {
+      readonly streaming = true;
+      override async analyze(items: readonly NewsItem[], context?: { signal?: AbortSignal }): Promise<Array<ExpertOutput | Error>> {
+        const listener = () => undefined;
+        context?.signal?.addEventListener("abort", listener, { once: true });
+        try {
+          return await super.analyze(items);
+        } finally {
+          context?.signal?.removeEventListener("abort", listener);
+        }
+      }
+    }
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on("warning", onWarning);
+    try {
+      const registry = new ExpertRegistry().register(new ListeningExpert("Listening", "summarization", 32, 50));
+      const controller = new AbortController();
+      const orchestrator = new Orchestrator({ registry, experts: ["Listening"], router: new AllRouter(), features: computeFeatures, signal: controller.signal });
+      const records = await collect(orchestrator, news(40));
+      expect(records).toHaveLength(40);
+      expect((registry.get("Listening") as ListeningExpert).maxInFlight).toBeGreaterThan(10);
+      await sleep(10); // warnings are emitted on the next tick
+      expect(warnings.map((w) => w.name)).not.toContain("MaxListenersExceededWarning");
+    } finally {
+      process.off("warning", onWarning);
+    }
+  });
 });

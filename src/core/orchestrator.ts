@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import type { AnalysisRecord, ExpertError } from "./analysis-record.js";
 import { AsyncQueue, Semaphore } from "./concurrency.js";
 import { batchSizeOf, ExpertUnavailableError, type ExpertOutput, type ExpertProgress, type LoadProgress } from "./expert.js";
@@ -128,6 +129,10 @@ export class Orchestrator {
     this.tasks = new Set(experts.map((expert) => expert.task));
     const batchRoom = experts.reduce((sum, e) => sum + batchSizeOf(e) * this.concurrency, 0);
     this.maxInFlight = Math.max(1, Math.floor(options.maxInFlight ?? Math.max(64, 2 * batchRoom)));
+    // Every call in flight may listen on the run's signal (a streaming summariser holds one worker
+    // request per article window): dozens at once by design, not the leak Node warns of past 10
+    // listeners, a warning users saw on stderr even with --quiet.
+    if (options.signal) setMaxListeners(0, options.signal);
   }
 
   /**
