@@ -44,6 +44,8 @@ export interface OrtSessionOptions {
   allowSpinning?: boolean;
 }
 
+let profiledSessions = 0;
+
 export function sessionOptions(options: OrtSessionOptions = {}): ort.InferenceSession.SessionOptions {
   const result: ort.InferenceSession.SessionOptions = {
     executionProviders: ["cpu"],
@@ -55,6 +57,12 @@ export function sessionOptions(options: OrtSessionOptions = {}): ort.InferenceSe
     logSeverityLevel: options.logSeverityLevel ?? 3,
   };
   if (options.intraOpNumThreads !== undefined) result.intraOpNumThreads = options.intraOpNumThreads;
+  // A developer's tool, not a setting: NEWS_MOE_ORT_PROFILE=PREFIX makes every session write ONNX
+  // Runtime's per-operator profile (PREFIX_<time>.json) when it is released. docs/performance.md
+  // says how the int8 step was profiled with it.
+  const profilePrefix = process.env["NEWS_MOE_ORT_PROFILE"];
+  // Numbered: sessions created in the same second would otherwise write over each other's file.
+  if (profilePrefix) Object.assign(result, { enableProfiling: true, profileFilePrefix: `${profilePrefix}-${process.pid}-${++profiledSessions}` });
   if (options.allowSpinning !== true) result.extra = { session: { intra_op: { allow_spinning: "0" }, inter_op: { allow_spinning: "0" } } };
   return result;
 }
