@@ -3,7 +3,7 @@ import { readFile, writeFile } from "node:fs/promises";
 import { promisify } from "node:util";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { EXAMPLES, isolatedEnv, REPO_ROOT, runCli, tempDir } from "./helpers/cli.js";
+import { EXAMPLES, isolatedEnv, REPO_ROOT, runCli, startCli, tempDir } from "./helpers/cli.js";
 import { metricValue, postItems, startServer, type ServerProcess } from "./helpers/server.js";
 
 const execFileAsync = promisify(execFile);
@@ -198,6 +198,56 @@ describe("news-moe serve under pressure", () => {
     // The listener is gone: no new work is taken.
     await expect(fetch(`${server.url}/healthz`)).rejects.toThrow();
   });
+});
+
+describe("news-moe serve stopped while its models load", () => {
+  const SLOW = join(REPO_ROOT, "test/fixtures/plugins/slow-loading-expert.mjs");
+  const startLoading = async (loadMs: number) => {
+    const dir = await tempDir("news-moe-serve-loading-");
+    const { child, done } = startCli(["serve", "--port", "0", "--plugin", SLOW, "--experts", "embedded,SlowLoader"], {
+      cwd: dir,
+      env: isolatedEnv(dir, { LOAD_MS: String(loadMs) }),
+    });
+    let stderr = "";
+    const url = await new Promise<string>((resolve) => {
+      child.stderr?.on("data", (chunk: string) => {
+        stderr += chunk;
+        const match = /listening on (http:\/\/\S+)/.exec(stderr);
+        if (match?.[1]) resolve(match[1]);
+      });
+    });
+    return { url, child, done };
+  };
+
+  it("with nothing accepted, SIGTERM ends it within seconds (exit 0), not after the load", async () => {
+    const server = await startLoading(60_000);
+    expect((await fetch(`${server.url}/readyz`)).status).toBe(503);
+    const sent = Date.now();
+    server.child.kill("SIGTERM");
+    const exit = await server.done;
+    expect(Date.now() - sent).toBeLessThan(10_000);
+    expect(exit.code, exit.stderr).toBe(0);
+    expect(exit.stderr).toContain("news-moe: stopped while loading the models; no request had been accepted");
+    expect(exit.stderr).not.toMatch(/ready \(/);
+  }, 30_000);
+
+  it("with a request accepted during the load, SIGTERM waits for the models and answers it in full", async () => {
+    const server = await startLoading(3_000);
+    const answer = postItems(server.url, JSON.stringify([{ id: "a1", headline: "Harbour Town win", content: "Harbour Town won again on Saturday." }]));
+    for (let i = 0; i < 100; i++) {
+      if (metricValue(await (await fetch(`${server.url}/metrics`)).text(), "newsmoe_items_accepted_total") === 1) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    server.child.kill("SIGTERM");
+    const { status, text } = await answer;
+    expect(status).toBe(200);
+    const records = JSON.parse(text) as Array<{ id: string; analyses: Record<string, unknown> }>;
+    expect(records.map((r) => r.id)).toEqual(["a1"]);
+    expect(records[0]?.analyses["SlowLoader"]).toEqual({ words: 6 });
+    const exit = await server.done;
+    expect(exit.code, exit.stderr).toBe(0);
+    expect(exit.stderr).toContain("stopped after 1 items");
+  }, 30_000);
 });
 
 describe("news-moe serve access", () => {

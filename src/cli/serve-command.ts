@@ -66,7 +66,8 @@ Endpoints: POST /v1/analyze (one item, an array, or NDJSON; Accept: application/
 GET /v1/experts, /healthz, /readyz, /metrics, / (try an article), /report; with a token,
 POST /v1/session sets the cookie that opens /report in a browser.
 SIGTERM or Ctrl-C drains: new work gets 503 + Retry-After, every accepted request is answered,
-then the listener closes and the process exits 0.`,
+then the listener closes and the process exits 0 (without waiting for models still loading if no
+request has been accepted).`,
     )
     .action(async (flags: ServeFlags) => {
       process.exitCode = await runServe(flags, engine);
@@ -160,6 +161,19 @@ async function runServe(flags: ServeFlags, setup: EngineCatalogue): Promise<numb
     if (stopping) {
       // A second signal: the user does not want to wait for the accepted work.
       process.exit(ExitCode.Interrupted);
+    }
+    if (!engine.ready && engine.depth === 0) {
+      // Still loading models (a minute, for real ones, on a first run) and nothing to answer: no
+      // reason to make the user wait for a load whose models would only be released again. New
+      // work gets 503 from here on (drain), and a request already arriving is answered before the
+      // listener closes; then the process ends without waiting for the load.
+      void engine.drain();
+      stopping = (async () => {
+        await server.close();
+        say("stopped while loading the models; no request had been accepted");
+        process.exit(ExitCode.Ok);
+      })();
+      return;
     }
     say("stopping: no new requests; finishing the accepted ones");
     stopping = (async () => {
