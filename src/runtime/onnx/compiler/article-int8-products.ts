@@ -70,6 +70,42 @@ export class ArticleInt8Products {
   }
 
   /**
+   * Several layers that read the same activation (self-attention's q, k and v), as one int8 product:
+   * the matrices side by side ([d, 3d]), then split. Every output column is computed exactly as in a
+   * product of its own (an int32 sum, its own zero-point correction, the same float scale product), so
+   * the values are bit for bit those of separate products; one product instead of three, and a third of
+   * the rescaling operators, make the step ~90 nodes shorter. Float layers, and int8 layers whose scales
+   * or zero points are not one per column, stay separate products.
+   */
+  linears(x: string, layers: readonly Linear[]): string[] {
+    const matrices = layers.map((layer) => layer.matrix);
+    const int8 = matrices.filter((matrix): matrix is Int8Matrix => matrix.kind === "int8");
+    const perColumn = (source: WeightSource, columns: number) => source.dims.length === 1 && source.dims[0] === columns;
+    const groupable =
+      layers.length > 1 &&
+      int8.length === matrices.length &&
+      int8.every((m) => m.weight.dims.length === 2 && perColumn(m.scale, m.weight.dims[1]!) && perColumn(m.zeroPoint, m.weight.dims[1]!));
+    if (!groupable) return layers.map((layer) => this.linear(x, layer));
+    const g = this.g;
+    const widths = int8.map((m) => m.weight.dims[1]!);
+    const out = widths.reduce((a, b) => a + b, 0);
+    // Concats of initializers and compile-time constants: ONNX Runtime folds them once, at session load.
+    const side = (parts: string[], axis: number) => g.node("Concat", parts, { axis });
+    const weight = side(int8.map((m) => g.weight(m.weight)), 1);
+    const zeroPoints = side(int8.map((m) => g.weight(m.zeroPoint)), 0);
+    const scales = side(int8.map((m) => g.weight(m.scale)), 0);
+    const columnSums = side(int8.map((m) => this.columnSums(m)), 0);
+    const { values, scale, zeroPoint } = this.quantize(x);
+    const integer = g.node("MatMulInteger", [values, weight, "", zeroPoints]); // [B, N, out]
+    const exact = g.node("Sub", [integer, g.node("Mul", [zeroPoint, columnSums])]);
+    let rows = this.rowShapes.get(out);
+    if (!rows) this.rowShapes.set(out, (rows = g.int64([-1, 1, out])));
+    const all = g.node("Reshape", [g.node("Mul", [g.node("Cast", [exact], { to: DataType.FLOAT }), g.node("Mul", [scale, scales])]), rows]); // [R, 1, out]
+    const parts = g.op("Split", [all, g.int64(widths)], { axis: -1 }, layers.length);
+    return parts.map((part, i) => g.node("Add", [part, g.weight(layers[i]!.bias)]));
+  }
+
+  /**
    * DynamicQuantizeLinear per article, as ONNX Runtime computes it for a whole tensor: range widened to
    * include 0, scale (max - min) / 255 (1 when the range is empty), zero point round-half-even of
    * -min / scale clamped to [0, 255], values saturate(round(x / scale) + zero point). QuantizeLinear

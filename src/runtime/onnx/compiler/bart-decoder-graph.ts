@@ -141,11 +141,12 @@ export function buildStepGraph(weights: BartDecoderWeights, shape: BartShape, lo
     const prefixValue = g.input(`prefix_value.${l}`, DataType.FLOAT, ["B", heads, "P", headDim]);
     const suffixKey = g.input(`suffix_key.${l}`, DataType.FLOAT, ["R", heads, "U", headDim]);
     const suffixValue = g.input(`suffix_value.${l}`, DataType.FLOAT, ["R", heads, "U", headDim]);
-    const scaledQ = g.node("Mul", [products.linear(h, layer.selfQ), scale]); // [R, 1, d]
+    const [selfQ, selfK, selfV] = products.linears(h, [layer.selfQ, layer.selfK, layer.selfV]) as [string, string, string];
+    const scaledQ = g.node("Mul", [selfQ, scale]); // [R, 1, d]
     const q = heads4(scaledQ); // [R, H, 1, D]
     const articleQ = g.node("Transpose", [g.node("Reshape", [scaledQ, articleHeads])], { perm: [0, 2, 1, 3] }); // [B, H, N, D]
-    const k = heads4(products.linear(h, layer.selfK));
-    const v = heads4(products.linear(h, layer.selfV));
+    const k = heads4(selfK);
+    const v = heads4(selfV);
     newKv.push(g.node("Unsqueeze", [k, axis0]), g.node("Unsqueeze", [v, axis0]));
     const prefixScores = g.node("MatMul", [articleQ, g.node("Transpose", [prefixKey], { perm: [0, 1, 3, 2] })]); // [B, H, N, P]
     const prefixRowScores = g.node("Reshape", [g.node("Transpose", [prefixScores], { perm: [0, 2, 1, 3] }), rowsHeadsOne]); // [R, H, 1, P]

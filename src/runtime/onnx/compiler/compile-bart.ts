@@ -23,7 +23,7 @@ import { loadOnnxModel, OnnxFormatError, serializeModel } from "./onnx-proto.js"
 import type { TokenTableLocation } from "./token-table-location.js";
 
 /** Bump whenever the emitted graphs change: old compilations are then ignored and rebuilt. */
-export const BART_COMPILER_VERSION = 9;
+export const BART_COMPILER_VERSION = 10;
 
 export interface CompiledBartDecoder {
   readonly step: string;
