@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import type { Expert } from "../core/expert.js";
+import { expertLabels, type Expert } from "../core/expert.js";
 import { createRegistry } from "../engine/assemble-run.js";
 import { hubEndpoint } from "../models/hub-env.js";
 import { ExitCode } from "./exit-codes.js";
@@ -72,8 +72,7 @@ export function registerExpertsCommand(program: Command, { catalogue }: EngineCa
           group: catalogue.expert(expert.name)?.group,
           worker: catalogue.expert(expert.name)?.workerKind,
           status: await availabilityOf(expert, hub),
-          requires: expert.requires ?? "not stated",
-          description: expert.description ?? "(no description)",
+          ...expertLabels(expert),
         })),
       );
       if (flags.json) {

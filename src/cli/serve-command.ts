@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { batchSizeOf } from "../core/expert.js";
+import { batchSizeOf, expertLabels } from "../core/expert.js";
 import { ReportCollector } from "../report/report-collector.js";
 import { renderReport, reportPolicy } from "../report/render-report.js";
 import { observeBatches } from "../server/batch-observer.js";
@@ -140,8 +140,7 @@ async function runServe(flags: ServeFlags, setup: EngineCatalogue): Promise<numb
           name: expert.name,
           task: expert.task,
           status: await availabilityOf(expert, hub),
-          requires: expert.requires ?? "not stated",
-          description: expert.description ?? "(no description)",
+          ...expertLabels(expert),
           max_batch_size: batchSizeOf(expert),
         })),
       );

@@ -135,6 +135,18 @@ export interface Expert<O extends ExpertOutput = ExpertOutput> {
  */
 export const DEFAULT_EXPERT_BATCH_SIZE = 16;
 
+/** What it needs and what it does, as listings show them, with words for a plugin that leaves them out. */
+export function expertLabels(expert: Pick<Expert, "requires" | "description">): { requires: string; description: string } {
+  return { requires: expert.requires ?? "not stated", description: expert.description ?? "(no description)" };
+}
+
+/** What is wrong with an expert's `maxBatchSize`, or undefined when it is a whole number >= 1 or left out. */
+export function batchSizeProblem(expert: Pick<Expert, "name" | "maxBatchSize">): string | undefined {
+  const size = expert.maxBatchSize;
+  if (size === undefined || (Number.isInteger(size) && size >= 1)) return undefined;
+  return `expert "${expert.name}": maxBatchSize must be a whole number of at least 1, or left out; got ${JSON.stringify(size)}`;
+}
+
 /** `expert.maxBatchSize`, or the default for an expert that leaves it out. */
 export function batchSizeOf(expert: Pick<Expert, "maxBatchSize">): number {
   return expert.maxBatchSize ?? DEFAULT_EXPERT_BATCH_SIZE;

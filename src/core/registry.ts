@@ -1,4 +1,4 @@
-import type { Expert, Task } from "./expert.js";
+import { batchSizeProblem, type Expert, type Task } from "./expert.js";
 
 /**
  * The experts a run can route to, in registration order. Order matters: within a task it is the
@@ -11,10 +11,8 @@ export class ExpertRegistry {
     if (this.experts.has(expert.name) && !options.replace) {
       throw new Error(`an expert named "${expert.name}" is already registered (pass { replace: true } to swap it)`);
     }
-    const size = expert.maxBatchSize;
-    if (size !== undefined && !(Number.isInteger(size) && size >= 1)) {
-      throw new Error(`expert "${expert.name}": maxBatchSize must be a whole number of at least 1 (or left out), not ${JSON.stringify(size)}`);
-    }
+    const problem = batchSizeProblem(expert);
+    if (problem) throw new Error(problem);
     this.experts.set(expert.name, expert);
     return this;
   }

@@ -1,7 +1,7 @@
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { z } from "zod";
-import type { Expert } from "../core/expert.js";
+import { batchSizeProblem, type Expert } from "../core/expert.js";
 import { ExpertRegistry } from "../core/registry.js";
 import { Catalogue, parseSettings, type CatalogueEntry } from "../catalogue/entries.js";
 import type { Router } from "../core/router.js";
@@ -125,11 +125,8 @@ async function entriesOf(path: string): Promise<CatalogueEntry[]> {
         "a router (name, route()), a sink (name, write(), close()), an array of them, a class or a function returning them",
     );
   }
-  for (const part of parts) {
-    const size = isExpert(part) ? part.maxBatchSize : undefined;
-    if (size !== undefined && !(Number.isInteger(size) && size >= 1)) {
-      throw new PluginError(path, "bad-export", `expert "${(part as Expert).name}": maxBatchSize must be a whole number of at least 1, or left out; got ${JSON.stringify(size)}`);
-    }
-  }
+  // Checked here too (the registry would refuse it later) so the message names the plugin file.
+  const problem = parts.map((part) => (isExpert(part) ? batchSizeProblem(part) : undefined)).find(Boolean);
+  if (problem) throw new PluginError(path, "bad-export", problem);
   return parts.map((part) => (isCatalogueEntry(part) ? part : entryOf(part as Expert | Router | Sink)));
 }

@@ -54,11 +54,17 @@ export class ArticleInt8Products {
   matmul(x: string, matrix: Matrix): string {
     if (matrix.kind === "float") return this.g.matmul(x, matrix);
     const g = this.g;
+    const operands = { weight: g.weight(matrix.weight), zeroPoint: g.weight(matrix.zeroPoint), scale: g.weight(matrix.scale), columnSums: this.columnSums(matrix) };
+    return this.integerProduct(x, operands, matrix.weight.dims[1]!);
+  }
+
+  /** x [R, 1, d] @ an int8 matrix given by its graph values (weight [d, out], per-column zero point, scale and column sums) -> [R, 1, out]. */
+  private integerProduct(x: string, matrix: { weight: string; zeroPoint: string; scale: string; columnSums: string }, out: number): string {
+    const g = this.g;
     const { values, scale, zeroPoint } = this.quantize(x);
-    const integer = g.node("MatMulInteger", [values, g.weight(matrix.weight), "", g.weight(matrix.zeroPoint)]); // [B, N, out]
-    const exact = g.node("Sub", [integer, g.node("Mul", [zeroPoint, this.columnSums(matrix)])]); // sum (xq - zp)(w - wzp), exact in int32
-    const scales = g.node("Mul", [scale, g.weight(matrix.scale)]); // [B, 1, out]: x scale * w scale, as the fused kernel
-    const out = matrix.weight.dims[1]!;
+    const integer = g.node("MatMulInteger", [values, matrix.weight, "", matrix.zeroPoint]); // [B, N, out]
+    const exact = g.node("Sub", [integer, g.node("Mul", [zeroPoint, matrix.columnSums])]); // sum (xq - zp)(w - wzp), exact in int32
+    const scales = g.node("Mul", [scale, matrix.scale]); // [B, 1, out]: x scale * w scale, as the fused kernel
     let rows = this.rowShapes.get(out);
     if (!rows) this.rowShapes.set(out, (rows = g.int64([-1, 1, out])));
     return g.node("Reshape", [g.node("Mul", [g.node("Cast", [exact], { to: DataType.FLOAT }), scales]), rows]); // [R, 1, out]
@@ -88,19 +94,15 @@ export class ArticleInt8Products {
     if (!groupable) return layers.map((layer) => this.linear(x, layer));
     const g = this.g;
     const widths = int8.map((m) => m.weight.dims[1]!);
-    const out = widths.reduce((a, b) => a + b, 0);
     // Concats of initializers and compile-time constants: ONNX Runtime folds them once, at session load.
     const side = (parts: string[], axis: number) => g.node("Concat", parts, { axis });
-    const weight = side(int8.map((m) => g.weight(m.weight)), 1);
-    const zeroPoints = side(int8.map((m) => g.weight(m.zeroPoint)), 0);
-    const scales = side(int8.map((m) => g.weight(m.scale)), 0);
-    const columnSums = side(int8.map((m) => this.columnSums(m)), 0);
-    const { values, scale, zeroPoint } = this.quantize(x);
-    const integer = g.node("MatMulInteger", [values, weight, "", zeroPoints]); // [B, N, out]
-    const exact = g.node("Sub", [integer, g.node("Mul", [zeroPoint, columnSums])]);
-    let rows = this.rowShapes.get(out);
-    if (!rows) this.rowShapes.set(out, (rows = g.int64([-1, 1, out])));
-    const all = g.node("Reshape", [g.node("Mul", [g.node("Cast", [exact], { to: DataType.FLOAT }), g.node("Mul", [scale, scales])]), rows]); // [R, 1, out]
+    const operands = {
+      weight: side(int8.map((m) => g.weight(m.weight)), 1),
+      zeroPoint: side(int8.map((m) => g.weight(m.zeroPoint)), 0),
+      scale: side(int8.map((m) => g.weight(m.scale)), 0),
+      columnSums: side(int8.map((m) => this.columnSums(m)), 0),
+    };
+    const all = this.integerProduct(x, operands, widths.reduce((a, b) => a + b, 0));
     const parts = g.op("Split", [all, g.int64(widths)], { axis: -1 }, layers.length);
     return parts.map((part, i) => g.node("Add", [part, g.weight(layers[i]!.bias)]));
   }
