@@ -164,10 +164,17 @@ async function runWorker(flags: WorkerFlags, setup: EngineCatalogue): Promise<nu
   const stopRequested = new Promise<void>((resolveStop) => (requestStop = resolveStop));
   let worker: QueueWorker | undefined;
   let signalled = false;
+  let loadingModels = false;
   const onSignal = () => {
     if (signalled) process.exit(ExitCode.Interrupted);
     signalled = true;
     if (!worker) {
+      // ONNX Runtime cannot be left while it creates a session (exiting then aborted the process,
+      // exit 134, 1.5 s into a load of the full-size models): a load in progress ends first.
+      if (loadingModels) {
+        log("stopping: exits once the models have finished loading");
+        return;
+      }
       log("stopped before taking any job");
       process.exit(ExitCode.Ok);
     }
@@ -199,7 +206,14 @@ async function runWorker(flags: WorkerFlags, setup: EngineCatalogue): Promise<nu
 
   // An empty run first: it loads the models and refuses bad options (an unknown expert or router)
   // here, with exit 2, instead of failing every job it would take.
+  loadingModels = true;
   await run({ input: [], registry, ...engine, onEvent, onNotice: sayOnce });
+  loadingModels = false;
+  if (signalled) {
+    await Promise.race([registry.dispose(), sleep(DISPOSE_GRACE_MS)]);
+    log("stopped before taking any job");
+    return ExitCode.Ok;
+  }
 
   const redis = connectRedis(flags.redis);
   let lastError = "";

@@ -66,8 +66,7 @@ Endpoints: POST /v1/analyze (one item, an array, or NDJSON; Accept: application/
 GET /v1/experts, /healthz, /readyz, /metrics, / (try an article), /report; with a token,
 POST /v1/session sets the cookie that opens /report in a browser.
 SIGTERM or Ctrl-C drains: new work gets 503 + Retry-After, every accepted request is answered,
-then the listener closes and the process exits 0 (without waiting for models still loading if no
-request has been accepted).`,
+then the listener closes and the process exits 0 (models still loading finish loading first).`,
     )
     .action(async (flags: ServeFlags) => {
       process.exitCode = await runServe(flags, engine);
@@ -161,20 +160,12 @@ async function runServe(flags: ServeFlags, setup: EngineCatalogue): Promise<numb
       // A second signal: the user does not want to wait for the accepted work.
       process.exit(ExitCode.Interrupted);
     }
-    if (!engine.ready && engine.depth === 0) {
-      // Still loading models (a minute, for real ones, on a first run) and nothing to answer: no
-      // reason to make the user wait for a load whose models would only be released again. New
-      // work gets 503 from here on (drain), and a request already arriving is answered before the
-      // listener closes; then the process ends without waiting for the load.
-      void engine.drain();
-      stopping = (async () => {
-        await server.close();
-        say("stopped while loading the models; no request had been accepted");
-        process.exit(ExitCode.Ok);
-      })();
-      return;
-    }
-    say("stopping: no new requests; finishing the accepted ones");
+    // Stopped while the models load with nothing accepted: the load still has to end first. ONNX
+    // Runtime cannot be left while it creates a session (exiting then aborted the process: exit 134,
+    // "terminate called after throwing an instance of 'Napi::Error'", at 0.5-2.5 s into a load of the
+    // full-size models), so it drains as usual, says why it waits, and never says "ready".
+    const loading = !engine.ready && engine.depth === 0;
+    say(loading ? "stopping: no request had been accepted; exits once the models have finished loading" : "stopping: no new requests; finishing the accepted ones");
     stopping = (async () => {
       // The listener stays open until the accepted work is done, so that every connection that
       // reaches the server meanwhile gets an answer (503 and Retry-After for new work, /readyz
@@ -187,7 +178,9 @@ async function runServe(flags: ServeFlags, setup: EngineCatalogue): Promise<numb
   process.on("SIGINT", stop);
 
   const finished = engine.start();
-  void engine.whenReady().then(() => say(`ready (${selected.map((e) => e.name).join(", ")})`));
+  void engine.whenReady().then(() => {
+    if (!stopping) say(`ready (${selected.map((e) => e.name).join(", ")})`);
+  });
   try {
     const summary = await finished;
     await stopping;
