@@ -11,12 +11,19 @@
  * The tag names the compiler and its version (`c1`: decoder, version 1), so a new compiler version
  * rebuilds and old compilations are ignored. A manifest that matches the source (same size and mtime,
  * or the same SHA-256 after a touch) means the graphs are reused. When the source's folder cannot be
- * written (a read-only model directory), the graphs go to `fallbackDir` with a symbolic link to the
- * source beside them, since ONNX Runtime only follows external-data paths inside the graph's folder.
+ * written (a read-only model directory), the graphs go to `fallbackDir`.
+ *
+ * ONNX Runtime refuses external data whose path, symbolic links resolved, leaves the graph's folder
+ * ("External data path escapes model directory"). The Hugging Face cache keeps every file of a
+ * snapshot as a symbolic link into the repo's `blobs/`, so a graph that named the source file as it
+ * sits in the snapshot could not be loaded, and everyone who downloaded the models ran the slower
+ * published graphs. So the graphs are written to, and loaded from, their folder's real path, and a
+ * weight file whose real path is elsewhere gets a hard link beside them (a copy where no hard link
+ * can be made: another file system).
  */
 
 import { createHash } from "node:crypto";
-import { createReadStream, existsSync, mkdirSync, readFileSync, renameSync, statSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
+import { constants, copyFileSync, createReadStream, existsSync, linkSync, mkdirSync, readFileSync, realpathSync, renameSync, statSync, unlinkSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { OnnxFormatError, type WeightSource } from "./onnx-proto.js";
 
@@ -55,8 +62,16 @@ export interface CompileOutcome<D> {
   readonly compiled: boolean;
 }
 
+/**
+ * How compiled graphs refer to their weights. 2: inside the graph's real folder (hard links, no
+ * symbolic links); compilations of an earlier layout are compiled again.
+ */
+const WEIGHT_LINKS = 2;
+
 interface Manifest<D> {
   tag: string;
+  /** `WEIGHT_LINKS` of the compilation. */
+  weightLinks?: number;
   source: { file: string; size: number; mtimeMs: number; sha256: string };
   details: D;
   /** Set when the compiler turned this source down: the reason, given again without re-reading the source. */
@@ -116,14 +131,29 @@ function canWrite(dir: string): boolean {
 function readManifest<D>(path: string, tag: string, settings: string | undefined): Manifest<D> | null {
   try {
     const manifest = JSON.parse(readFileSync(path, "utf8")) as Manifest<D>;
-    return manifest.tag === tag && manifest.settings === settings ? manifest : null;
+    return manifest.tag === tag && manifest.settings === settings && manifest.weightLinks === WEIGHT_LINKS ? manifest : null;
   } catch {
     return null;
   }
 }
 
-function settingsOf(target: CompileTarget<unknown>): { settings?: string } {
-  return target.settings !== undefined ? { settings: target.settings } : {};
+function settingsOf(target: CompileTarget<unknown>): { settings?: string; weightLinks: number } {
+  return { ...(target.settings !== undefined ? { settings: target.settings } : {}), weightLinks: WEIGHT_LINKS };
+}
+
+/**
+ * Puts the file `real` (a real path) at `at` without a symbolic link: a hard link, else a copy made
+ * aside and renamed into place, so that an interrupted copy is never taken for the weights.
+ */
+function placeWeightFile(real: string, at: string): void {
+  if (existsSync(at)) unlinkSync(at);
+  try {
+    linkSync(real, at);
+  } catch {
+    const temporary = `${at}.${process.pid}.tmp`;
+    copyFileSync(real, temporary, constants.COPYFILE_FICLONE);
+    renameSync(temporary, at);
+  }
 }
 
 function writeAtomically(path: string, data: Uint8Array | string): void {
@@ -136,9 +166,11 @@ function writeAtomically(path: string, data: Uint8Array | string): void {
 export async function compileCached<D>(target: CompileTarget<D>): Promise<CompileOutcome<D>> {
   const source = resolve(target.source);
   const sourceDir = dirname(source);
-  const outDir = canWrite(sourceDir) ? sourceDir : target.fallbackDir;
-  if (!outDir) throw new CompileFolderError(`${sourceDir} is not writable and no other folder was given for compiled graphs`);
-  mkdirSync(outDir, { recursive: true });
+  const chosenDir = canWrite(sourceDir) ? sourceDir : target.fallbackDir;
+  if (!chosenDir) throw new CompileFolderError(`${sourceDir} is not writable and no other folder was given for compiled graphs`);
+  mkdirSync(chosenDir, { recursive: true });
+  // The real path: ONNX Runtime compares weight paths, links resolved, with the graph's folder.
+  const outDir = realpathSync(chosenDir);
   const stem = join(outDir, `${basename(source, ".onnx")}.news-moe-${target.tag}`);
   const paths = Object.fromEntries(target.parts.map((part) => [part, `${stem}.${part}.onnx`]));
   const manifestPath = `${stem}.json`;
@@ -162,15 +194,13 @@ export async function compileCached<D>(target: CompileTarget<D>): Promise<Compil
   const linkedSources = new Map<string, string>();
   const locate = (weight: WeightSource): string => {
     if (weight.inline) return "";
-    const file = resolve(weight.file);
+    const file = realpathSync(weight.file);
     if (dirname(file) === outDir) return basename(file);
-    // Read-only model folder: link the source file beside the compiled graphs.
+    // A snapshot's link into the hub cache's blobs, or a read-only model folder: the weights beside the graphs.
     let name = linkedSources.get(file);
     if (!name) {
-      name = `${basename(stem)}.source.${linkedSources.size}.${basename(file)}`;
-      const link = join(outDir, name);
-      if (existsSync(link)) unlinkSync(link);
-      symlinkSync(file, link);
+      name = `${basename(stem)}.source.${linkedSources.size}.${basename(weight.file)}`;
+      placeWeightFile(file, join(outDir, name));
       linkedSources.set(file, name);
     }
     return name;
