@@ -128,7 +128,7 @@ describe("analyze under SIGTERM and SIGKILL at seeded random points", () => {
       }
       if (fault.signal === "SIGTERM") {
         // Interrupted: 130 and one line, saying what was kept.
-        expectUserFailure(result, 130, /news-moe: interrupted(; \d+ finished items are kept in .*out\.json\.journal; rerun with --resume| before it started; nothing was done)\n/);
+        expectUserFailure(result, 130, /news-moe: interrupted(; \d+ finished items are kept in .*out\.json\.journal; rerun with --resume| before it started; nothing was done| before any item was finished; run it again to start)\n/);
       } else {
         expect(result.signal, what).toBe("SIGKILL");
       }

@@ -9,7 +9,7 @@ import { describeFatalError } from "./fatal-error.js";
 import { describeUnavailableCause } from "./model-messages.js";
 import { checkOutputPath, recordFormatOption, recordOutputFormat } from "./output-options.js";
 import { listenForStop } from "./stop-signal.js";
-import { createProgressView } from "./models-command.js";
+import { createProgressView, formatBytes } from "./models-command.js";
 import { createProgressReporter } from "./progress.js";
 
 export const DEFAULT_OUTPUT = "analyzed_news_data.json";
@@ -88,9 +88,15 @@ async function runAnalyze(input: string, flags: AnalyzeFlags, engine: EngineCata
   for (const message of notices) notice(message);
   // Created on the first download only: a run with every model at hand draws no download bars.
   let downloadView: ReturnType<typeof createProgressView> | undefined;
+  // Files being downloaded, for the word on an interrupted run: their partial bytes are kept and resumed.
+  const downloading = new Map<string, { done: number; total: number | undefined }>();
   const downloads = {
-    onProgress: (p: Parameters<ReturnType<typeof createProgressView>["onProgress"]>[0]) =>
-      (downloadView ??= createProgressView(process.stderr)).onProgress(p),
+    onProgress: (p: Parameters<ReturnType<typeof createProgressView>["onProgress"]>[0]) => {
+      const key = `${p.repoId}/${p.file}`;
+      if (p.status === "done") downloading.delete(key);
+      else downloading.set(key, { done: p.bytesDone, total: p.bytesTotal });
+      (downloadView ??= createProgressView(process.stderr)).onProgress(p);
+    },
     stop: () => downloadView?.stop(),
   };
   const onEvent = (event: EngineEvent) => {
@@ -152,6 +158,10 @@ async function runAnalyze(input: string, flags: AnalyzeFlags, engine: EngineCata
     downloads.stop();
     if (error instanceof RunAbortedError) {
       process.stderr.write(`\nnews-moe: ${describeFatalError(error)}\n`);
+      for (const [file, { done, total }] of downloading) {
+        const where = `${formatBytes(done)}${total !== undefined ? ` of ${formatBytes(total)}` : ""}`;
+        process.stderr.write(`news-moe: the download of ${file} stopped at ${where}; the next run resumes it\n`);
+      }
       return ExitCode.Interrupted;
     }
     throw error;

@@ -56,9 +56,10 @@ function describe(error: unknown): string {
     return describe(error.cause) + kept;
   }
   if (error instanceof RunAbortedError) {
-    return error.journal
-      ? `interrupted; ${error.journal.records} finished items are kept in ${error.journal.path}; rerun with --resume`
-      : "interrupted; partial output above";
+    if (!error.journal) return "interrupted; partial output above";
+    // Nothing to resume: a rerun starts afresh, with or without --resume.
+    if (error.journal.records === 0) return "interrupted before any item was finished; run it again to start";
+    return `interrupted; ${error.journal.records} finished items are kept in ${error.journal.path}; rerun with --resume`;
   }
   if (error instanceof RulesRequiredError) return "--router rules needs a rules file: --rules FILE";
   if (error instanceof UnknownRouterError) {

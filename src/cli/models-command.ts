@@ -142,15 +142,24 @@ function isAbort(error: unknown, signal: AbortSignal): boolean {
   return signal.aborted && (error === signal.reason || (error as Error | undefined)?.name === "AbortError");
 }
 
-/** Aborts on Ctrl-C while `fn` runs; partial downloads stay on disk and resume next time. */
+/**
+ * Aborts on SIGTERM or Ctrl-C while `fn` runs; partial downloads stay on disk and resume next time. A
+ * second signal does not wait for the abort (a compilation in progress finishes before the loop sees
+ * it) and exits at once, interrupted.
+ */
 async function withInterrupt<T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const controller = new AbortController();
-  const onSigint = () => controller.abort(new Error("interrupted"));
-  process.once("SIGINT", onSigint);
+  const onSignal = () => {
+    if (controller.signal.aborted) process.exit(EXIT_INTERRUPTED);
+    controller.abort(new Error("interrupted"));
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
   try {
     return await fn(controller.signal);
   } finally {
-    process.removeListener("SIGINT", onSigint);
+    process.removeListener("SIGINT", onSignal);
+    process.removeListener("SIGTERM", onSignal);
   }
 }
 
