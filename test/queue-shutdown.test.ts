@@ -2,7 +2,8 @@
  * A queue worker stops on SIGTERM within seconds in every state it can be in (connecting to a
  * Redis that is not there, idle, in the middle of a job, and after Redis went away mid-job), exits
  * 0, and loses nothing; the one-shot commands (submit, status, collect) meet an unreachable Redis
- * with one line and exit 69. All through the built CLI and a real redis-server.
+ * with one line and exit 69; a submit stopped half-way says what it queued, and submitting again
+ * finishes the run. All through the built CLI and a real redis-server.
  */
 import type { ChildProcess } from "node:child_process";
 import { readFile, writeFile } from "node:fs/promises";
@@ -207,4 +208,38 @@ describe("submit, status and collect against an unreachable Redis", () => {
     expectUserFailure(withPassword, 69, "cannot connect to Redis at redis://:***@127.0.0.1:");
     expect(withPassword.stderr).not.toContain("hunter2");
   }, 60_000);
+});
+
+describe.skipIf(!HAVE_REDIS)("submit stopped by SIGTERM while it waits for room", () => {
+  it("exits 130 saying how many jobs it queued; submitting the same file again queues the rest, and the run completes as analyze", async () => {
+    const dir = await tempDir("news-moe-submit-stop-");
+    const { input, expected } = await smallRun(dir);
+    const redis = await redisServer(dir);
+    const db = redis.client();
+    const queue = ["--redis", redis.url, "--queue", "stopped"];
+    const env = isolatedEnv(dir, { SLOW_TAGGER_MS: "0" });
+    // 16 items in 8 jobs of 2, at most 3 waiting: with no worker, submit queues 3 and waits.
+    const submitting = startCli(["submit", input, ...queue, "--chunk-size", "2", "--max-waiting", "3"], { cwd: dir, env });
+    track(submitting.child);
+    await waitFor("3 waiting jobs", async () => (await db.llen("bull:stopped:wait")) === 3);
+    const stopped = await terminate(submitting);
+    const runId = stopped.result.stdout.trim();
+    expectUserFailure(
+      stopped.result,
+      130,
+      `news-moe: interrupted; 3 of run ${runId}'s 8 jobs were queued by this submit; workers take those as usual, and submitting the same file again queues the rest\n`,
+    );
+    expect(stopped.ms).toBeLessThan(STOP_SLACK_MS);
+    expect(await db.llen("bull:stopped:wait")).toBe(3);
+
+    const worker = startWorker(dir, redis.url, "stopped", 0);
+    const again = await runCli(["submit", input, ...queue, "--chunk-size", "2", "--max-waiting", "3"], { cwd: dir, env });
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout.trim()).toBe(runId);
+    const collected = await runCli(["collect", runId, ...queue, "-o", "collected.json", "--wait"], { cwd: dir, env });
+    expect(collected.code, collected.stderr).toBe(0);
+    expect(await readFile(join(dir, "collected.json"), "utf8")).toBe(expected);
+    await terminate(worker);
+    db.disconnect();
+  }, 90_000);
 });

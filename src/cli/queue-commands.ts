@@ -23,6 +23,7 @@ import {
   sliceAnalyzer,
   startQueueWorker,
   submit,
+  SubmitInterruptedError,
   waitForCompletion,
   type QueueWorker,
   type RunMeta,
@@ -94,7 +95,9 @@ function registerSubmit(program: Command): void {
     .action(async (input: string, flags: SubmitFlags) => {
       if (input === "-") throw new UsageError("submit needs a file: the run id is taken from its bytes");
       let lastWaitSaid = -1;
-      const result = await withRedis(flags.redis, (redis) =>
+      // SIGTERM or Ctrl-C stops queueing; what was queued stays (a second signal exits at once).
+      const stop = listenForStop();
+      const submitting = withRedis(flags.redis, (redis) =>
         submit({
           redis,
           queue: flags.queue,
@@ -109,8 +112,19 @@ function registerSubmit(program: Command): void {
             if (queued !== lastWaitSaid) process.stderr.write(`news-moe: ${queued} jobs queued; waiting for workers to take some\n`);
             lastWaitSaid = queued;
           },
+          signal: stop.signal,
         }),
       );
+      const result = await submitting.catch((error: unknown) => {
+        if (!(error instanceof SubmitInterruptedError)) throw error;
+        return error;
+      });
+      stop.release();
+      if (result instanceof SubmitInterruptedError) {
+        process.stderr.write(`news-moe: ${describeStoppedSubmit(result)}\n`);
+        process.exitCode = ExitCode.Interrupted;
+        return;
+      }
       const { meta } = result;
       process.stderr.write(
         `news-moe: run ${meta.runId}: ${meta.total} items in ${meta.chunks} jobs of ${meta.chunkSize} on queue ${meta.queue}` +
@@ -118,6 +132,17 @@ function registerSubmit(program: Command): void {
           "\n",
       );
     });
+}
+
+/** What a stopped submit leaves behind, and how to finish it. */
+function describeStoppedSubmit(stopped: SubmitInterruptedError): string {
+  const { meta, queued, alreadyDone } = stopped;
+  if (!meta) return "interrupted before the run was created; nothing was queued";
+  const before = alreadyDone > 0 ? ` (${alreadyDone} were done before)` : "";
+  return (
+    `interrupted; ${queued} of run ${meta.runId}'s ${meta.chunks} jobs were queued by this submit${before}; ` +
+    "workers take those as usual, and submitting the same file again queues the rest"
+  );
 }
 
 interface WorkerFlags extends QueueFlags, EngineFlags {

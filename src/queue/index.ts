@@ -6,5 +6,5 @@ export { processChunk, sliceAnalyzer, type AnalyzeSlice } from "./job-processor.
 export { DEFAULT_QUEUE, isRunId, jobIdFor, runKeys } from "./run-keys.js";
 export { RunStore, type RunMeta } from "./run-store.js";
 export { runStatus, type RunStatus } from "./status.js";
-export { DEFAULT_ATTEMPTS, DEFAULT_CHUNK_SIZE, DEFAULT_MAX_WAITING, submit, type SubmitOptions, type SubmitResult } from "./submit.js";
+export { DEFAULT_ATTEMPTS, DEFAULT_CHUNK_SIZE, DEFAULT_MAX_WAITING, submit, SubmitInterruptedError, type SubmitOptions, type SubmitResult } from "./submit.js";
 export { DEFAULT_STALL_TIMEOUT_MS, startQueueWorker, type QueueWorker, type QueueWorkerOptions, type StopOutcome } from "./worker.js";

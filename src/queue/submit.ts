@@ -27,6 +27,25 @@ export interface SubmitOptions {
   onRun?: (meta: RunMeta, resubmitted: boolean) => void;
   /** Told how many jobs are queued so far, while submit waits for room. */
   onWait?: (queued: number) => void;
+  /**
+   * Stops submitting: no more jobs are queued (a batch already sent to Redis completes) and
+   * SubmitInterruptedError says what was queued. Submitting the same file again queues the rest.
+   */
+  signal?: AbortSignal;
+}
+
+/** Submitting was stopped by its signal; `meta` is undefined when it stopped before the run existed. */
+export class SubmitInterruptedError extends Error {
+  constructor(
+    readonly meta: RunMeta | undefined,
+    /** Jobs this submit had handed to the queue when it stopped. */
+    readonly queued: number,
+    /** Jobs of the run already done before this submit (a run submitted again). */
+    readonly alreadyDone: number,
+  ) {
+    super(meta ? `interrupted after queueing ${queued} of run ${meta.runId}'s ${meta.chunks} jobs` : "interrupted before the run was created");
+    this.name = "SubmitInterruptedError";
+  }
 }
 
 export interface SubmitResult {
@@ -46,16 +65,35 @@ const ROOM_POLL_MS = 500;
 /** Jobs per round trip when queueing. */
 const JOBS_PER_BULK = 50;
 
-async function sha256OfFile(path: string): Promise<string> {
+/** Waits `ms`, or less when `signal` aborts first. */
+function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    }
+    signal?.addEventListener("abort", done, { once: true });
+  });
+}
+
+async function sha256OfFile(path: string, signal: AbortSignal | undefined): Promise<string> {
   const hash = createHash("sha256");
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  for await (const chunk of createReadStream(path)) {
+    if (signal?.aborted) throw new SubmitInterruptedError(undefined, 0, 0);
+    hash.update(chunk as Buffer);
+  }
   return hash.digest("hex");
 }
 
 /** Reads the whole input once: a syntax error is reported before any job is queued. */
-async function countItems(path: string, format: "auto" | InputFormat): Promise<number> {
+async function countItems(path: string, format: "auto" | InputFormat, signal: AbortSignal | undefined): Promise<number> {
   let count = 0;
-  for await (const _ of openInput(path, { format })) count++;
+  for await (const _ of openInput(path, { format })) {
+    if (signal?.aborted) throw new SubmitInterruptedError(undefined, 0, 0);
+    count++;
+  }
   return count;
 }
 
@@ -68,10 +106,12 @@ async function countItems(path: string, format: "auto" | InputFormat): Promise<n
 export async function submit(options: SubmitOptions): Promise<SubmitResult> {
   const format = options.inputFormat ?? "auto";
   const [digest, total, size] = await Promise.all([
-    sha256OfFile(options.input),
-    countItems(options.input, format),
+    sha256OfFile(options.input, options.signal),
+    countItems(options.input, format, options.signal),
     stat(options.input).then((s) => s.size),
   ]);
+  const signal = options.signal;
+  if (signal?.aborted) throw new SubmitInterruptedError(undefined, 0, 0);
   const runId = runIdFromDigest(digest);
   const store = new RunStore(options.redis, options.queue, runId);
   const previous = await store.readMeta();
@@ -92,6 +132,7 @@ export async function submit(options: SubmitOptions): Promise<SubmitResult> {
   options.onRun?.(meta, previous !== undefined);
 
   const done = await store.doneChunks();
+  const stopped = () => new SubmitInterruptedError(meta, queued, done.size);
   const queue = new Queue<ChunkJobData>(options.queue, { connection: options.redis });
   let queued = 0;
   try {
@@ -102,10 +143,12 @@ export async function submit(options: SubmitOptions): Promise<SubmitResult> {
       if (pending.length === 0) return;
       if (maxWaiting > 0) {
         while ((await queue.getWaitingCount()) + pending.length > maxWaiting) {
+          if (signal?.aborted) throw stopped();
           options.onWait?.(queued);
-          await new Promise((resolve) => setTimeout(resolve, ROOM_POLL_MS));
+          await pause(ROOM_POLL_MS, signal);
         }
       }
+      if (signal?.aborted) throw stopped();
       await queue.addBulk(pending);
       queued += pending.length;
       pending = [];
@@ -132,6 +175,7 @@ export async function submit(options: SubmitOptions): Promise<SubmitResult> {
       chunk = [];
     };
     for await (const { value } of openInput(options.input, { format })) {
+      if (signal?.aborted) throw stopped();
       chunk.push(value);
       if (chunk.length === chunkSize) await enqueue();
     }
