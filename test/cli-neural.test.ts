@@ -3,11 +3,12 @@
  * layout work offline (the tiny random-weight fixtures, same architectures as the real models), and
  * hub ids that are not cached fail with the model store's message while the router falls back.
  */
-import { readFile } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { AnalysisRecord } from "../src/io/output-record.js";
-import { EXAMPLES, REPO_ROOT, isolatedEnv, runCli, tempDir } from "./helpers/cli.js";
+import { EXAMPLES, REPO_ROOT, expectUserFailure, isolatedEnv, runCli, startCli, tempDir } from "./helpers/cli.js";
 
 const SUMMARIZER_DIR = join(REPO_ROOT, "test/fixtures/models/tiny-distilbart-cnn-6-6");
 const SENTIMENT_DIR = join(REPO_ROOT, "test/fixtures/models/tiny-distilbert-sst2");
@@ -91,4 +92,28 @@ describe("news-moe analyze with the neural experts", () => {
     expect(experts.stdout).toMatch(/NewsSummarizationLLMExpert +\[summarization\] +unavailable: .*offline mode is on \(HF_HUB_OFFLINE=1\)/);
     expect(experts.stdout).not.toContain("(--offline)");
   });
+});
+
+describe("news-moe analyze with the neural experts, stopped mid-run", () => {
+  it("SIGTERM while summaries are in the running batch: exit 130 and the journal kept (Node's 13 before: the summariser's worker was let go while it shut down)", async () => {
+    const dir = await tempDir();
+    const content = examples.find((e) => e.content.length > 400)!.content;
+    const input = join(dir, "news.json");
+    await writeFile(input, JSON.stringify(Array.from({ length: 24 }, (_, i) => ({ id: `item-${i}`, content }))));
+    const output = join(dir, "out.json");
+    // Long summaries (the tiny model runs to --max-length): many decoder steps in flight when the signal comes.
+    const run = startCli(
+      ["analyze", input, "-o", output, "--summarizer-model", SUMMARIZER_DIR, "--sentiment-model", SENTIMENT_DIR, "--offline", "--quiet", "--max-length", "200", "--min-length", "190"],
+      { cwd: dir, env: onlineLookingEnv(dir) },
+    );
+    // Once the models are in and the batch runs: the compiled graphs are ready and the journal exists.
+    const deadline = Date.now() + 60_000;
+    while (!existsSync(`${output}.journal`) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 500));
+    run.child.kill("SIGTERM");
+    const result = await run.done;
+    expectUserFailure(result, 130, /news-moe: interrupted (before any item was finished; run it again to start|; \d+ finished items are kept in .*out\.json\.journal; rerun with --resume)\n/);
+    expect(existsSync(output)).toBe(false);
+    expect(existsSync(`${output}.journal`)).toBe(true);
+  }, 120_000);
 });

@@ -151,7 +151,10 @@ export class Seq2SeqWorkerClient {
       const done = (): void => {
         signal?.removeEventListener("abort", abort);
         this.pending.delete(id);
-        if (this.pending.size === 0) this.worker.unref();
+        // Idle, the worker must not keep the process alive; disposing, it must, until it has exited
+        // (requests cancelled by a stop end after dispose() began: unref'ing then let the process run
+        // out of work while dispose() waited, and Node exit with 13, "unsettled top-level await").
+        if (this.pending.size === 0 && !this.disposing) this.worker.unref();
       };
       this.pending.set(id, {
         resolve: (value) => {
