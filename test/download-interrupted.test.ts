@@ -1,8 +1,8 @@
 /**
  * A stop signal while a model downloads on first use, through the real process and a fake hub on
  * loopback whose CDN goes silent half-way through the encoder graph: the command stops at once with
- * status 130 and says so, the bytes it had are kept, and the next run resumes from them (a Range
- * request) instead of starting over.
+ * status 130 (serve and worker: 0, a stop is how they end) and says so, the bytes it had are kept,
+ * and the next run resumes from them (a Range request) instead of starting over.
  */
 import { existsSync } from "node:fs";
 import { readdir, readFile, writeFile } from "node:fs/promises";
@@ -11,10 +11,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AnalysisRecord } from "../src/core/analysis-record.js";
 import { FakeHub } from "./helpers/fake-hub.js";
 import { REPO_ROOT, expectUserFailure, runCli, startCli, tempDir, type CliResult } from "./helpers/cli.js";
+import { endAfterEachTest, HAVE_REDIS } from "./helpers/redis.js";
 
 const SUMMARIZER_DIR = join(REPO_ROOT, "test/fixtures/models/tiny-distilbart-cnn-6-6");
 const REPO = "Xenova/distilbart-cnn-6-6";
 const STALLED = "onnx/encoder_model.onnx";
+
+const { redisServer } = endAfterEachTest();
 
 let hub: FakeHub;
 beforeAll(async () => {
@@ -101,4 +104,29 @@ describe("stopped while a model downloads", () => {
       expect(await incompleteBlobs(dir)).toEqual([]);
     }, 120_000);
   }
+
+  it("serve: stops at once instead of waiting for the download (it waited for the whole file), exit 0, never ready", async () => {
+    const dir = await tempDir("news-moe-serve-download-stop-");
+    const { result, stoppedInMs } = await stopMidDownload(["serve", "--port", "0", "--experts", "NewsSummarizationLLMExpert,LexiconSentimentExpert"], dir, "SIGTERM");
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toContain("news-moe: stopping: no request had been accepted; a model download stops now, a model being opened finishes first");
+    expect(result.stderr).toContain("stopped after 0 items");
+    expect(result.stderr).not.toMatch(/ready \(/);
+    expect(stoppedInMs).toBeLessThan(5_000);
+    expect(await incompleteBlobs(dir)).toHaveLength(1);
+  }, 120_000);
+
+  it.skipIf(!HAVE_REDIS)("worker: stops at once instead of waiting for the download, exit 0, before taking any job", async () => {
+    const dir = await tempDir("news-moe-worker-download-stop-");
+    const redis = await redisServer(dir);
+    const { result, stoppedInMs } = await stopMidDownload(
+      ["worker", "--redis", redis.url, "--queue", "download", "--experts", "NewsSummarizationLLMExpert,LexiconSentimentExpert"],
+      dir,
+      "SIGTERM",
+    );
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toMatch(/stopping: a model download stops now, a model being opened finishes first\n.*stopped before taking any job\n/s);
+    expect(stoppedInMs).toBeLessThan(5_000);
+    expect(await incompleteBlobs(dir)).toHaveLength(1);
+  }, 120_000);
 });

@@ -14,7 +14,7 @@ const KNOWN_LINES = [
   /^news-moe: listening on http:\/\/127\.0\.0\.1:\d+$/,
   /^news-moe: ready \(ExtractiveSummarizerExpert, LexiconSentimentExpert\)$/,
   /^news-moe: stopping: no new requests; finishing the accepted ones$/,
-  /^news-moe: stopping: no request had been accepted; exits once the models have finished loading$/,
+  /^news-moe: stopping: no request had been accepted; a model download stops now, a model being opened finishes first$/,
   /^news-moe: stopped after \d+ items$/,
 ];
 

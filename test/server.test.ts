@@ -228,7 +228,7 @@ describe("news-moe serve stopped while its models load", () => {
     expect(refused.status).toBe(503);
     const exit = await server.done;
     expect(exit.code, exit.stderr).toBe(0);
-    expect(exit.stderr).toContain("news-moe: stopping: no request had been accepted; exits once the models have finished loading");
+    expect(exit.stderr).toContain("news-moe: stopping: no request had been accepted; a model download stops now, a model being opened finishes first");
     expect(exit.stderr).not.toMatch(/ready \(/);
     expect(exit.stderr).toContain("stopped after 0 items");
   }, 30_000);

@@ -115,6 +115,14 @@ export function createProgressView(stderr: NodeJS.WritableStream & { isTTY?: boo
       stop: () => bars.stop(),
     };
   }
+  return plainProgressView((line) => stderr.write(`${line}\n`), plainIntervalMs);
+}
+
+/**
+ * Downloads as lines for a log (no bars): one when a file starts, one now and then while it comes
+ * (a big graph takes minutes), one when it is stored. `serve` and `worker` prefix them with their name.
+ */
+export function plainProgressView(writeLine: (line: string) => void, intervalMs = 10_000): ProgressView {
   const lastLine = new Map<string, number>();
   return {
     onProgress(p) {
@@ -124,14 +132,13 @@ export function createProgressView(stderr: NodeJS.WritableStream & { isTTY?: boo
         lastLine.set(key, Date.now());
         const size = p.bytesTotal === undefined ? "size unknown" : formatBytes(p.bytesTotal);
         const resumed = p.bytesDone > 0 ? `, resuming at ${formatBytes(p.bytesDone)}` : "";
-        stderr.write(`downloading ${key} (${size}${resumed})\n`);
-      } else if (p.status === "downloading" && Date.now() - (last ?? 0) >= plainIntervalMs) {
-        // A big graph takes minutes; a line now and then shows a log reader it is not stuck.
+        writeLine(`downloading ${key} (${size}${resumed})`);
+      } else if (p.status === "downloading" && Date.now() - (last ?? 0) >= intervalMs) {
         lastLine.set(key, Date.now());
         const percent = p.bytesTotal ? ` ${Math.floor((100 * p.bytesDone) / p.bytesTotal)}%` : "";
-        stderr.write(`  ${key}:${percent} ${formatBytes(p.bytesDone)}${p.bytesTotal ? ` of ${formatBytes(p.bytesTotal)}` : ""}\n`);
+        writeLine(`  ${key}:${percent} ${formatBytes(p.bytesDone)}${p.bytesTotal ? ` of ${formatBytes(p.bytesTotal)}` : ""}`);
       } else if (p.status === "done") {
-        stderr.write(`stored ${key} (${formatBytes(p.bytesDone)})\n`);
+        writeLine(`stored ${key} (${formatBytes(p.bytesDone)})`);
       }
     },
     stop: () => undefined,

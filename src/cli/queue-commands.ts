@@ -3,7 +3,7 @@ import { resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Redis } from "ioredis";
 import { enumerate } from "../engine/pipeline-input.js";
-import { run, type EngineEvent } from "../engine/run.js";
+import { run, RunAbortedError, type EngineEvent } from "../engine/run.js";
 import { recordHasErrors } from "../io/output-record.js";
 import {
   collectRecords,
@@ -34,6 +34,7 @@ import { outputSinks } from "../engine/assemble-run.js";
 import { addEngineOptions, positiveInteger, prepareEngine, type EngineCatalogue, type EngineFlags } from "./engine-options.js";
 import { ExitCode, UsageError } from "./exit-codes.js";
 import { describeUnavailableCause } from "./model-messages.js";
+import { plainProgressView } from "./models-command.js";
 import { checkOutputPath, recordFormatOption, recordOutputFormat } from "./output-options.js";
 import { listenForStop } from "./stop-signal.js";
 
@@ -190,14 +191,17 @@ async function runWorker(flags: WorkerFlags, setup: EngineCatalogue): Promise<nu
   let worker: QueueWorker | undefined;
   let signalled = false;
   let loadingModels = false;
+  const loadStopped = new AbortController();
   const onSignal = () => {
     if (signalled) process.exit(ExitCode.Interrupted);
     signalled = true;
     if (!worker) {
-      // ONNX Runtime cannot be left while it creates a session (exiting then aborted the process,
-      // exit 134, 1.5 s into a load of the full-size models): a load in progress ends first.
+      // A download stops at once (its bytes are kept for the next start), but ONNX Runtime cannot be
+      // left while it creates a session (exiting then aborted the process, exit 134, 1.5 s into a
+      // load of the full-size models): a model being opened finishes first.
       if (loadingModels) {
-        log("stopping: exits once the models have finished loading");
+        log("stopping: a model download stops now, a model being opened finishes first");
+        loadStopped.abort(new Error("stopped while the models were loading"));
         return;
       }
       log("stopped before taking any job");
@@ -219,7 +223,9 @@ async function runWorker(flags: WorkerFlags, setup: EngineCatalogue): Promise<nu
     said.add(message);
     log(message);
   };
+  const downloads = plainProgressView(log);
   const onEvent = (event: EngineEvent) => {
+    if (event.type === "load-progress") downloads.onProgress({ repoId: event.progress.source, ...event.progress });
     if (event.type === "warning") sayOnce(`${event.source}: ${event.message}`);
     if (event.type === "expert-unavailable") {
       sayOnce(`${event.expert} is unavailable (${describeUnavailableCause(event.reason, event.error).split("\n")[0]})`);
@@ -232,7 +238,9 @@ async function runWorker(flags: WorkerFlags, setup: EngineCatalogue): Promise<nu
   // An empty run first: it loads the models and refuses bad options (an unknown expert or router)
   // here, with exit 2, instead of failing every job it would take.
   loadingModels = true;
-  await run({ input: [], registry, ...engine, onEvent, onNotice: sayOnce });
+  await run({ input: [], registry, ...engine, onEvent, onNotice: sayOnce, signal: loadStopped.signal }).catch((error: unknown) => {
+    if (!(signalled && error instanceof RunAbortedError)) throw error;
+  });
   loadingModels = false;
   if (signalled) {
     await Promise.race([registry.dispose(), sleep(DISPOSE_GRACE_MS)]);

@@ -12,6 +12,8 @@ import { addBatchConcurrencyOption, addEngineOptions, positiveInteger, prepareEn
 import { ExitCode, UsageError } from "./exit-codes.js";
 import { availabilityOf, hubCheckOnce } from "./experts-command.js";
 import { describeFatalError } from "./fatal-error.js";
+import { RunAbortedError } from "../engine/run.js";
+import { plainProgressView } from "./models-command.js";
 
 /** The environment variable that holds the bearer token when --token is not given. */
 export const TOKEN_VARIABLE = "NEWS_MOE_TOKEN";
@@ -66,7 +68,8 @@ Endpoints: POST /v1/analyze (one item, an array, or NDJSON; Accept: application/
 GET /v1/experts, /healthz, /readyz, /metrics, / (try an article), /report; with a token,
 POST /v1/session sets the cookie that opens /report in a browser.
 SIGTERM or Ctrl-C drains: new work gets 503 + Retry-After, every accepted request is answered,
-then the listener closes and the process exits 0 (models still loading finish loading first).`,
+then the listener closes and the process exits 0. While the models load and nothing was accepted,
+a model download stops at once (resumed on the next start) and a model being opened finishes first.`,
     )
     .action(async (flags: ServeFlags) => {
       process.exitCode = await runServe(flags, engine);
@@ -107,6 +110,7 @@ async function runServe(flags: ServeFlags, setup: EngineCatalogue): Promise<numb
   for (const message of notices) say(message);
   if (plugins.sinks.length > 0) say("plugin sinks are not used by serve (records go back to the requests)");
   const selected = prepared.selected.map((name) => registry.get(name));
+  const downloads = plainProgressView(say);
   const report = new ReportCollector();
   let engine: ServingEngine | undefined;
   const metrics = new ServerMetrics(() => engine?.depth ?? 0);
@@ -116,6 +120,10 @@ async function runServe(flags: ServeFlags, setup: EngineCatalogue): Promise<numb
       ...runOptions,
       concurrency: flags.concurrency,
       onNotice: (message) => say(message),
+      // A first start downloads the models: say so, or a server log shows minutes of nothing.
+      onEvent: (event) => {
+        if (event.type === "load-progress") downloads.onProgress({ repoId: event.progress.source, ...event.progress });
+      },
     },
     maxQueuedItems: flags.maxQueue,
     batchWaitMs: flags.batchWait,
@@ -155,22 +163,24 @@ async function runServe(flags: ServeFlags, setup: EngineCatalogue): Promise<numb
   process.stderr.write(`news-moe: listening on ${url}\n`);
 
   let stopping: Promise<void> | undefined;
+  let abandoned = false;
   const stop = () => {
     if (stopping) {
       // A second signal: the user does not want to wait for the accepted work.
       process.exit(ExitCode.Interrupted);
     }
-    // Stopped while the models load with nothing accepted: the load still has to end first. ONNX
-    // Runtime cannot be left while it creates a session (exiting then aborted the process: exit 134,
-    // "terminate called after throwing an instance of 'Napi::Error'", at 0.5-2.5 s into a load of the
-    // full-size models), so it drains as usual, says why it waits, and never says "ready".
-    const loading = !engine.ready && engine.depth === 0;
-    say(loading ? "stopping: no request had been accepted; exits once the models have finished loading" : "stopping: no new requests; finishing the accepted ones");
+    // Stopped while the models load with nothing accepted: a download stops at once (its bytes are
+    // kept), but ONNX Runtime cannot be left while it creates a session (exiting then aborted the
+    // process: exit 134, "terminate called after throwing an instance of 'Napi::Error'", at 0.5-2.5 s
+    // into a load of the full-size models), so a model being opened finishes first. It never says "ready".
+    abandoned = engine.abandonLoad();
+    say(abandoned ? "stopping: no request had been accepted; a model download stops now, a model being opened finishes first" : "stopping: no new requests; finishing the accepted ones");
     stopping = (async () => {
       // The listener stays open until the accepted work is done, so that every connection that
       // reaches the server meanwhile gets an answer (503 and Retry-After for new work, /readyz
       // 503) instead of a refusal or, worse, a reset as the listener closes under it.
-      await engine.drain();
+      // How the engine's run ended is `finished`'s to say; here it only has to have ended.
+      await engine.drain().catch(() => undefined);
       await server.close();
     })();
   };
@@ -182,9 +192,12 @@ async function runServe(flags: ServeFlags, setup: EngineCatalogue): Promise<numb
     if (!stopping) say(`ready (${selected.map((e) => e.name).join(", ")})`);
   });
   try {
-    const summary = await finished;
+    const summary = await finished.catch((error: unknown) => {
+      if (abandoned && error instanceof RunAbortedError) return undefined;
+      throw error;
+    });
     await stopping;
-    say(`stopped after ${summary.stats.items} items`);
+    say(`stopped after ${summary?.stats.items ?? 0} items`);
     return ExitCode.Ok;
   } catch (error) {
     process.stderr.write(`news-moe: ${describeFatalError(error)}\n`);

@@ -149,21 +149,29 @@ export class Orchestrator {
       warn: (message: string) => this.warn(source, message),
       progress: (progress: LoadProgress) => this.options.onEvent?.({ type: "load-progress", source, progress }),
     });
-    const routerLoad = this.options.router.load?.(contextFor(`router ${this.options.router.name}`));
+    const routerLoad = Promise.resolve(this.options.router.load?.(contextFor(`router ${this.options.router.name}`))).then(
+      () => undefined,
+      (error: unknown) => ({ failed: error }),
+    );
+    // Every load settles before a stop is passed on: a download stops at once, but ONNX Runtime cannot
+    // be left while it opens a session (the process aborts if it exits then), so those finish first.
+    let stopped: { error: unknown } | undefined;
     const outcomes = await Promise.all(
       experts.map(async (expert) => {
         try {
           await expert.load(contextFor(expert.name));
           return { available: true as const };
         } catch (error) {
-          if (signal?.aborted) throw error;
+          if (signal?.aborted) stopped ??= { error };
           const reason =
             error instanceof ExpertUnavailableError ? error.reason : `failed to load: ${toError(error).message}`;
           return { available: false as const, reason, error };
         }
       }),
     );
-    await routerLoad;
+    const router = await routerLoad;
+    if (stopped) throw stopped.error;
+    if (router) throw router.failed;
     this.profiles = experts.map((expert, i) => {
       const outcome = outcomes[i] ?? { available: true as const };
       const profile: ExpertProfile = { name: expert.name, task: expert.task, available: outcome.available };

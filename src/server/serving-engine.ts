@@ -120,6 +120,8 @@ export class ServingEngine {
   private readonly readyPromise: Promise<void>;
   private markReady!: () => void;
   private running: Promise<RunSummary> | null = null;
+  /** Aborted only by `abandonLoad()`: a load that no accepted item waits for. */
+  private readonly loadAbandoned = new AbortController();
   /** Records finished in each of the last 10 seconds (a ring), for Retry-After. */
   private readonly perSecond = new Array<number>(10).fill(0);
   private currentSecond = Math.floor(performance.now() / 1000);
@@ -148,6 +150,7 @@ export class ServingEngine {
       recordOrder: "completion",
       registry: this.options.registry,
       sinks: [sink],
+      signal: this.loadAbandoned.signal,
     });
     // A failed engine fails what it holds; the caller learns of it from the promise.
     this.running.catch((error: unknown) => this.failAll(error));
@@ -185,6 +188,20 @@ export class ServingEngine {
     this.accepted += values.length;
     this.wake?.();
     return submission;
+  }
+
+  /**
+   * Stops the engine while its models load, when no accepted item waits for them: a model download
+   * stops at once (its bytes are kept for the next start), a model being opened finishes opening,
+   * and the run ends with RunAbortedError. False, doing nothing, once the models are in or an item
+   * waits: then `drain()` is the way to stop.
+   */
+  abandonLoad(): boolean {
+    if (this.readyFlag || this.accepted > 0) return false;
+    this.closed = true;
+    this.loadAbandoned.abort(new Error("stopped while the models were loading"));
+    this.wake?.();
+    return true;
   }
 
   /** Stops taking requests, finishes every accepted item, then ends the engine's run. */
