@@ -77,7 +77,13 @@ describe("compiled graphs of the models where users keep them", () => {
     expect(second.stderr).not.toContain("compiling");
     await expectCompiledRun(second, join(dir, "second.json"));
     expect(await readFile(join(dir, "second.json"), "utf8")).toBe(await readFile(join(dir, "first.json"), "utf8"));
-  }, 120_000);
+
+    // int8: the quantized graphs are other files of the same snapshots, compiled the same way.
+    const int8 = await runCli(["analyze", input, "-o", "int8.json", ...NEURAL, "--dtype", "q8"], { cwd: dir, env });
+    expect(int8.stderr).toContain("compiling the summariser's decoder");
+    await expectCompiledRun(int8, join(dir, "int8.json"));
+    expect((await compiledFiles(join(dir, "hf", "hub"))).links).toEqual([]);
+  }, 180_000);
 
   it("in a folder the user cannot write: compiled into the cache's compiled/ folder, and loaded from there", async () => {
     const dir = await tempDir("news-moe-readonly-compiled-");
