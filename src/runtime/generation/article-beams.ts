@@ -11,8 +11,9 @@
  * either the model's top-K candidates of this article or the logits of its rows. `advance` returns, per
  * new beam, the beam it continues (the caller reorders its cache rows), and `done` says when to leave.
  *
- * Unlike the static search, the first step runs every beam (all identical): HF does the same, and it keeps
- * every article at `numBeams` rows, which a batch that articles join at any step needs.
+ * In a running batch the first step runs every beam (all identical): HF does the same, and it keeps every
+ * article at `numBeams` rows, which a batch that articles join at any step needs. A static batch
+ * (`beam-search.ts`) runs that step as one row per article and scores it with `oneRow`.
  */
 
 import type { ResolvedGenerationConfig } from "./generation-config.js";
@@ -128,12 +129,16 @@ export class ArticleBeams {
     return true;
   }
 
-  /** Scores the step on the host from the logits of this article's beam rows (`logits[rowOffset ..]`). */
-  candidatesFromLogits(logits: Float32Array, rowOffset: number): Candidates {
+  /**
+   * Scores the step on the host from the logits of this article's beam rows (`logits[rowOffset ..]`).
+   * `oneRow`: the first step ran the article's beams, all identical then, as the single row at
+   * `rowOffset` (static batches do); its log-probs stand for every beam.
+   */
+  candidatesFromLogits(logits: Float32Array, rowOffset: number, oneRow = false): Candidates {
     const { numBeams, vocab } = this;
     if (this.scoreBuffer.length < numBeams * vocab) this.scoreBuffer = new Float32Array(numBeams * vocab);
     const scores = this.scoreBuffer;
-    for (let j = 0; j < numBeams; j++) logSoftmaxRow(logits, (rowOffset + j) * vocab, vocab, scores, j * vocab);
+    for (let j = 0; j < numBeams; j++) logSoftmaxRow(logits, (rowOffset + (oneRow ? 0 : j)) * vocab, vocab, scores, j * vocab);
     applyLogitsProcessors(this.processors, this.history(), scores, vocab);
     return topkOfRowSums(scores, 0, vocab, this.runningScores, this.candidates);
   }
