@@ -7,7 +7,7 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AnalysisRecord } from "../src/core/analysis-record.js";
-import { FakeHub } from "./helpers/fake-hub.js";
+import { FakeHub, onlineUserEnv } from "./helpers/fake-hub.js";
 import { REPO_ROOT, runCli, tempDir } from "./helpers/cli.js";
 import { readFile } from "node:fs/promises";
 
@@ -30,8 +30,7 @@ describe("analyze downloading a model on first use", () => {
       "The home side won the derby on Saturday after a late goal. Their manager praised the defence and said the squad " +
       "had earned the result after weeks of hard training. Supporters sang long after the final whistle at the ground.";
     await writeFile(input, JSON.stringify([{ id: "a", content }]));
-    const env: NodeJS.ProcessEnv = { ...process.env, HF_ENDPOINT: hub.url, HF_HOME: join(dir, "hf"), NO_COLOR: "1" };
-    for (const name of ["HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE", "HF_TOKEN"]) delete env[name];
+    const env = onlineUserEnv(hub, dir);
     const result = await runCli(
       ["analyze", input, "-o", "out.json", "--experts", "NewsSummarizationLLMExpert,LexiconSentimentExpert", "--max-length", "12", "--min-length", "2"],
       { cwd: dir, env },

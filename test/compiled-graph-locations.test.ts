@@ -12,7 +12,7 @@ import { cpSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AnalysisRecord } from "../src/core/analysis-record.js";
-import { FakeHub } from "./helpers/fake-hub.js";
+import { FakeHub, onlineUserEnv } from "./helpers/fake-hub.js";
 import { REPO_ROOT, isolatedEnv, runCli, tempDir, type CliResult } from "./helpers/cli.js";
 import { CLI_USER, handOver, makeReadOnly } from "./helpers/fs-faults.js";
 
@@ -60,8 +60,7 @@ describe("compiled graphs of the models where users keep them", () => {
     const dir = await tempDir("news-moe-hub-compiled-");
     const input = join(dir, "news.json");
     await writeFile(input, JSON.stringify([{ id: "a", content: CONTENT }]));
-    const env: NodeJS.ProcessEnv = { ...process.env, HF_ENDPOINT: hub.url, HF_HOME: join(dir, "hf"), NO_COLOR: "1" };
-    for (const name of ["HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE", "HF_TOKEN"]) delete env[name];
+    const env = onlineUserEnv(hub, dir);
 
     const first = await runCli(["analyze", input, "-o", "first.json", ...NEURAL], { cwd: dir, env });
     expect(first.stderr).toContain("compiling the summariser's decoder");

@@ -9,7 +9,7 @@ import { readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AnalysisRecord } from "../src/core/analysis-record.js";
-import { FakeHub } from "./helpers/fake-hub.js";
+import { FakeHub, onlineUserEnv } from "./helpers/fake-hub.js";
 import { REPO_ROOT, expectUserFailure, runCli, startCli, tempDir, type CliResult } from "./helpers/cli.js";
 import { endAfterEachTest, HAVE_REDIS } from "./helpers/redis.js";
 
@@ -28,11 +28,7 @@ afterAll(async () => {
   await hub.close();
 });
 
-function hubEnv(dir: string): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, HF_ENDPOINT: hub.url, HF_HOME: join(dir, "hf"), NO_COLOR: "1" };
-  for (const name of ["HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE", "HF_TOKEN"]) delete env[name];
-  return env;
-}
+const hubEnv = (dir: string): NodeJS.ProcessEnv => onlineUserEnv(hub, dir);
 
 /** Starts the command with the encoder's download set to stall half-way, and signals it once that download has begun. */
 async function stopMidDownload(args: string[], dir: string, signal: NodeJS.Signals): Promise<{ result: CliResult; stoppedInMs: number }> {

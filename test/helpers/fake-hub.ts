@@ -293,3 +293,13 @@ export async function closedPortUrl(): Promise<string> {
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return `http://127.0.0.1:${port}`;
 }
+
+/**
+ * The environment of a user online with an empty cache under `home`, whose hub is `hub`: HF_ENDPOINT
+ * set, every offline switch and cache override of this machine taken away.
+ */
+export function onlineUserEnv(hub: FakeHub, home: string): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, HF_ENDPOINT: hub.url, HF_HOME: join(home, "hf"), NO_COLOR: "1" };
+  for (const name of ["HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE", "HF_TOKEN"]) delete env[name];
+  return env;
+}
