@@ -5,9 +5,12 @@
  *     (ONNX Runtime refuses external data whose path, links resolved, leaves the graph's folder: before
  *     the fix every downloaded model ran the published decoder and the sentiment expert was unavailable);
  *   - a model folder the user cannot write, whose compiled graphs go to the cache's compiled/ folder
- *     (run as `nobody` when the tests run as root, since root writes anywhere).
+ *     (run as `nobody` when the tests run as root, since root writes anywhere);
+ *   - models compiled where they are (as `models pull` does when an image is built), then run where
+ *     nothing can be written: the compilation beside them is used (it was looked for only in the
+ *     folder a new one would be written to, so the published graphs ran).
  */
-import { lstat, readdir, readFile, writeFile } from "node:fs/promises";
+import { lstat, mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { cpSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -26,6 +29,8 @@ const CONTENT =
 /** Both neural experts ran on their compiled graphs: no fallback notice, no unavailable expert, both outputs there. */
 async function expectCompiledRun(result: CliResult, output: string): Promise<void> {
   expect(result.stderr).not.toMatch(/not available|unavailable|published decoder graph runs|External data/);
+  // ONNX Runtime's own warnings (a home folder it cannot write, for one) are not the user's business.
+  expect(result.stderr).not.toMatch(/\[W:onnxruntime/);
   expect(result.code, result.stderr).toBe(0);
   const [record] = JSON.parse(await readFile(output, "utf8")) as AnalysisRecord[];
   expect(typeof (record?.analyses["NewsSummarizationLLMExpert"] as { summary?: unknown }).summary).toBe("string");
@@ -110,5 +115,31 @@ describe("compiled graphs of the models where users keep them", () => {
     const second = await runCli([...args, "-o", join(dir, "second.json")], { cwd: dir, env, ...asUser });
     expect(second.stderr).not.toContain("compiling");
     await expectCompiledRun(second, join(dir, "second.json"));
+  }, 120_000);
+
+  it("compiled beside the models, then run where nothing can be written: the compilation is used", async () => {
+    const dir = await tempDir("news-moe-prebuilt-compiled-");
+    const summarizer = join(dir, "models", "summarizer");
+    const sentiment = join(dir, "models", "sentiment");
+    cpSync(SUMMARIZER_DIR, summarizer, { recursive: true, filter: (source) => !source.includes(".news-moe-") });
+    cpSync(SENTIMENT_DIR, sentiment, { recursive: true, filter: (source) => !source.includes(".news-moe-") });
+    await writeFile(join(dir, "news.json"), JSON.stringify([{ id: "a", content: CONTENT }]));
+    const args = ["analyze", join(dir, "news.json"), "--summarizer-model", summarizer, "--sentiment-model", sentiment, "--offline", ...NEURAL];
+    const env = isolatedEnv(dir);
+    // The image build: compiled in place, by a user who may write there.
+    const build = await runCli([...args, "-o", join(dir, "build.json")], { cwd: dir, env });
+    expect(build.stderr).toContain("compiling the summariser's decoder");
+    await expectCompiledRun(build, join(dir, "build.json"));
+
+    // Run time: the models and the cache read-only, only the output folder writable.
+    const out = join(dir, "out");
+    await mkdir(out);
+    await handOver(out);
+    for (const folder of [dir, join(dir, "models"), summarizer, join(summarizer, "onnx"), sentiment, join(sentiment, "onnx")]) await makeReadOnly(folder);
+    const asUser = CLI_USER ? { user: CLI_USER } : {};
+    const run = await runCli([...args, "-o", join(out, "run.json")], { cwd: out, env, ...asUser });
+    expect(run.stderr).not.toContain("compiling");
+    await expectCompiledRun(run, join(out, "run.json"));
+    expect(await readFile(join(out, "run.json"), "utf8")).toBe(await readFile(join(dir, "build.json"), "utf8"));
   }, 120_000);
 });

@@ -10,8 +10,9 @@
  *
  * The tag names the compiler and its version (`c1`: decoder, version 1), so a new compiler version
  * rebuilds and old compilations are ignored. A manifest that matches the source (same size and mtime,
- * or the same SHA-256 after a touch) means the graphs are reused. When the source's folder cannot be
- * written (a read-only model directory), the graphs go to `fallbackDir`.
+ * or the same SHA-256 after a touch) means the graphs are reused, from the source's folder or
+ * `fallbackDir`, whether or not either can be written now. A new compilation goes beside the source,
+ * or to `fallbackDir` when the source's folder cannot be written (a read-only model directory).
  *
  * ONNX Runtime refuses external data whose path, symbolic links resolved, leaves the graph's folder
  * ("External data path escapes model directory"). The Hugging Face cache keeps every file of a
@@ -23,7 +24,7 @@
  */
 
 import { createHash } from "node:crypto";
-import { constants, copyFileSync, createReadStream, existsSync, linkSync, mkdirSync, readFileSync, realpathSync, renameSync, statSync, unlinkSync, writeFileSync } from "node:fs";
+import { constants, copyFileSync, createReadStream, existsSync, linkSync, mkdirSync, readFileSync, realpathSync, renameSync, statSync, unlinkSync, writeFileSync, type Stats } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { OnnxFormatError, type WeightSource } from "./onnx-proto.js";
 
@@ -162,33 +163,53 @@ function writeAtomically(path: string, data: Uint8Array | string): void {
   renameSync(temporary, path);
 }
 
+/**
+ * The compilation of `source` kept at `stem` (`<folder>/<name>.news-moe-<tag>`), if it is one of the
+ * same bytes by the same compiler (a refusal is thrown again), else null.
+ */
+async function earlierCompilation<D>(target: CompileTarget<D>, stem: string, source: string, stat: Stats): Promise<CompileOutcome<D> | null> {
+  const paths = Object.fromEntries(target.parts.map((part) => [part, `${stem}.${part}.onnx`]));
+  const manifestPath = `${stem}.json`;
+  const manifest = readManifest<D>(manifestPath, target.tag, target.settings);
+  const graphsExist = Object.values(paths).every((path) => existsSync(path));
+  if (!manifest || !(graphsExist || manifest.refused !== undefined) || manifest.source.size !== stat.size) return null;
+  const reuse = (): CompileOutcome<D> => {
+    if (manifest.refused !== undefined) throw new CompileRefusal(manifest.refused);
+    return { paths, details: manifest.details, compiled: false };
+  };
+  if (manifest.source.mtimeMs === stat.mtimeMs) return reuse();
+  if (manifest.source.sha256 !== (await sha256Of(source))) return null;
+  try {
+    writeAtomically(manifestPath, JSON.stringify({ ...manifest, source: { ...manifest.source, mtimeMs: stat.mtimeMs } }, null, 2));
+  } catch {
+    // A folder that cannot be written: the hash is checked again next time.
+  }
+  return reuse();
+}
+
 /** Compiles `target.source` (or reuses an earlier compilation of the same bytes by the same compiler). */
 export async function compileCached<D>(target: CompileTarget<D>): Promise<CompileOutcome<D>> {
   const source = resolve(target.source);
   const sourceDir = dirname(source);
+  const stat = statSync(source);
+  const stemIn = (dir: string) => join(dir, `${basename(source, ".onnx")}.news-moe-${target.tag}`);
+  // An earlier compilation is used wherever it is, the model's own folder first, even where nothing
+  // can be written now: models pulled (and so compiled) when an image was built, run on a read-only
+  // file system.
+  for (const dir of [sourceDir, target.fallbackDir]) {
+    if (!dir || !existsSync(dir)) continue;
+    const found = await earlierCompilation(target, stemIn(realpathSync(dir)), source, stat);
+    if (found) return found;
+  }
+
   const chosenDir = canWrite(sourceDir) ? sourceDir : target.fallbackDir;
   if (!chosenDir) throw new CompileFolderError(`${sourceDir} is not writable and no other folder was given for compiled graphs`);
   mkdirSync(chosenDir, { recursive: true });
   // The real path: ONNX Runtime compares weight paths, links resolved, with the graph's folder.
   const outDir = realpathSync(chosenDir);
-  const stem = join(outDir, `${basename(source, ".onnx")}.news-moe-${target.tag}`);
+  const stem = stemIn(outDir);
   const paths = Object.fromEntries(target.parts.map((part) => [part, `${stem}.${part}.onnx`]));
   const manifestPath = `${stem}.json`;
-
-  const stat = statSync(source);
-  const manifest = readManifest<D>(manifestPath, target.tag, target.settings);
-  const graphsExist = Object.values(paths).every((path) => existsSync(path));
-  if (manifest && (graphsExist || manifest.refused !== undefined) && manifest.source.size === stat.size) {
-    const reuse = (): CompileOutcome<D> => {
-      if (manifest.refused !== undefined) throw new CompileRefusal(manifest.refused);
-      return { paths, details: manifest.details, compiled: false };
-    };
-    if (manifest.source.mtimeMs === stat.mtimeMs) return reuse();
-    if (manifest.source.sha256 === (await sha256Of(source))) {
-      writeAtomically(manifestPath, JSON.stringify({ ...manifest, source: { ...manifest.source, mtimeMs: stat.mtimeMs } }, null, 2));
-      return reuse();
-    }
-  }
 
   target.onCompile?.(source);
   const linkedSources = new Map<string, string>();
