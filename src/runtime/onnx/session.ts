@@ -17,6 +17,11 @@
 
 import ort from "onnxruntime-node";
 
+// ONNX Runtime's own environment logs warnings to stderr in colour, before any session's
+// `logSeverityLevel` applies: in a container whose home folder cannot be written, every start printed
+// "Failed to persist telemetry device ID". Errors only, like the sessions (set before the first one).
+ort.env.logLevel = "error";
+
 export type GraphOptimizationLevel = "disabled" | "basic" | "extended" | "all";
 
 export interface OrtSessionOptions {
