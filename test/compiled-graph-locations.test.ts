@@ -142,4 +142,22 @@ describe("compiled graphs of the models where users keep them", () => {
     await expectCompiledRun(run, join(out, "run.json"));
     expect(await readFile(join(out, "run.json"), "utf8")).toBe(await readFile(join(dir, "build.json"), "utf8"));
   }, 120_000);
+
+  it("nothing compiled and nothing writable: the published graphs run, and the notice says how to get the compiled ones", async () => {
+    const dir = await tempDir("news-moe-unwritable-compiled-");
+    const summarizer = join(dir, "models", "summarizer");
+    cpSync(SUMMARIZER_DIR, summarizer, { recursive: true, filter: (source) => !source.includes(".news-moe-") });
+    await writeFile(join(dir, "news.json"), JSON.stringify([{ id: "a", content: CONTENT }]));
+    const out = join(dir, "out");
+    await mkdir(out);
+    await handOver(out);
+    for (const folder of [dir, join(dir, "models"), summarizer, join(summarizer, "onnx")]) await makeReadOnly(folder);
+    const asUser = CLI_USER ? { user: CLI_USER } : {};
+    const args = ["analyze", join(dir, "news.json"), "-o", join(out, "run.json"), "--summarizer-model", summarizer, "--offline", "--experts", "NewsSummarizationLLMExpert", "--max-length", "12", "--min-length", "2"];
+    const run = await runCli(args, { cwd: out, env: isolatedEnv(dir), ...asUser });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toMatch(/the compiled decoder is not available, so the published decoder graph runs \(slower\): neither .* nor .* can be written \(EACCES\); .*run `news-moe models pull` where the model cache can be written/);
+    const [record] = JSON.parse(await readFile(join(out, "run.json"), "utf8")) as AnalysisRecord[];
+    expect(typeof (record?.analyses["NewsSummarizationLLMExpert"] as { summary?: unknown }).summary).toBe("string");
+  }, 120_000);
 });

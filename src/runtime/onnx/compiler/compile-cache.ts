@@ -204,7 +204,16 @@ export async function compileCached<D>(target: CompileTarget<D>): Promise<Compil
 
   const chosenDir = canWrite(sourceDir) ? sourceDir : target.fallbackDir;
   if (!chosenDir) throw new CompileFolderError(`${sourceDir} is not writable and no other folder was given for compiled graphs`);
-  mkdirSync(chosenDir, { recursive: true });
+  try {
+    mkdirSync(chosenDir, { recursive: true });
+    if (!canWrite(chosenDir)) throw Object.assign(new Error("not writable"), { code: "EACCES" });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? "not writable";
+    throw new CompileFolderError(
+      `neither ${sourceDir} nor ${chosenDir} can be written (${code}); compiling takes a writable folder once: ` +
+        "run `news-moe models pull` where the model cache can be written (it compiles at once)",
+    );
+  }
   // The real path: ONNX Runtime compares weight paths, links resolved, with the graph's folder.
   const outDir = realpathSync(chosenDir);
   const stem = stemIn(outDir);
