@@ -1,4 +1,4 @@
-import { cpSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -54,5 +54,28 @@ describe("sequence classifier compiled without its token table", () => {
   it("refuses a quantized table (the int8 classifier is compiled with fused attention instead: onnx-compiled-classifier.test.ts)", async () => {
     const source = join(dir, "onnx", "model_quantized.onnx");
     await expect(compileWithoutTokenTable(source)).rejects.toThrow(/quantized; the published graph runs/);
+  });
+
+  it("a compiled graph ONNX Runtime will not open: the published graph classifies instead, and the reason is told", async () => {
+    const copy = mkdtempSync(join(tmpdir(), "news-moe-classifier-fallback-"));
+    try {
+      cpSync(MODEL_DIR, copy, { recursive: true, filter: (source) => !/\.news-moe-t\d/.test(source) });
+      const source = join(copy, "onnx", "model.onnx");
+      const compiled = await compileWithoutTokenTable(source);
+      // The manifest still matches the source, so the graph is taken as compiled; its bytes are not a model.
+      writeFileSync(compiled.graph, "not an ONNX graph");
+      const reasons: string[] = [];
+      const classifier = await OnnxSequenceClassifier.open(source, { padTokenId: 0, threads: 1, onFallback: (reason) => reasons.push(reason) });
+      const published = await OnnxSequenceClassifier.create(source, { padTokenId: 0, threads: 1 });
+      try {
+        expect(reasons).toHaveLength(1);
+        expect(reasons[0]).toContain(compiled.graph);
+        expect((await classifier.logits(ROWS)).map((row) => Array.from(row))).toEqual((await published.logits(ROWS)).map((row) => Array.from(row)));
+      } finally {
+        await Promise.all([classifier.dispose(), published.dispose()]);
+      }
+    } finally {
+      rmSync(copy, { recursive: true, force: true });
+    }
   });
 });

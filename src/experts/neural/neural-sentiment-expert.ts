@@ -95,6 +95,7 @@ export class NeuralSentimentExpert implements Expert<NeuralSentimentOutput> {
         maxInputLength: windowLength,
         compiledCacheDir: compiledCacheDir(this.options.cacheDir),
         onCompile: (source) => notice(`compiling the sentiment model to read its token table from disk (once per model file): ${source}`),
+        onFallback: (reason) => notice(`the compiled sentiment model is not available, so the published graph runs (slower): ${reason}`),
         ...(this.options.threads !== undefined ? { threads: this.options.threads } : {}),
       });
       return { tokenizer, classifier, labels, windowLength };

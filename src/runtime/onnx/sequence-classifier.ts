@@ -32,6 +32,8 @@ export interface OpenClassifierOptions extends Omit<SequenceClassifierOptions, "
   compiledCacheDir?: string;
   /** Told before a compilation starts (once per model file). */
   onCompile?: (source: string) => void;
+  /** Told why the compiled graph could not be opened, when the published one runs instead. */
+  onFallback?: (reason: string) => void;
 }
 
 /** A classifier graph compiled from the published one: where its input rows come from, if from outside. */
@@ -118,11 +120,17 @@ export class OnnxSequenceClassifier {
    * DistilBERT), int8 compiled with fused attention, else the published graph as it is.
    */
   static async open(modelPath: string, options: OpenClassifierOptions): Promise<OnnxSequenceClassifier> {
-    const { compiledCacheDir, onCompile, ...rest } = options;
+    const { compiledCacheDir, onCompile, onFallback, ...rest } = options;
     const compiled = await compileClassifier(modelPath, { ...(compiledCacheDir ? { compiledCacheDir } : {}), ...(onCompile ? { onCompile } : {}) });
-    return compiled
-      ? OnnxSequenceClassifier.create(compiled.graph, { ...rest, ...(compiled.table ? { tokenTable: compiled.table } : {}) })
-      : OnnxSequenceClassifier.create(modelPath, rest);
+    if (!compiled) return OnnxSequenceClassifier.create(modelPath, rest);
+    try {
+      return await OnnxSequenceClassifier.create(compiled.graph, { ...rest, ...(compiled.table ? { tokenTable: compiled.table } : {}) });
+    } catch (error) {
+      // A compiled graph that ONNX Runtime will not open (as when a runtime's rules about external data
+      // changed): the published graph still classifies, slower; the expert stays available.
+      onFallback?.((error as Error).message.split("\n")[0] ?? String(error));
+      return OnnxSequenceClassifier.create(modelPath, rest);
+    }
   }
 
   /**
