@@ -1,7 +1,8 @@
-import { readFile, writeFile } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { readFile, readdir, readlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { EXAMPLES, isolatedEnv, runCli, tempDir } from "./helpers/cli.js";
+import { EXAMPLES, expectUserFailure, isolatedEnv, runCli, startCli, tempDir } from "./helpers/cli.js";
 
 describe("news-moe report (real process)", () => {
   it("refuses a file that is not analyze's output with exit 2, naming the entry", async () => {
@@ -41,4 +42,28 @@ describe("news-moe report (real process)", () => {
     // No external script or stylesheet: everything the page runs is in the file.
     expect(html).not.toMatch(/<script[^>]+src=|<link[^>]+rel="stylesheet"/);
   });
+
+  it.skipIf(process.platform !== "linux")("stopped while it reads the results: 130, says it was interrupted (not 'before it started'), writes nothing", async () => {
+    const dir = await tempDir();
+    const analyzed = await runCli(["analyze", EXAMPLES, "-o", "small.json", "--experts", "embedded", "--quiet"], { cwd: dir, env: isolatedEnv(dir) });
+    expect(analyzed.code).toBe(1); // the example's empty item
+    const small = JSON.parse(await readFile(join(dir, "small.json"), "utf8")) as Array<{ id: string }>;
+    // Enough records that reading and rendering them takes seconds.
+    const many = Array.from({ length: 40_000 }, (_, i) => ({ ...small[i % small.length]!, id: `r${i}` }));
+    const results = join(dir, "results.json");
+    await writeFile(results, JSON.stringify(many));
+    const run = startCli(["report", "results.json", "-o", "r.html"], { cwd: dir, env: isolatedEnv(dir) });
+    // Signalled once the command is at work: it has the results file open (/proc/PID/fd).
+    const deadline = Date.now() + 30_000;
+    const reading = async () => {
+      const fds = await readdir(`/proc/${run.child.pid}/fd`).catch(() => [] as string[]);
+      const targets = await Promise.all(fds.map((fd) => readlink(`/proc/${run.child.pid}/fd/${fd}`).catch(() => "")));
+      return targets.includes(results);
+    };
+    while (!(await reading()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    run.child.kill("SIGTERM");
+    const result = await run.done;
+    expectUserFailure(result, 130, "news-moe report: interrupted before it finished; nothing was written\n");
+    expect(existsSync(join(dir, "r.html"))).toBe(false);
+  }, 60_000);
 });

@@ -5,7 +5,7 @@
  * documented status and a word, not kill it silently. So the handlers go in first, then the rest
  * is imported. Once a command has its own handler (analyze, worker, collect...), these stand back.
  */
-import { stopBeforeStart, stopWhileFinishing } from "./early-stop.js";
+import { stopBeforeStart, stopDuringCommand, stopWhileFinishing } from "./early-stop.js";
 
 // Whether a command has taken the signals over (added a handler of its own) at some point: once it
 // has and has let go again, a signal is not "before it started" but during its last steps.
@@ -18,6 +18,7 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
   process.on(signal, () => {
     if (process.listenerCount(signal) > 1) return;
     if (commandTookOver) stopWhileFinishing();
+    stopDuringCommand();
     stopBeforeStart(process.argv.slice(2));
   });
 }

@@ -12,6 +12,7 @@ import { registerModelsCommand } from "./models-command.js";
 import { registerReportCommand } from "./report-command.js";
 import { registerServeCommand } from "./serve-command.js";
 import { registerQueueCommands } from "./queue-commands.js";
+import { commandStarted } from "./early-stop.js";
 import { describeFatalError, exitCodeFor } from "./fatal-error.js";
 import { engineCatalogue } from "./engine-options.js";
 
@@ -33,7 +34,16 @@ const program = new Command()
   .version(packageVersion(), "-V, --version")
   // One line and a pointer, not the whole help: the error is what the user needs to see.
   .showHelpAfterError("(add --help for usage)")
-  .exitOverride();
+  .exitOverride()
+  // A stop from here on interrupts the command rather than comes before it (main.ts's early handler).
+  .hook("preAction", (_program, action) => commandStarted(commandPath(action)));
+
+/** "models pull" for a subcommand, "report" for a command. */
+function commandPath(command: Command): string {
+  const names: string[] = [];
+  for (let at: Command | null = command; at?.parent; at = at.parent) names.unshift(at.name());
+  return names.join(" ");
+}
 
 try {
   // The catalogue first, with any --plugin's entries: the engine commands' flags and help come from it.
