@@ -12,6 +12,7 @@ import {
 } from "../models/model-store.js";
 import { UsageError } from "./exit-codes.js";
 import { describeModelNotAvailable } from "./model-messages.js";
+import { listenForStop } from "./stop-signal.js";
 import type { CompiledGraph } from "../runtime/onnx/open-bart.js";
 import { compiledCacheDir } from "../experts/neural/model-access.js";
 import { readModelJson } from "../experts/neural/model-access.js";
@@ -149,24 +150,13 @@ function isAbort(error: unknown, signal: AbortSignal): boolean {
   return signal.aborted && (error === signal.reason || (error as Error | undefined)?.name === "AbortError");
 }
 
-/**
- * Aborts on SIGTERM or Ctrl-C while `fn` runs; partial downloads stay on disk and resume next time. A
- * second signal does not wait for the abort (a compilation in progress finishes before the loop sees
- * it) and exits at once, interrupted.
- */
+/** Aborts on SIGTERM or Ctrl-C while `fn` runs (a second signal exits at once); partial downloads stay on disk and resume next time. */
 async function withInterrupt<T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
-  const controller = new AbortController();
-  const onSignal = () => {
-    if (controller.signal.aborted) process.exit(EXIT_INTERRUPTED);
-    controller.abort(new Error("interrupted"));
-  };
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
+  const stop = listenForStop();
   try {
-    return await fn(controller.signal);
+    return await fn(stop.signal);
   } finally {
-    process.removeListener("SIGINT", onSignal);
-    process.removeListener("SIGTERM", onSignal);
+    stop.close();
   }
 }
 

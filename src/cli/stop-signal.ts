@@ -7,7 +7,7 @@ import { ExitCode } from "./exit-codes.js";
  * stay, but a signal then no longer aborts anything, since the command is only releasing models
  * and reporting before it exits with the status its result earned (a second one still exits at once).
  */
-export function listenForStop(): { signal: AbortSignal; release(): void } {
+export function listenForStop(): { signal: AbortSignal; release(): void; close(): void } {
   const controller = new AbortController();
   let released = false;
   let signalledAfterRelease = false;
@@ -26,6 +26,11 @@ export function listenForStop(): { signal: AbortSignal; release(): void } {
     signal: controller.signal,
     release: () => {
       released = true;
+    },
+    /** Takes the handlers away: for a command that goes on after its stoppable part (`models pull`'s loop). */
+    close: () => {
+      process.off("SIGINT", interrupt);
+      process.off("SIGTERM", interrupt);
     },
   };
 }

@@ -2,6 +2,7 @@ import { Queue } from "bullmq";
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
+import { setTimeout as sleep } from "node:timers/promises";
 import type { Redis } from "ioredis";
 import { openInput, type InputFormat } from "../io/input-reader.js";
 import { CHUNK_JOB_NAME, type ChunkJobData } from "./job-data.js";
@@ -64,19 +65,6 @@ export const DEFAULT_MAX_WAITING = 1000;
 const ROOM_POLL_MS = 500;
 /** Jobs per round trip when queueing. */
 const JOBS_PER_BULK = 50;
-
-/** Waits `ms`, or less when `signal` aborts first. */
-function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    }
-    signal?.addEventListener("abort", done, { once: true });
-  });
-}
 
 async function sha256OfFile(path: string, signal: AbortSignal | undefined): Promise<string> {
   const hash = createHash("sha256");
@@ -145,7 +133,7 @@ export async function submit(options: SubmitOptions): Promise<SubmitResult> {
         while ((await queue.getWaitingCount()) + pending.length > maxWaiting) {
           if (signal?.aborted) throw stopped();
           options.onWait?.(queued);
-          await pause(ROOM_POLL_MS, signal);
+          await sleep(ROOM_POLL_MS, undefined, signal ? { signal } : {}).catch(() => undefined); // cut short by a stop
         }
       }
       if (signal?.aborted) throw stopped();
